@@ -1,0 +1,86 @@
+# ltmc - long-term memory and context server for AI coding agents.
+#
+#   make          install missing build dependencies, build build/ltmc
+#   make run      ... and start `ltmc serve` on stdio
+#   make test     unit tests (cmocka) and end-to-end tests (official MCP SDK
+#                 client), all against an AddressSanitizer+UBSan build
+#   make bench    benchmarks (release build), medians printed
+#   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
+
+CC      ?= cc
+PKGS    := jansson sqlite3
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-missing-field-initializers -Wno-format-truncation
+DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3) -lpthread -lm
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(sort $(wildcard src/*/*.c))
+MAIN     := src/main.c
+HDRS     := $(wildcard src/*.h src/*/*.h)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+BUILD    := build
+REL_OBJ  := $(SRC:src/%.c=$(BUILD)/rel/%.o)
+SAN_OBJ  := $(SRC:src/%.c=$(BUILD)/san/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
+
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps test-deps run test unit e2e bench fuzz clean
+.DEFAULT_GOAL := all
+
+all: deps $(BUILD)/ltmc
+
+deps:
+	@scripts/deps.sh build
+
+test-deps:
+	@scripts/deps.sh test
+
+$(BUILD)/rel/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(DEPCFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) $(DEPCFLAGS) -c $< -o $@
+
+$(BUILD)/ltmc: $(REL_OBJ) $(BUILD)/rel/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/san/ltmc: $(SAN_OBJ) $(BUILD)/san/main.o
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/san/tests/%: tests/unit/%.c tests/unit/testutil.h $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) $(DEPCFLAGS) -Isrc -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka
+
+run: all
+	exec $(BUILD)/ltmc serve
+
+test: test-deps unit e2e
+
+unit: $(BUILD)/san/ltmc $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+
+e2e: $(BUILD)/san/ltmc
+	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	cd tests/e2e && LTMC_BIN=$(CURDIR)/$(BUILD)/san/ltmc node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
+
+bench: deps $(BUILD)/ltmc $(BUILD)/bench_stdio
+	$(BUILD)/bench_stdio $(BUILD)/ltmc
+
+$(BUILD)/bench_stdio: bench/bench_stdio.c
+	$(CC) -O2 -g $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)
+
+$(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS)
+	@mkdir -p $(BUILD)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(LIBS)
+
+fuzz: test-deps $(BUILD)/fuzz_request
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 $(BUILD)/fuzz-corpus tests/fuzz/seeds
+
+clean:
+	rm -rf $(BUILD)

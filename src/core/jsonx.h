@@ -1,0 +1,41 @@
+/* jsonx.h - the project's one set of JSON helpers, on top of jansson.
+ *
+ * jansson keeps object keys in insertion order, which we rely on so results
+ * read naturally ("success" first). Setters take ownership of nothing: they
+ * copy strings and build the JSON value themselves. A NULL string is stored
+ * as JSON null. */
+#ifndef LT_JSONX_H
+#define LT_JSONX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void jx_set_str(json_t *obj, const char *key, const char *val);
+void jx_set_int(json_t *obj, const char *key, int64_t val);
+void jx_set_real(json_t *obj, const char *key, double val);
+void jx_set_bool(json_t *obj, const char *key, bool val);
+void jx_set_null(json_t *obj, const char *key);
+
+/* Returns the string at key, or NULL when absent or not a string. */
+const char *jx_str(const json_t *obj, const char *key);
+/* Returns the integer at key, or def when absent or not an integer. */
+int64_t jx_int(const json_t *obj, const char *key, int64_t def);
+bool jx_bool(const json_t *obj, const char *key, bool def);
+
+/* Compact one-line serialisation (never contains a raw newline).
+ * Returns a malloc'd string; the caller frees it. */
+char *jx_dump(const json_t *val);
+/* Indented serialisation for people. */
+char *jx_dump_pretty(const json_t *val);
+
+/* Parses a whole buffer as one JSON value of any type. On failure returns
+ * NULL and writes a readable reason (with line and column) into why. */
+json_t *jx_parse(const char *buf, size_t len, char *why, size_t why_len);
+
+/* A short name for a JSON value's type: "string", "integer", "number",
+ * "boolean", "object", "array", "null". */
+const char *jx_type_name(const json_t *val);
+
+#endif

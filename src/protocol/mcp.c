@@ -1,0 +1,293 @@
+#include "mcp.h"
+
+#include "../core/clock.h"
+#include "../core/jsonx.h"
+#include "../core/log.h"
+#include "../tools/tool.h"
+#include "../version.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", NULL};
+
+static const char *const instructions =
+    "ltmc is your long-term memory across conversations: it keeps per-project todos and chat history in a local "
+    "database that outlives this session. Check todo_action list at the start of work and record tasks and "
+    "important exchanges as you go, so a later session can pick up where this one stopped.";
+
+struct mcp_msg {
+    json_t *root;
+    json_t *id; /* borrowed from root; NULL for notifications */
+    const char *method;
+    json_t *params;
+    mcp_msg_kind kind;
+    atomic_int cancelled;
+    char *idkey; /* the id as compact JSON, so "7" and 7 differ */
+    mcp_msg *next_tracked;
+};
+
+struct mcp_session {
+    const settings *cfg;
+    pthread_mutex_t lock;
+    mcp_msg *tracked;
+    char version[32];
+    bool initialized;
+};
+
+mcp_session *mcp_session_new(const settings *cfg) {
+    mcp_session *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->cfg = cfg;
+    pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+void mcp_session_free(mcp_session *s) {
+    if (!s) return;
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+const char *mcp_session_version(const mcp_session *s) { return s->version[0] ? s->version : NULL; }
+
+json_t *mcp_error_response(const json_t *id, int code, const char *message) {
+    return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code",
+                     code, "message", message);
+}
+
+static json_t *result_response(const json_t *id, json_t *result /* stolen */) {
+    return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+static bool valid_id(const json_t *id) { return json_is_string(id) || json_is_integer(id); }
+
+mcp_msg *mcp_parse(const char *buf, size_t len, json_t **reply) {
+    *reply = NULL;
+    char why[256];
+    json_t *root = jx_parse(buf, len, why, sizeof why);
+    if (!root) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Parse error: %s", why);
+        *reply = mcp_error_response(NULL, RPC_PARSE_ERROR, msg);
+        return NULL;
+    }
+    if (json_is_array(root)) {
+        json_decref(root);
+        *reply = mcp_error_response(NULL, RPC_INVALID_REQUEST,
+                                    "Invalid Request: JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        *reply = mcp_error_response(NULL, RPC_INVALID_REQUEST, "Invalid Request: a message must be a JSON object");
+        return NULL;
+    }
+    json_t *id = json_object_get(root, "id");
+    bool has_id = id != NULL;
+    const json_t *reply_id = valid_id(id) ? id : NULL;
+    const char *invalid = NULL;
+    json_t *method = json_object_get(root, "method");
+    if (!json_is_string(json_object_get(root, "jsonrpc")) ||
+        strcmp(json_string_value(json_object_get(root, "jsonrpc")), "2.0") != 0)
+        invalid = "Invalid Request: \"jsonrpc\" must be \"2.0\"";
+    else if (has_id && !valid_id(id))
+        invalid = "Invalid Request: \"id\" must be a string or an integer";
+    else if (!method) {
+        if (has_id && (json_object_get(root, "result") || json_object_get(root, "error"))) {
+            json_decref(root); /* a response to us; we send no requests, so nothing to match */
+            return NULL;
+        }
+        invalid = "Invalid Request: \"method\" is missing";
+    } else if (!json_is_string(method))
+        invalid = "Invalid Request: \"method\" must be a string";
+    if (invalid) {
+        *reply = mcp_error_response(reply_id, RPC_INVALID_REQUEST, invalid);
+        json_decref(root);
+        return NULL;
+    }
+    json_t *params = json_object_get(root, "params");
+    if (params && !json_is_object(params) && !json_is_null(params)) {
+        if (has_id) *reply = mcp_error_response(id, RPC_INVALID_PARAMS, "Invalid params: \"params\" must be an object");
+        json_decref(root);
+        return NULL;
+    }
+    mcp_msg *m = calloc(1, sizeof *m);
+    if (!m) {
+        json_decref(root);
+        *reply = mcp_error_response(reply_id, RPC_INTERNAL_ERROR, "Internal error: out of memory");
+        return NULL;
+    }
+    m->root = root;
+    m->id = has_id ? id : NULL;
+    m->method = json_string_value(method);
+    m->params = json_is_object(params) ? params : NULL;
+    m->kind = has_id ? MCP_MSG_REQUEST : MCP_MSG_NOTIFICATION;
+    if (has_id) m->idkey = jx_dump(id);
+    return m;
+}
+
+void mcp_msg_free(mcp_msg *m) {
+    if (!m) return;
+    json_decref(m->root);
+    free(m->idkey);
+    free(m);
+}
+
+mcp_msg_kind mcp_msg_kind_of(const mcp_msg *m) { return m->kind; }
+const char *mcp_msg_method(const mcp_msg *m) { return m->method; }
+
+bool mcp_msg_is_control(const mcp_msg *m) {
+    if (m->kind != MCP_MSG_REQUEST) return true;
+    return strcmp(m->method, "ping") == 0 || strcmp(m->method, "server/discover") == 0;
+}
+
+/* ---- cancellation ------------------------------------------------------------- */
+
+void mcp_track(mcp_session *s, mcp_msg *m) {
+    if (m->kind != MCP_MSG_REQUEST) return;
+    pthread_mutex_lock(&s->lock);
+    m->next_tracked = s->tracked;
+    s->tracked = m;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void untrack(mcp_session *s, mcp_msg *m) {
+    pthread_mutex_lock(&s->lock);
+    for (mcp_msg **p = &s->tracked; *p; p = &(*p)->next_tracked) {
+        if (*p == m) {
+            *p = m->next_tracked;
+            break;
+        }
+    }
+    m->next_tracked = NULL;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void cancel(mcp_session *s, const json_t *request_id) {
+    if (!valid_id(request_id)) return;
+    char *key = jx_dump(request_id);
+    pthread_mutex_lock(&s->lock);
+    for (mcp_msg *m = s->tracked; m; m = m->next_tracked) {
+        /* initialize cannot be cancelled (MCP cancellation rules). */
+        if (strcmp(m->idkey, key) == 0 && strcmp(m->method, "initialize") != 0) {
+            atomic_store(&m->cancelled, 1);
+            LOG_D("request %s cancelled by the client", key);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(key); /* unknown ids are ignored: the response may already be out */
+}
+
+/* ---- methods ------------------------------------------------------------------ */
+
+static json_t *do_initialize(mcp_session *s, mcp_msg *m) {
+    const char *asked = m->params ? jx_str(m->params, "protocolVersion") : NULL;
+    if (!asked) return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: protocolVersion is required");
+    const char *chosen = MCP_LATEST_VERSION;
+    for (const char *const *v = supported_versions; *v; v++)
+        if (strcmp(*v, asked) == 0) chosen = *v;
+    snprintf(s->version, sizeof s->version, "%s", chosen);
+    const char *client = m->params ? jx_str(json_object_get(m->params, "clientInfo"), "name") : NULL;
+    LOG_I("initialize from %s, protocol %s (asked %s)", client ? client : "unknown client", chosen, asked);
+    json_t *r = json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s, s:s, s:s}, s:s}", "protocolVersion", chosen,
+                          "capabilities", "tools", "listChanged", 0, "serverInfo", "name", "ltmc", "title",
+                          "ltmc long-term memory", "version", LTMC_VERSION, "description",
+                          "Long-term memory and context for coding agents", "instructions", instructions);
+    return result_response(m->id, r);
+}
+
+static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
+    size_t n;
+    const tool_def *const *tools = tools_all(&n);
+    size_t page = (size_t)settings_int(s->cfg, SET_TOOLS_PAGE_SIZE), start = 0;
+    json_t *cursor = m->params ? json_object_get(m->params, "cursor") : NULL;
+    if (cursor && !json_is_null(cursor)) {
+        /* Cursors are "tools:<offset>"; anything else was not issued by us. */
+        const char *c = json_is_string(cursor) ? json_string_value(cursor) : "";
+        char *end = NULL;
+        unsigned long long off = strncmp(c, "tools:", 6) == 0 ? strtoull(c + 6, &end, 10) : 0;
+        if (!end || *end || end == c + 6 || off == 0 || off >= n)
+            return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: unknown cursor");
+        start = (size_t)off;
+    }
+    json_t *list = json_array();
+    for (size_t i = start; i < n && i < start + page; i++) json_array_append_new(list, tool_describe(tools[i]));
+    json_t *r = json_object();
+    json_object_set_new(r, "tools", list);
+    if (start + page < n) {
+        char next[32];
+        snprintf(next, sizeof next, "tools:%zu", start + page);
+        jx_set_str(r, "nextCursor", next);
+    }
+    return result_response(m->id, r);
+}
+
+static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m) {
+    const char *name = m->params ? jx_str(m->params, "name") : NULL;
+    if (!name) return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: tool name is required");
+    const tool_def *tool = tool_find(name);
+    if (!tool) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Unknown tool: %.100s", name);
+        return mcp_error_response(m->id, RPC_INVALID_PARAMS, msg);
+    }
+    json_t *args = json_object_get(m->params, "arguments");
+    if (args && !json_is_object(args) && !json_is_null(args))
+        return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: arguments must be an object");
+    if (json_is_null(args)) args = NULL;
+    assert(st && "tools/call needs the worker's store");
+    bool failed = false;
+    json_t *empty = args ? NULL : json_object();
+    json_t *result = tool_call(tool, st, s->cfg, args ? args : empty, &m->cancelled, &failed);
+    json_decref(empty);
+    char *text = jx_dump(result);
+    json_t *r = json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text", text ? text : "{}",
+                          "structuredContent", result, "isError", failed);
+    free(text);
+    return result_response(m->id, r);
+}
+
+json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m) {
+    if (m->kind == MCP_MSG_NOTIFICATION) {
+        if (strcmp(m->method, "notifications/cancelled") == 0 && m->params)
+            cancel(s, json_object_get(m->params, "requestId"));
+        else if (strcmp(m->method, "notifications/initialized") == 0)
+            s->initialized = true;
+        else
+            LOG_D("ignoring notification %s", m->method);
+        return NULL;
+    }
+    if (m->kind == MCP_MSG_RESPONSE) return NULL;
+    if (atomic_load(&m->cancelled)) {
+        untrack(s, m);
+        return NULL;
+    }
+    uint64_t start = clock_mono_ns();
+    json_t *resp;
+    const char *method = m->method;
+    if (strcmp(method, "initialize") == 0) resp = do_initialize(s, m);
+    else if (strcmp(method, "ping") == 0) resp = result_response(m->id, json_object());
+    else if (strcmp(method, "tools/list") == 0) resp = do_tools_list(s, m);
+    else if (strcmp(method, "tools/call") == 0) resp = do_tools_call(s, st, m);
+    else {
+        /* Includes server/discover: a fast "not found" tells a dual-era client
+         * to fall back to initialize instead of waiting for a timeout. */
+        char msg[200];
+        snprintf(msg, sizeof msg, "Method not found: %.100s", method);
+        resp = mcp_error_response(m->id, RPC_METHOD_NOT_FOUND, msg);
+    }
+    untrack(s, m);
+    LOG_D("%s %s took %.3f ms", method, m->idkey, (double)(clock_mono_ns() - start) / 1e6);
+    if (atomic_load(&m->cancelled)) { /* the client gave up: it must not get a reply */
+        json_decref(resp);
+        return NULL;
+    }
+    return resp;
+}

@@ -1,0 +1,70 @@
+/* mcp.h - JSON-RPC 2.0 and the MCP lifecycle, independent of transport.
+ *
+ * A transport hands each raw message to mcp_parse(), which either returns a
+ * parsed message or the error response to send. Requests are then run by
+ * mcp_handle() (on whatever thread the transport chooses) with a store
+ * connection owned by that thread. Control messages (ping, server/discover,
+ * notifications) are cheap and safe to answer on the reading thread, so a
+ * slow tool call never delays them.
+ *
+ * Cancellation: a transport calls mcp_track() when it accepts a request;
+ * notifications/cancelled then marks it, and mcp_handle() drops a cancelled
+ * request before running it, or withholds its response after. */
+#ifndef LT_MCP_H
+#define LT_MCP_H
+
+#include "../core/settings.h"
+#include "../store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MCP_LATEST_VERSION "2025-11-25"
+
+/* JSON-RPC error codes. */
+#define RPC_PARSE_ERROR -32700
+#define RPC_INVALID_REQUEST -32600
+#define RPC_METHOD_NOT_FOUND -32601
+#define RPC_INVALID_PARAMS -32602
+#define RPC_INTERNAL_ERROR -32603
+
+typedef struct mcp_session mcp_session;
+typedef struct mcp_msg mcp_msg;
+
+typedef enum {
+    MCP_MSG_REQUEST,      /* has method and id: needs a response */
+    MCP_MSG_NOTIFICATION, /* has method, no id: never answered */
+    MCP_MSG_RESPONSE      /* a reply to a request of ours: ignored */
+} mcp_msg_kind;
+
+mcp_session *mcp_session_new(const settings *cfg);
+void mcp_session_free(mcp_session *s);
+
+/* Parses one message. Returns NULL when there is nothing to run; then
+ * *reply holds the error response to send, or NULL when nothing is owed. */
+mcp_msg *mcp_parse(const char *buf, size_t len, json_t **reply);
+void mcp_msg_free(mcp_msg *m);
+
+mcp_msg_kind mcp_msg_kind_of(const mcp_msg *m);
+const char *mcp_msg_method(const mcp_msg *m);
+
+/* True for messages that need no store and may be answered out of order:
+ * ping, server/discover, every notification and response. */
+bool mcp_msg_is_control(const mcp_msg *m);
+
+/* Registers a request for cancellation (before it is queued). */
+void mcp_track(mcp_session *s, mcp_msg *m);
+
+/* Runs a message and returns the response to send, or NULL (notification,
+ * response, or a request the client cancelled). st may be NULL for
+ * control messages. Untracks the message; the caller still frees it. */
+json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m);
+
+/* Builds an error response; id may be NULL (sent as null). */
+json_t *mcp_error_response(const json_t *id, int code, const char *message);
+
+/* The protocol version negotiated by initialize, or NULL before it. */
+const char *mcp_session_version(const mcp_session *s);
+
+#endif

@@ -1,0 +1,84 @@
+/* store.h - the one path to SQLite.
+ *
+ * A store is one connection to the database file, used by one thread at a
+ * time. Opening it applies the pragmas and every pending migration.
+ * Statements are prepared once per connection and cached by their SQL text.
+ * Writes go through store_write(), which runs the caller's function inside
+ * BEGIN IMMEDIATE ... COMMIT and retries when another process holds the
+ * write lock, so several ltmc processes can share one database without a
+ * "database is locked" ever reaching a user. */
+#ifndef LT_STORE_H
+#define LT_STORE_H
+
+#include "../core/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct store store;
+typedef struct sqlite3_stmt store_stmt;
+
+typedef struct {
+    const char *path;       /* database file; ":memory:" for tests */
+    int busy_timeout_ms;    /* one attempt's wait for another process's lock */
+    int cache_mb;           /* page cache bound */
+    int mmap_mb;            /* memory-mapped I/O window, 0 = off */
+    bool synchronous_full;  /* fsync on every commit instead of at checkpoints */
+} store_options;
+
+store *store_open(const store_options *opt, lt_err *err);
+void store_close(store *st);
+const char *store_path(const store *st);
+
+/* Schema version after migrations, and the newest this build knows. */
+int store_schema_version(store *st);
+int store_latest_schema_version(void);
+
+/* Returns a cached statement, reset and with its bindings cleared. */
+store_stmt *store_prepare(store *st, const char *sql, lt_err *err);
+
+/* Parameter indexes are 1-based. A NULL text binds SQL NULL. */
+void store_bind_text(store_stmt *stmt, int idx, const char *val);
+void store_bind_int(store_stmt *stmt, int idx, int64_t val);
+void store_bind_real(store_stmt *stmt, int idx, double val);
+void store_bind_null(store_stmt *stmt, int idx);
+
+/* Steps a statement: 1 when a row is ready, 0 when done, -1 on error. A
+ * read that finds the database briefly locked is retried transparently. */
+int store_step(store_stmt *stmt, lt_err *err);
+
+/* Ends a statement early (after reading one row). A statement left
+ * mid-result would pin this connection's read snapshot. */
+void store_reset(store_stmt *stmt);
+
+/* Column accessors (0-based). Text is valid until the next step or reset. */
+const char *store_col_text(store_stmt *stmt, int col);
+int64_t store_col_int(store_stmt *stmt, int col);
+double store_col_real(store_stmt *stmt, int col);
+bool store_col_is_null(store_stmt *stmt, int col);
+
+/* The current row as an object keyed by column name (INTEGER -> integer,
+ * REAL -> number, TEXT -> string, NULL -> null). */
+json_t *store_row_json(store_stmt *stmt);
+
+/* Runs one or more statements without results (schema, pragmas). */
+int store_exec(store *st, const char *sql, lt_err *err);
+
+/* Runs fn inside a write transaction. fn returns 0 to commit or -1 (with err
+ * set) to roll back. Lock contention is retried with backoff; fn may run
+ * more than once, so it must only touch the database and its ctx. */
+typedef int (*store_write_fn)(store *st, void *ctx, lt_err *err);
+int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
+
+int64_t store_last_insert_id(store *st);
+int store_changes(store *st);
+
+/* PRAGMA quick_check (full=false) or integrity_check (full=true). Returns 0
+ * when the database is sound, else -1 with the first problem in err. */
+int store_check_integrity(store *st, bool full, lt_err *err);
+
+/* Facts for doctor and health: SQLite version, journal mode, page counts. */
+json_t *store_info(store *st);
+
+#endif
