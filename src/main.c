@@ -38,13 +38,24 @@ typedef struct {
 static void print_setting_flags(FILE *out) {
     const setting_def *t = settings_table();
     fprintf(out, "\nOptions (every command; each also has an environment variable):\n");
-    fprintf(out, "  --config FILE             config file (default $XDG_CONFIG_HOME/ltmc/config.json); env LTMC_CONFIG\n");
+    fprintf(out, "  --config FILE                    config file (default $XDG_CONFIG_HOME/ltmc/config.json); env LTMC_CONFIG\n");
     for (int i = 0; i < SET_COUNT; i++) {
-        char flag[64];
-        snprintf(flag, sizeof flag, "--%s", t[i].name);
+        char flag[128], meta[64] = "";
+        switch (t[i].type) {
+        case SETTING_PATH: snprintf(meta, sizeof meta, "PATH"); break;
+        case SETTING_INT: snprintf(meta, sizeof meta, "N"); break;
+        case SETTING_BOOL: snprintf(meta, sizeof meta, "true|false"); break;
+        case SETTING_STRING: snprintf(meta, sizeof meta, "NAME"); break;
+        case SETTING_ENUM:
+            for (const char *const *c = t[i].choices; *c; c++)
+                snprintf(meta + strlen(meta), sizeof meta - strlen(meta), "%s%s", c == t[i].choices ? "" : "|", *c);
+            break;
+        }
+        int n = snprintf(flag, sizeof flag, "--%s", t[i].name);
         for (char *p = flag + 2; *p; p++)
             if (*p == '_') *p = '-';
-        fprintf(out, "  %-25s %s (env %s)\n", flag, t[i].desc, t[i].env);
+        snprintf(flag + n, sizeof flag - (size_t)n, " %s", meta);
+        fprintf(out, "  %-32s %s (env %s)\n", flag, t[i].desc, t[i].env);
     }
 }
 
