@@ -8,11 +8,11 @@
 #   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
 
 CC      ?= cc
-PKGS    := jansson sqlite3
+PKGS    := jansson sqlite3 libutf8proc openblas libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-missing-field-initializers -Wno-format-truncation
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3) -lpthread -lm
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lopenblas -lcurl) -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(sort $(wildcard src/*/*.c))

@@ -5,10 +5,10 @@
 # Runs apt-get through sudo when not root.
 set -euo pipefail
 
-want=(build-essential pkg-config libsqlite3-dev libjansson-dev)
+want=(build-essential pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev)
 case "${1:-build}" in
   build) ;;
-  test) want+=(libcmocka-dev clang nodejs npm) ;;
+  test) want+=(libcmocka-dev clang nodejs npm python3-numpy) ;;
   *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac
 

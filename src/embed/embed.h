@@ -1,0 +1,40 @@
+/* embed.h - text to vector, behind one interface with several backends.
+ *
+ *   glove  SIF-weighted average of GloVe word vectors from a memory-mapped
+ *          file (default; see glove_format.h)
+ *   hash   deterministic feature hashing: no model file needed
+ *
+ * Every vector is L2-normalised (a text with no known word gives the zero
+ * vector). Each embedder has a model id that is stored with every vector,
+ * so vectors of two models are never compared. An embedder is safe to use
+ * from several threads at once. */
+#ifndef LT_EMBED_H
+#define LT_EMBED_H
+
+#include "../core/err.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct embedder embedder;
+
+typedef struct {
+    const char *backend;    /* "glove" or "hash" */
+    const char *glove_path; /* glove: the model file */
+    int hash_dim;           /* hash: dimension (power of two recommended) */
+} embed_options;
+
+embedder *embedder_open(const embed_options *opt, lt_err *err);
+void embedder_close(embedder *e);
+
+const char *embedder_backend(const embedder *e);
+const char *embedder_model_id(const embedder *e);
+int embedder_dim(const embedder *e);
+
+/* Writes dim floats into out. Returns 0, or -1 with err set. */
+int embedder_embed(embedder *e, const char *text, size_t len, float *out, lt_err *err);
+
+/* Facts for doctor and health checks (backend, model id, dim, file, words). */
+json_t *embedder_info(const embedder *e);
+
+#endif

@@ -1,0 +1,279 @@
+#include "vindex.h"
+
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One partition per project, so a search only scans its own project. */
+typedef struct {
+    char *project;
+    size_t n, cap;
+    int8_t *rows;     /* n * dim */
+    float *scales;    /* n */
+    int64_t *chunk;   /* n; 0 marks a deleted row until compaction */
+    int64_t *memory;  /* n */
+    size_t dead;
+} partition;
+
+struct vindex {
+    char *model_id;
+    int dim;
+    pthread_rwlock_t lock;
+    partition *parts;
+    size_t n_parts;
+    int64_t last_chunk_id;   /* largest chunk id loaded */
+    int64_t last_delete_seq; /* last deleted_chunks entry applied */
+    bool loaded;
+};
+
+size_t vindex_blob_size(int dim) { return sizeof(float) + (size_t)dim; }
+
+void vindex_quantise(const float *vec, int dim, void *out) {
+    float maxabs = 0;
+    for (int i = 0; i < dim; i++) maxabs = fmaxf(maxabs, fabsf(vec[i]));
+    float scale = maxabs > 0 ? maxabs / 127.0f : 1.0f;
+    memcpy(out, &scale, sizeof scale);
+    int8_t *q = (int8_t *)out + sizeof scale;
+    for (int i = 0; i < dim; i++) q[i] = (int8_t)lrintf(vec[i] / scale);
+}
+
+vindex *vindex_new(const char *model_id, int dim) {
+    vindex *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->model_id = strdup(model_id);
+    v->dim = dim;
+    pthread_rwlock_init(&v->lock, NULL);
+    return v;
+}
+
+void vindex_free(vindex *v) {
+    if (!v) return;
+    for (size_t i = 0; i < v->n_parts; i++) {
+        partition *p = &v->parts[i];
+        free(p->project);
+        free(p->rows);
+        free(p->scales);
+        free(p->chunk);
+        free(p->memory);
+    }
+    free(v->parts);
+    free(v->model_id);
+    pthread_rwlock_destroy(&v->lock);
+    free(v);
+}
+
+static partition *find_part(vindex *v, const char *project, bool create) {
+    for (size_t i = 0; i < v->n_parts; i++)
+        if (strcmp(v->parts[i].project, project) == 0) return &v->parts[i];
+    if (!create) return NULL;
+    partition *grown = realloc(v->parts, (v->n_parts + 1) * sizeof *grown);
+    if (!grown) return NULL;
+    v->parts = grown;
+    partition *p = &v->parts[v->n_parts++];
+    memset(p, 0, sizeof *p);
+    p->project = strdup(project);
+    return p;
+}
+
+static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, const void *blob) {
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        int8_t *rows = realloc(p->rows, cap * (size_t)v->dim);
+        if (!rows) return -1;
+        p->rows = rows;
+        float *scales = realloc(p->scales, cap * sizeof *scales);
+        if (!scales) return -1;
+        p->scales = scales;
+        int64_t *chunk = realloc(p->chunk, cap * sizeof *chunk);
+        if (!chunk) return -1;
+        p->chunk = chunk;
+        int64_t *memory = realloc(p->memory, cap * sizeof *memory);
+        if (!memory) return -1;
+        p->memory = memory;
+        p->cap = cap;
+    }
+    memcpy(&p->scales[p->n], blob, sizeof(float));
+    memcpy(p->rows + p->n * (size_t)v->dim, (const char *)blob + sizeof(float), (size_t)v->dim);
+    p->chunk[p->n] = chunk_id;
+    p->memory[p->n] = memory_id;
+    p->n++;
+    return 0;
+}
+
+/* Rows are appended in chunk-id order, so a deleted chunk is found by
+ * binary search over its partition (deleted rows keep their id until
+ * compaction, so the order holds). */
+static void remove_chunk(vindex *v, int64_t chunk_id) {
+    for (size_t i = 0; i < v->n_parts; i++) {
+        partition *p = &v->parts[i];
+        size_t lo = 0, hi = p->n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            int64_t c = p->chunk[mid] < 0 ? -p->chunk[mid] : p->chunk[mid];
+            if (c < chunk_id) lo = mid + 1; else hi = mid;
+        }
+        if (lo < p->n && p->chunk[lo] == chunk_id) {
+            p->chunk[lo] = -chunk_id; /* negative: deleted */
+            p->dead++;
+            return;
+        }
+    }
+}
+
+static void compact(vindex *v, partition *p) {
+    size_t w = 0;
+    for (size_t r = 0; r < p->n; r++) {
+        if (p->chunk[r] < 0) continue;
+        if (w != r) {
+            memcpy(p->rows + w * (size_t)v->dim, p->rows + r * (size_t)v->dim, (size_t)v->dim);
+            p->scales[w] = p->scales[r];
+            p->chunk[w] = p->chunk[r];
+            p->memory[w] = p->memory[r];
+        }
+        w++;
+    }
+    p->n = w;
+    p->dead = 0;
+}
+
+static int sync_locked(vindex *v, store *st, lt_err *err) {
+    /* Deletions first: a chunk deleted and a newer one added in the same
+     * interval must not be confused. */
+    store_stmt *s = store_prepare(st, "SELECT seq, chunk_id FROM deleted_chunks WHERE seq > ? ORDER BY seq", err);
+    if (!s) return -1;
+    store_bind_int(s, 1, v->last_delete_seq);
+    int rc;
+    while ((rc = store_step(s, err)) == 1) {
+        v->last_delete_seq = store_col_int(s, 0);
+        if (v->loaded) remove_chunk(v, store_col_int(s, 1));
+    }
+    if (rc < 0) return -1;
+    s = store_prepare(st,
+                      "SELECT v.chunk_id, c.memory_id, m.project, v.vec FROM vectors v"
+                      " JOIN chunks c ON c.id = v.chunk_id JOIN memories m ON m.id = c.memory_id"
+                      " WHERE v.chunk_id > ? AND v.model = ? ORDER BY v.chunk_id",
+                      err);
+    if (!s) return -1;
+    store_bind_int(s, 1, v->last_chunk_id);
+    store_bind_text(s, 2, v->model_id);
+    size_t blob_size = vindex_blob_size(v->dim);
+    while ((rc = store_step(s, err)) == 1) {
+        int64_t chunk_id = store_col_int(s, 0);
+        v->last_chunk_id = chunk_id;
+        const void *blob = store_col_blob(s, 3);
+        if (!blob || store_col_bytes(s, 3) != blob_size) continue; /* written by another model's dimension */
+        partition *p = find_part(v, store_col_text(s, 2), true);
+        if (!p || append(v, p, chunk_id, store_col_int(s, 1), blob)) {
+            store_reset(s);
+            return lt_err_set(err, LT_ERR_INTERNAL, "out of memory loading the vector index");
+        }
+    }
+    if (rc < 0) return -1;
+    v->loaded = true;
+    for (size_t i = 0; i < v->n_parts; i++)
+        if (v->parts[i].dead > 64 && v->parts[i].dead * 4 > v->parts[i].n) compact(v, &v->parts[i]);
+    return 0;
+}
+
+int vindex_sync(vindex *v, store *st, lt_err *err) {
+    pthread_rwlock_wrlock(&v->lock);
+    int rc = sync_locked(v, st, err);
+    pthread_rwlock_unlock(&v->lock);
+    return rc;
+}
+
+/* The hot loop: float query against int8 rows. Compiled for AVX2 and for
+ * the baseline, picked at load time. */
+__attribute__((target_clones("avx2", "default")))
+static void score_rows(const int8_t *rows, const float *scales, size_t n, int dim, const float *q, float *out) {
+    for (size_t r = 0; r < n; r++) {
+        const int8_t *row = rows + r * (size_t)dim;
+        float sum = 0;
+        for (int i = 0; i < dim; i++) sum += q[i] * (float)row[i];
+        out[r] = sum * scales[r];
+    }
+}
+
+static bool allowed_has(const int64_t *allowed, size_t n, int64_t id) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (allowed[mid] < id) lo = mid + 1; else hi = mid;
+    }
+    return lo < n && allowed[lo] == id;
+}
+
+/* Keeps the k best in a min-heap on score. */
+static void heap_push(vhit *heap, size_t *n, size_t k, vhit h) {
+    if (*n < k) {
+        size_t i = (*n)++;
+        heap[i] = h;
+        while (i > 0 && heap[(i - 1) / 2].score > heap[i].score) {
+            vhit t = heap[i]; heap[i] = heap[(i - 1) / 2]; heap[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    if (h.score <= heap[0].score) return;
+    heap[0] = h;
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < k && heap[l].score < heap[m].score) m = l;
+        if (r < k && heap[r].score < heap[m].score) m = r;
+        if (m == i) break;
+        vhit t = heap[i]; heap[i] = heap[m]; heap[m] = t;
+        i = m;
+    }
+}
+
+static int by_score_desc(const void *a, const void *b) {
+    float x = ((const vhit *)a)->score, y = ((const vhit *)b)->score;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+#define SCORE_BLOCK 4096
+
+size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
+                     size_t n_allowed, vhit *out) {
+    if (k == 0) return 0;
+    pthread_rwlock_rdlock(&v->lock);
+    partition *p = find_part(v, project, false);
+    size_t n = 0;
+    if (p) {
+        float scores[SCORE_BLOCK];
+        for (size_t base = 0; base < p->n; base += SCORE_BLOCK) {
+            size_t m = p->n - base < SCORE_BLOCK ? p->n - base : SCORE_BLOCK;
+            score_rows(p->rows + base * (size_t)v->dim, p->scales + base, m, v->dim, q, scores);
+            for (size_t i = 0; i < m; i++) {
+                size_t r = base + i;
+                if (p->chunk[r] < 0) continue;
+                if (allowed && !allowed_has(allowed, n_allowed, p->memory[r])) continue;
+                heap_push(out, &n, k, (vhit){p->chunk[r], p->memory[r], scores[i]});
+            }
+        }
+    }
+    pthread_rwlock_unlock(&v->lock);
+    qsort(out, n, sizeof *out, by_score_desc);
+    return n;
+}
+
+size_t vindex_count(vindex *v) {
+    pthread_rwlock_rdlock(&v->lock);
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_parts; i++) n += v->parts[i].n - v->parts[i].dead;
+    pthread_rwlock_unlock(&v->lock);
+    return n;
+}
+
+size_t vindex_bytes(vindex *v) {
+    pthread_rwlock_rdlock(&v->lock);
+    size_t b = 0;
+    for (size_t i = 0; i < v->n_parts; i++)
+        b += v->parts[i].cap * ((size_t)v->dim + sizeof(float) + 2 * sizeof(int64_t));
+    pthread_rwlock_unlock(&v->lock);
+    return b;
+}

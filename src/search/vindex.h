@@ -1,0 +1,49 @@
+/* vindex.h - the in-memory vector index, kept in step with the database.
+ *
+ * Holds every stored chunk vector of one embedding model as int8 rows with a
+ * per-row scale, contiguous, and searches them exactly (a SIMD dot product
+ * per row). Before each search vindex_sync() picks up what other processes
+ * (or this one) wrote since the last sync: new vectors have larger chunk ids
+ * than any seen (chunk ids only grow), and deletions are read from the
+ * deleted_chunks log. When nothing changed that costs two index lookups.
+ *
+ * Thread-safe: searches share a read lock, sync takes the write lock. */
+#ifndef LT_VINDEX_H
+#define LT_VINDEX_H
+
+#include "../core/err.h"
+#include "../store/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vindex vindex;
+
+typedef struct {
+    int64_t chunk_id;
+    int64_t memory_id;
+    float score; /* cosine similarity, -1..1 */
+} vhit;
+
+vindex *vindex_new(const char *model_id, int dim);
+void vindex_free(vindex *v);
+
+/* Brings the index up to date with the database. */
+int vindex_sync(vindex *v, store *st, lt_err *err);
+
+/* The k best chunks of project for the unit query vector q, best first.
+ * When allowed is not NULL only chunks of those memory ids (sorted
+ * ascending, n_allowed of them) are considered. Returns the number of hits. */
+size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
+                     size_t n_allowed, vhit *out);
+
+/* Rows held (live) and bytes used, for stats and health. */
+size_t vindex_count(vindex *v);
+size_t vindex_bytes(vindex *v);
+
+/* Quantises a unit vector to the stored form: a float scale followed by dim
+ * int8 values. out must hold vindex_blob_size(dim) bytes. */
+size_t vindex_blob_size(int dim);
+void vindex_quantise(const float *vec, int dim, void *out);
+
+#endif
