@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -223,6 +223,9 @@ void store_bind_text(store_stmt *s, int idx, const char *val) {
 void store_bind_int(store_stmt *s, int idx, int64_t val) { sqlite3_bind_int64(s, idx, val); }
 void store_bind_real(store_stmt *s, int idx, double val) { sqlite3_bind_double(s, idx, val); }
 void store_bind_null(store_stmt *s, int idx) { sqlite3_bind_null(s, idx); }
+void store_bind_blob(store_stmt *s, int idx, const void *data, size_t len) {
+    sqlite3_bind_blob64(s, idx, data, (sqlite3_uint64)len, SQLITE_TRANSIENT);
+}
 
 int store_step(store_stmt *s, lt_err *err) {
     for (int attempt = 0;; attempt++) {
@@ -251,6 +254,8 @@ const char *store_col_text(store_stmt *s, int col) { return (const char *)sqlite
 int64_t store_col_int(store_stmt *s, int col) { return sqlite3_column_int64(s, col); }
 double store_col_real(store_stmt *s, int col) { return sqlite3_column_double(s, col); }
 bool store_col_is_null(store_stmt *s, int col) { return sqlite3_column_type(s, col) == SQLITE_NULL; }
+const void *store_col_blob(store_stmt *s, int col) { return sqlite3_column_blob(s, col); }
+size_t store_col_bytes(store_stmt *s, int col) { return (size_t)sqlite3_column_bytes(s, col); }
 
 json_t *store_row_json(store_stmt *s) {
     json_t *row = json_object();

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct store store;
@@ -43,6 +44,7 @@ void store_bind_text(store_stmt *stmt, int idx, const char *val);
 void store_bind_int(store_stmt *stmt, int idx, int64_t val);
 void store_bind_real(store_stmt *stmt, int idx, double val);
 void store_bind_null(store_stmt *stmt, int idx);
+void store_bind_blob(store_stmt *stmt, int idx, const void *data, size_t len);
 
 /* Steps a statement: 1 when a row is ready, 0 when done, -1 on error. A
  * read that finds the database briefly locked is retried transparently. */
@@ -57,6 +59,8 @@ const char *store_col_text(store_stmt *stmt, int col);
 int64_t store_col_int(store_stmt *stmt, int col);
 double store_col_real(store_stmt *stmt, int col);
 bool store_col_is_null(store_stmt *stmt, int col);
+const void *store_col_blob(store_stmt *stmt, int col);
+size_t store_col_bytes(store_stmt *stmt, int col);
 
 /* The current row as an object keyed by column name (INTEGER -> integer,
  * REAL -> number, TEXT -> string, NULL -> null). */
