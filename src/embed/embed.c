@@ -11,6 +11,8 @@ embedder *embedder_open(const embed_options *opt, lt_err *err) {
     const char *backend = opt->backend ? opt->backend : "glove";
     if (strcmp(backend, "glove") == 0) rc = glove_backend_open(e, opt->glove_path, err);
     else if (strcmp(backend, "hash") == 0) rc = hash_backend_open(e, opt->hash_dim > 0 ? opt->hash_dim : 256, err);
+    else if (strcmp(backend, "bert") == 0) rc = bert_backend_open(e, opt->bert_dir, err);
+    else if (strcmp(backend, "http") == 0) rc = http_backend_open(e, opt, err);
     else rc = lt_err_set(err, LT_ERR_INVALID, "unknown embedding backend '%s'", backend);
     if (rc) { free(e); return NULL; }
     return e;

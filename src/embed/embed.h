@@ -3,6 +3,10 @@
  *   glove  SIF-weighted average of GloVe word vectors from a memory-mapped
  *          file (default; see glove_format.h)
  *   hash   deterministic feature hashing: no model file needed
+ *   bert   a BERT-family sentence encoder placed on disk (safetensors,
+ *          vocab.txt, config.json), run in plain C with OpenBLAS
+ *   http   an OpenAI-compatible /v1/embeddings endpoint (Ollama, llama.cpp
+ *          server, hosted APIs) through libcurl
  *
  * Every vector is L2-normalised (a text with no known word gives the zero
  * vector). Each embedder has a model id that is stored with every vector,
@@ -19,9 +23,14 @@
 typedef struct embedder embedder;
 
 typedef struct {
-    const char *backend;    /* "glove" or "hash" */
-    const char *glove_path; /* glove: the model file */
-    int hash_dim;           /* hash: dimension (power of two recommended) */
+    const char *backend;      /* "glove", "hash", "bert" or "http" */
+    const char *glove_path;   /* glove: the word-vector file */
+    int hash_dim;             /* hash: dimension (power of two recommended) */
+    const char *bert_dir;     /* bert: directory with config.json, vocab.txt, model.safetensors */
+    const char *http_url;     /* http: base URL, e.g. http://127.0.0.1:11434/v1 (".../embeddings" is appended) */
+    const char *http_model;   /* http: model name sent in each request */
+    const char *http_api_key; /* http: bearer token, or NULL */
+    int http_timeout_ms;      /* http: per-request timeout */
 } embed_options;
 
 embedder *embedder_open(const embed_options *opt, lt_err *err);

@@ -21,6 +21,8 @@ struct embedder {
 /* Each fills e (ops, state, dim, model_id) or returns -1 with err set. */
 int glove_backend_open(embedder *e, const char *path, lt_err *err);
 int hash_backend_open(embedder *e, int dim, lt_err *err);
+int bert_backend_open(embedder *e, const char *dir, lt_err *err);
+int http_backend_open(embedder *e, const embed_options *opt, lt_err *err);
 
 /* Scales v to unit length; leaves a zero vector as it is. */
 void embed_normalise(float *v, int dim);
