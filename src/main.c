@@ -6,7 +6,9 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/settings.h"
+#include "embed/embed.h"
 #include "protocol/mcp.h"
+#include "search/memory.h"
 #include "store/store.h"
 #include "tools/tool.h"
 #include "transport/stdio.h"
@@ -44,6 +46,7 @@ static void print_setting_flags(FILE *out) {
         switch (t[i].type) {
         case SETTING_PATH: snprintf(meta, sizeof meta, "PATH"); break;
         case SETTING_INT: snprintf(meta, sizeof meta, "N"); break;
+        case SETTING_REAL: snprintf(meta, sizeof meta, "X"); break;
         case SETTING_BOOL: snprintf(meta, sizeof meta, "true|false"); break;
         case SETTING_STRING: snprintf(meta, sizeof meta, "NAME"); break;
         case SETTING_ENUM:
@@ -189,6 +192,90 @@ static store *open_store(const settings *cfg, lt_err *err) {
     return store_open(&opt, err);
 }
 
+#define GLOVE_FILE "glove-100d.ltmcvec"
+
+/* The glove file: glove_path when set, else the first that exists of
+ * <exe dir>/GLOVE_FILE, <exe dir>/../share/ltmc/GLOVE_FILE and
+ * <data_dir>/models/GLOVE_FILE. Writes where it looked into tried. */
+static bool find_glove(const settings *cfg, char *out, size_t len, char *tried, size_t tried_len) {
+    const char *given = settings_str(cfg, SET_GLOVE_PATH);
+    if (given) {
+        snprintf(out, len, "%s", given);
+        snprintf(tried, tried_len, "%s", given);
+        return access(given, R_OK) == 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    char candidates[3][PATH_MAX + 64];
+    snprintf(candidates[0], sizeof candidates[0], "%s/" GLOVE_FILE, exe);
+    snprintf(candidates[1], sizeof candidates[1], "%s/../share/ltmc/" GLOVE_FILE, exe);
+    snprintf(candidates[2], sizeof candidates[2], "%s/models/" GLOVE_FILE, settings_str(cfg, SET_DATA_DIR));
+    tried[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        snprintf(tried + strlen(tried), tried_len - strlen(tried), "%s%s", i ? ", " : "", candidates[i]);
+        if (n > 0 || i == 2) {
+            if (access(candidates[i], R_OK) == 0) {
+                snprintf(out, len, "%s", candidates[i]);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* The configured embedder, or the hash embedder (with a warning in
+ * *fallback) when glove's file is missing. */
+static memory_engine *open_memory(const settings *cfg, char *fallback, size_t fallback_len, lt_err *err) {
+    fallback[0] = '\0';
+    char glove[PATH_MAX + 64], tried[4 * PATH_MAX];
+    embed_options eo = {0};
+    eo.backend = settings_str(cfg, SET_EMBEDDING_BACKEND);
+    eo.hash_dim = (int)settings_int(cfg, SET_HASH_DIM);
+    eo.bert_dir = settings_str(cfg, SET_BERT_MODEL_DIR);
+    eo.http_url = settings_str(cfg, SET_HTTP_EMBEDDING_URL);
+    eo.http_model = settings_str(cfg, SET_HTTP_EMBEDDING_MODEL);
+    eo.http_api_key = settings_str(cfg, SET_HTTP_EMBEDDING_API_KEY);
+    eo.http_timeout_ms = (int)settings_int(cfg, SET_HTTP_EMBEDDING_TIMEOUT_MS);
+    if (strcmp(eo.backend, "glove") == 0) {
+        if (find_glove(cfg, glove, sizeof glove, tried, sizeof tried)) {
+            eo.glove_path = glove;
+        } else {
+            snprintf(fallback, fallback_len,
+                     "glove word vectors not found (looked in %s); using the hash embedder, which matches "
+                     "words but not meanings. Run `make model` or set glove_path.", tried);
+            eo.backend = "hash";
+        }
+    } else if (strcmp(eo.backend, "bert") == 0 && !eo.bert_dir) {
+        lt_err_set(err, LT_ERR_INVALID, "embedding_backend is bert but bert_model_dir is not set");
+        return NULL;
+    } else if (strcmp(eo.backend, "http") == 0 && (!eo.http_url || !eo.http_model)) {
+        lt_err_set(err, LT_ERR_INVALID, "embedding_backend is http but http_embedding_url or http_embedding_model is not set");
+        return NULL;
+    }
+    memory_config mc = {
+        (size_t)settings_int(cfg, SET_CHUNK_BYTES),
+        (size_t)settings_int(cfg, SET_CHUNK_OVERLAP_BYTES),
+        (size_t)settings_int(cfg, SET_MAX_MEMORY_BYTES),
+        (int)settings_int(cfg, SET_CONTEXT_NEIGHBOURS),
+        settings_real(cfg, SET_CONTEXT_WEIGHT),
+        settings_real(cfg, SET_LEXICAL_WEIGHT),
+        settings_real(cfg, SET_NEAR_DUPLICATE_THRESHOLD),
+    };
+    if (mc.overlap_bytes * 2 >= mc.chunk_bytes) {
+        lt_err_set(err, LT_ERR_INVALID, "chunk_overlap_bytes (%zu) must be less than half of chunk_bytes (%zu)",
+                   mc.overlap_bytes, mc.chunk_bytes);
+        return NULL;
+    }
+    embedder *emb = embedder_open(&eo, err);
+    if (!emb) return NULL;
+    memory_engine *m = memory_engine_new(emb, &mc, err);
+    if (!m) embedder_close(emb);
+    return m;
+}
+
 static void print_warnings(json_t *warnings) {
     size_t i;
     json_t *w;
@@ -212,9 +299,19 @@ static int cmd_serve(cli_args *a) {
         settings_free(cfg);
         return 1;
     }
-    LOG_I("ltmc %s serving MCP on stdio; database %s, project %s", LTMC_VERSION, store_path(st),
-          settings_str(cfg, SET_PROJECT));
-    int rc = stdio_serve(cfg, st, STDIN_FILENO, STDOUT_FILENO);
+    char fallback[8 * PATH_MAX];
+    memory_engine *mem = open_memory(cfg, fallback, sizeof fallback, &err);
+    if (!mem) {
+        fprintf(stderr, "ltmc: %s\n", err.msg);
+        store_close(st);
+        settings_free(cfg);
+        return 1;
+    }
+    if (fallback[0]) LOG_W("%s", fallback);
+    LOG_I("ltmc %s serving MCP on stdio; database %s, project %s, embeddings %s", LTMC_VERSION, store_path(st),
+          settings_str(cfg, SET_PROJECT), embedder_model_id(memory_engine_embedder(mem)));
+    int rc = stdio_serve(cfg, st, mem, STDIN_FILENO, STDOUT_FILENO);
+    memory_engine_free(mem);
     store_close(st);
     settings_free(cfg);
     return rc == 0 ? 0 : 1;
@@ -272,12 +369,22 @@ static int cmd_call(cli_args *a) {
         json_decref(args);
         return 1;
     }
+    char fallback[8 * PATH_MAX];
+    memory_engine *mem = open_memory(cfg, fallback, sizeof fallback, &err);
+    if (!mem) {
+        fprintf(stderr, "ltmc: %s\n", err.msg);
+        store_close(st);
+        settings_free(cfg);
+        json_decref(args);
+        return 1;
+    }
+    if (fallback[0]) LOG_W("%s", fallback);
     /* The same request a client would send, through the same parser and handler. */
     json_t *req = json_pack("{s:s, s:i, s:s, s:{s:s, s:o}}", "jsonrpc", "2.0", "id", 1, "method", "tools/call",
                             "params", "name", tool, "arguments", args);
     char *line = jx_dump(req);
     json_decref(req);
-    mcp_session *session = mcp_session_new(cfg);
+    mcp_session *session = mcp_session_new(cfg, mem);
     json_t *reply = NULL;
     mcp_msg *m = mcp_parse(line, strlen(line), &reply);
     free(line);
@@ -300,6 +407,7 @@ static int cmd_call(cli_args *a) {
     }
     json_decref(reply);
     mcp_session_free(session);
+    memory_engine_free(mem);
     store_close(st);
     settings_free(cfg);
     return rc;
@@ -356,8 +464,29 @@ static int cmd_doctor(cli_args *a) {
         if (store_check_integrity(st, true, &err) == 0) report("ok", "integrity", "PRAGMA integrity_check: ok");
         else report("FAIL", "integrity", "%s", err.msg);
         if (jx_bool(info, "fts5", false)) report("ok", "full-text search", "FTS5 available");
-        else report("warn", "full-text search", "this SQLite lacks FTS5");
+        else report("FAIL", "full-text search", "this SQLite lacks FTS5, which memory search needs");
         json_decref(info);
+        char fallback[8 * PATH_MAX];
+        memory_engine *mem = open_memory(cfg, fallback, sizeof fallback, &err);
+        if (!mem) {
+            report("FAIL", "embeddings", "%s", err.msg);
+        } else {
+            json_t *ei = embedder_info(memory_engine_embedder(mem));
+            if (fallback[0]) report("warn", "embeddings", "%s", fallback);
+            report("ok", "embeddings", "%s backend, model %s, %lld dimensions%s%s", jx_str(ei, "backend"),
+                   jx_str(ei, "model_id"), (long long)jx_int(ei, "dimensions", 0), jx_str(ei, "path") ? ", " : "",
+                   jx_str(ei, "path") ? jx_str(ei, "path") : "");
+            json_decref(ei);
+            json_t *ms = memory_stats(mem, st);
+            long long total = jx_int(ms, "vectors_total", 0), current = jx_int(ms, "vectors_current_model", 0);
+            report("ok", "memories", "%lld memories, %lld chunks", (long long)jx_int(ms, "memories", 0),
+                   (long long)jx_int(ms, "chunks", 0));
+            if (total > current)
+                report("warn", "vectors", "%lld of %lld vectors come from another embedding model and are not "
+                       "searched by meaning; run `ltmc reembed`", total - current, total);
+            json_decref(ms);
+            memory_engine_free(mem);
+        }
         store_close(st);
     }
     size_t n;

@@ -20,6 +20,11 @@ int64_t clock_wall_ms(void);
 /* Formats epoch milliseconds as ISO-8601 UTC into buf (>= CLOCK_ISO_LEN). */
 void clock_format_iso(int64_t epoch_ms, char *buf, size_t len);
 
+/* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with an optional "Z"
+ * or "+HH:MM"/"-HH:MM" offset (a space may replace the T). Returns 0 and
+ * the instant in epoch milliseconds, or -1 when s is not such a time. */
+int clock_parse_iso(const char *s, int64_t *epoch_ms);
+
 /* The current time as ISO-8601 UTC. */
 void clock_now_iso(char *buf, size_t len);
 

@@ -13,6 +13,7 @@
 
 static const char *const log_levels[] = {"debug", "info", "warning", "error", "off", NULL};
 static const char *const sync_modes[] = {"normal", "full", NULL};
+static const char *const backends[] = {"glove", "hash", "bert", "http", NULL};
 
 /* data_dir and db_path have derived defaults: $XDG_DATA_HOME/ltmc (or
  * ~/.local/share/ltmc) and <data_dir>/ltmc.db. */
@@ -41,6 +42,59 @@ static const setting_def table[SET_COUNT] = {
                             "Largest JSON-RPC message accepted, in MiB.", NULL, 16, 1024},
     [SET_TOOLS_PAGE_SIZE] = {"tools_page_size", SETTING_INT, "100", "LTMC_TOOLS_PAGE_SIZE", NULL,
                              "Tools per tools/list page; more come through nextCursor.", NULL, 1, 1000},
+    [SET_EMBEDDING_BACKEND] = {"embedding_backend", SETTING_ENUM, "glove", "LTMC_EMBEDDING_BACKEND", NULL,
+                               "How texts become vectors: glove (word vectors, default), hash (no model), bert "
+                               "(a sentence encoder on disk) or http (an OpenAI-compatible embeddings server). "
+                               "When glove's file is missing, hash runs instead and doctor says so.",
+                               backends},
+    [SET_GLOVE_PATH] = {"glove_path", SETTING_PATH, NULL, "LTMC_GLOVE_PATH", NULL,
+                        "Word-vector file for the glove backend. Default: glove-100d.ltmcvec beside the ltmc binary, "
+                        "in ../share/ltmc, or in <data_dir>/models.",
+                        NULL, 0, 0, false, true},
+    [SET_HASH_DIM] = {"hash_dim", SETTING_INT, "256", "LTMC_HASH_DIM", NULL,
+                      "Vector dimension of the hash backend.", NULL, 8, 4096},
+    [SET_BERT_MODEL_DIR] = {"bert_model_dir", SETTING_PATH, NULL, "LTMC_BERT_MODEL_DIR", NULL,
+                            "Directory holding config.json, vocab.txt and model.safetensors of a BERT-family "
+                            "sentence encoder, for the bert backend.",
+                            NULL, 0, 0, false, true},
+    [SET_HTTP_EMBEDDING_URL] = {"http_embedding_url", SETTING_STRING, NULL, "LTMC_HTTP_EMBEDDING_URL", NULL,
+                                "Base URL of an OpenAI-compatible embeddings API for the http backend, e.g. "
+                                "http://127.0.0.1:11434/v1.",
+                                NULL, 0, 0, false, true},
+    [SET_HTTP_EMBEDDING_MODEL] = {"http_embedding_model", SETTING_STRING, NULL, "LTMC_HTTP_EMBEDDING_MODEL", NULL,
+                                  "Model name sent to the embeddings API.", NULL, 0, 0, false, true},
+    [SET_HTTP_EMBEDDING_API_KEY] = {"http_embedding_api_key", SETTING_STRING, NULL, "LTMC_HTTP_EMBEDDING_API_KEY",
+                                    NULL, "Bearer token for the embeddings API.", NULL, 0, 0, true, true},
+    [SET_HTTP_EMBEDDING_TIMEOUT_MS] = {"http_embedding_timeout_ms", SETTING_INT, "30000",
+                                       "LTMC_HTTP_EMBEDDING_TIMEOUT_MS", NULL,
+                                       "Timeout of one embeddings request.", NULL, 100, 600000},
+    [SET_CHUNK_BYTES] = {"chunk_bytes", SETTING_INT, "1000", "LTMC_CHUNK_BYTES", NULL,
+                         "Largest chunk a memory is split into for embedding and search, in bytes.", NULL, 64,
+                         65536},
+    [SET_CHUNK_OVERLAP_BYTES] = {"chunk_overlap_bytes", SETTING_INT, "100", "LTMC_CHUNK_OVERLAP_BYTES", NULL,
+                                 "Overlap between consecutive chunks, in bytes (less than half of chunk_bytes).",
+                                 NULL, 0, 32767},
+    [SET_MAX_MEMORY_BYTES] = {"max_memory_bytes", SETTING_INT, "1048576", "LTMC_MAX_MEMORY_BYTES", NULL,
+                              "Largest memory content accepted, in bytes.", NULL, 1024, 64 * 1024 * 1024},
+    [SET_CONTEXT_NEIGHBOURS] = {"context_neighbours", SETTING_INT, "2", "LTMC_CONTEXT_NEIGHBOURS", NULL,
+                                "Memories on each side (same project and conversation, in storing order) whose "
+                                "words also find a memory in full-text search; 0 turns this off.",
+                                NULL, 0, 8},
+    [SET_CONTEXT_WEIGHT] = {"context_weight", SETTING_REAL, "0.35", "LTMC_CONTEXT_WEIGHT", NULL,
+                            "BM25 weight of the neighbours' words relative to a memory's own words.", NULL, 0, 0,
+                            false, false, 0.0, 10.0},
+    [SET_LEXICAL_WEIGHT] = {"lexical_weight", SETTING_REAL, "0.5", "LTMC_LEXICAL_WEIGHT", NULL,
+                            "Share of full-text (BM25) relevance in a search score; the rest is similarity of "
+                            "meaning.",
+                            NULL, 0, 0, false, false, 0.0, 1.0},
+    [SET_NEAR_DUPLICATE_THRESHOLD] = {"near_duplicate_threshold", SETTING_REAL, "0.95",
+                                      "LTMC_NEAR_DUPLICATE_THRESHOLD", NULL,
+                                      "Cosine similarity at or above which a newly stored memory reports existing "
+                                      "ones as near-duplicates (1 turns the report off).",
+                                      NULL, 0, 0, false, false, 0.0, 1.0},
+    [SET_RETRIEVE_TOKEN_BUDGET] = {"retrieve_token_budget", SETTING_INT, "4000", "LTMC_RETRIEVE_TOKEN_BUDGET", NULL,
+                                   "Default max_tokens of memory retrieval results (about 4 bytes a token).", NULL,
+                                   100, 1000000},
 };
 
 /* Top-level sections of the original ltmc_config.json. Keys inside them that
@@ -93,6 +147,7 @@ static char *resolve_path(const char *val, const char *base) {
 static void describe_expected(const setting_def *d, char *buf, size_t len) {
     switch (d->type) {
     case SETTING_INT: snprintf(buf, len, "an integer from %lld to %lld", d->min, d->max); break;
+    case SETTING_REAL: snprintf(buf, len, "a number from %g to %g", d->dmin, d->dmax); break;
     case SETTING_BOOL: snprintf(buf, len, "true or false"); break;
     case SETTING_ENUM: {
         size_t n = (size_t)snprintf(buf, len, "one of");
@@ -116,6 +171,15 @@ static char *normalise(const setting_def *d, const char *text, const char *path_
         if (errno || end == text || *end || v < d->min || v > d->max) return NULL;
         char buf[32];
         snprintf(buf, sizeof buf, "%lld", v);
+        return strdup(buf);
+    }
+    case SETTING_REAL: {
+        errno = 0;
+        char *end;
+        double v = strtod(text, &end);
+        if (errno || end == text || *end || !(v >= d->dmin && v <= d->dmax)) return NULL;
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.17g", v);
         return strdup(buf);
     }
     case SETTING_BOOL:
@@ -164,6 +228,13 @@ static int apply_json(settings *s, int id, json_t *val, const char *where, const
     case SETTING_INT:
         if (json_is_integer(val)) {
             snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(val));
+            text = buf;
+            type_ok = true;
+        }
+        break;
+    case SETTING_REAL:
+        if (json_is_number(val)) {
+            snprintf(buf, sizeof buf, "%.17g", json_number_value(val));
             text = buf;
             type_ok = true;
         }
@@ -356,8 +427,13 @@ settings *settings_reload(const settings *s, json_t *warnings, lt_err *err) {
 }
 
 const char *settings_str(const settings *s, setting_id id) {
-    assert(id < SET_COUNT && s->values[id]);
+    assert(id < SET_COUNT && (s->values[id] || table[id].optional));
     return s->values[id];
+}
+
+double settings_real(const settings *s, setting_id id) {
+    assert(table[id].type == SETTING_REAL);
+    return strtod(settings_str(s, id), NULL);
 }
 
 long long settings_int(const settings *s, setting_id id) {
@@ -390,6 +466,12 @@ json_t *settings_schema(void) {
             jx_set_int(p, "minimum", d->min);
             jx_set_int(p, "maximum", d->max);
             if (d->def) jx_set_int(p, "default", strtoll(d->def, NULL, 10));
+            break;
+        case SETTING_REAL:
+            jx_set_str(p, "type", "number");
+            jx_set_real(p, "minimum", d->dmin);
+            jx_set_real(p, "maximum", d->dmax);
+            if (d->def) jx_set_real(p, "default", strtod(d->def, NULL));
             break;
         case SETTING_BOOL:
             jx_set_str(p, "type", "boolean");
@@ -435,6 +517,8 @@ json_t *settings_export(const settings *s) {
             jx_set_null(vals, d->name);
         } else if (d->type == SETTING_INT) {
             jx_set_int(vals, d->name, strtoll(v, NULL, 10));
+        } else if (d->type == SETTING_REAL) {
+            jx_set_real(vals, d->name, strtod(v, NULL));
         } else if (d->type == SETTING_BOOL) {
             jx_set_bool(vals, d->name, !strcmp(v, "true"));
         } else {

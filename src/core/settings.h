@@ -25,23 +25,41 @@ typedef enum {
     SET_SQLITE_SYNCHRONOUS,
     SET_MAX_MESSAGE_MB,
     SET_TOOLS_PAGE_SIZE,
+    SET_EMBEDDING_BACKEND,
+    SET_GLOVE_PATH,
+    SET_HASH_DIM,
+    SET_BERT_MODEL_DIR,
+    SET_HTTP_EMBEDDING_URL,
+    SET_HTTP_EMBEDDING_MODEL,
+    SET_HTTP_EMBEDDING_API_KEY,
+    SET_HTTP_EMBEDDING_TIMEOUT_MS,
+    SET_CHUNK_BYTES,
+    SET_CHUNK_OVERLAP_BYTES,
+    SET_MAX_MEMORY_BYTES,
+    SET_CONTEXT_NEIGHBOURS,
+    SET_CONTEXT_WEIGHT,
+    SET_LEXICAL_WEIGHT,
+    SET_NEAR_DUPLICATE_THRESHOLD,
+    SET_RETRIEVE_TOKEN_BUDGET,
     SET_COUNT
 } setting_id;
 
-typedef enum { SETTING_STRING, SETTING_PATH, SETTING_INT, SETTING_BOOL, SETTING_ENUM } setting_type;
+typedef enum { SETTING_STRING, SETTING_PATH, SETTING_INT, SETTING_REAL, SETTING_BOOL, SETTING_ENUM } setting_type;
 
 typedef enum { SOURCE_DEFAULT, SOURCE_FILE, SOURCE_ENV, SOURCE_FLAG } setting_source;
 
 typedef struct {
     const char *name;           /* key in config.json; flag is --name with '-' for '_' */
     setting_type type;
-    const char *def;            /* textual default; NULL when derived (see settings.c) */
+    const char *def;            /* textual default; NULL when derived or optional (see settings.c) */
     const char *env;            /* environment variable */
     const char *legacy_key;     /* dotted key in the original ltmc_config.json, or NULL */
     const char *desc;
     const char *const *choices; /* SETTING_ENUM: NULL-terminated */
     long long min, max;         /* SETTING_INT bounds, inclusive */
     bool secret;                /* masked on export */
+    bool optional;              /* may stay unset: settings_str gives NULL */
+    double dmin, dmax;          /* SETTING_REAL bounds, inclusive */
 } setting_def;
 
 typedef struct settings settings;
@@ -71,8 +89,10 @@ void settings_free(settings *s);
  * current environment and file contents): what a restart would see. */
 settings *settings_reload(const settings *s, json_t *warnings, lt_err *err);
 
+/* NULL only for an optional setting that is unset. */
 const char *settings_str(const settings *s, setting_id id);
 long long settings_int(const settings *s, setting_id id);
+double settings_real(const settings *s, setting_id id);
 bool settings_bool(const settings *s, setting_id id);
 setting_source settings_source_of(const settings *s, setting_id id);
 const char *settings_source_name(setting_source src);

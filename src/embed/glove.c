@@ -69,7 +69,7 @@ static int glove_embed(void *state, const char *text, size_t len, float *out, lt
     (void)err;
     const glove_state *g = state;
     glove_acc a = {g, out, 0};
-    tokenize(text, len, on_token, &a);
+    tokenize(text, len, 0, on_token, &a);
     if (a.known == 0) return 0; /* zero vector: nothing to compare by meaning */
     int dim = (int)g->h->dim;
     double dot = 0;

@@ -41,7 +41,7 @@ static int hash_embed(void *state, const char *text, size_t len, float *out, lt_
     (void)err;
     hash_state *h = state;
     acc a = {out, h->dim};
-    tokenize(text, len, on_token, &a);
+    tokenize(text, len, 0, on_token, &a);
     embed_normalise(out, h->dim);
     return 0;
 }

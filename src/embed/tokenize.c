@@ -46,7 +46,29 @@ static void emit_folded(const char *word, size_t len, bool after_apostrophe, tok
     free(folded);
 }
 
-size_t tokenize(const char *text, size_t len, token_fn emit, void *ud) {
+/* Emits the whole word starting at pos when the word mixes lower and upper
+ * case after its first letter (so it will be split into parts). */
+static void emit_compound(const char *text, size_t len, size_t pos, bool after_apos, token_fn emit, void *ud,
+                          size_t *count) {
+    const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+    size_t end = pos;
+    bool split = false;
+    char_class p1 = CLS_SEP, p2 = CLS_SEP;
+    while (end < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t step = utf8proc_iterate(s + end, (utf8proc_ssize_t)(len - end), &cp);
+        if (step < 1) break;
+        char_class c = classify(cp);
+        if (c == CLS_SEP || c == CLS_APOS) break;
+        /* The same two rules tokenize() splits by. */
+        if ((c == CLS_UPPER && p1 == CLS_LOWER) || (c == CLS_LOWER && p1 == CLS_UPPER && p2 == CLS_UPPER)) split = true;
+        if (c != CLS_MARK) { p2 = p1; p1 = c; }
+        end += (size_t)step;
+    }
+    if (split) emit_folded(text + pos, end - pos, after_apos, emit, ud, count);
+}
+
+size_t tokenize(const char *text, size_t len, int flags, token_fn emit, void *ud) {
     const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
     size_t count = 0, pos = 0;
     size_t word_start = 0;  /* byte offset of the current part */
@@ -76,6 +98,7 @@ size_t tokenize(const char *text, size_t len, token_fn emit, void *ud) {
         if (!in_word) {
             in_word = true;
             word_start = pos;
+            if (flags & TOKENIZE_COMPOUNDS) emit_compound(text, len, pos, after_apos, emit, ud, &count);
         } else {
             /* camelCase: lower -> Upper starts a part. HTTPServer: the last
              * capital of a run starts a part when a lower-case letter follows;

@@ -16,8 +16,13 @@
 
 typedef void (*token_fn)(const char *token, size_t len, void *ud);
 
+/* With TOKENIZE_COMPOUNDS a word split by case is also emitted whole, before
+ * its parts (getUserName -> getusername, get, user, name): what full-text
+ * search wants, so both spellings of a query find it. */
+#define TOKENIZE_COMPOUNDS 1
+
 /* Calls emit for every token in order. Invalid UTF-8 bytes separate words.
  * Returns the number of tokens emitted. */
-size_t tokenize(const char *text, size_t len, token_fn emit, void *ud);
+size_t tokenize(const char *text, size_t len, int flags, token_fn emit, void *ud);
 
 #endif

@@ -33,16 +33,18 @@ struct mcp_msg {
 
 struct mcp_session {
     const settings *cfg;
+    memory_engine *mem;
     pthread_mutex_t lock;
     mcp_msg *tracked;
     char version[32];
     bool initialized;
 };
 
-mcp_session *mcp_session_new(const settings *cfg) {
+mcp_session *mcp_session_new(const settings *cfg, memory_engine *mem) {
     mcp_session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->cfg = cfg;
+    s->mem = mem;
     pthread_mutex_init(&s->lock, NULL);
     return s;
 }
@@ -245,7 +247,8 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m) {
     assert(st && "tools/call needs the worker's store");
     bool failed = false;
     json_t *empty = args ? NULL : json_object();
-    json_t *result = tool_call(tool, st, s->cfg, args ? args : empty, &m->cancelled, &failed);
+    tool_env env = {st, s->cfg, s->mem};
+    json_t *result = tool_call(tool, &env, args ? args : empty, &m->cancelled, &failed);
     json_decref(empty);
     char *text = jx_dump(result);
     json_t *r = json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text", text ? text : "{}",

@@ -14,6 +14,7 @@
 #define LT_MCP_H
 
 #include "../core/settings.h"
+#include "../search/memory.h"
 #include "../store/store.h"
 
 #include <jansson.h>
@@ -38,7 +39,9 @@ typedef enum {
     MCP_MSG_RESPONSE      /* a reply to a request of ours: ignored */
 } mcp_msg_kind;
 
-mcp_session *mcp_session_new(const settings *cfg);
+/* mem is the process's shared memory engine (may be NULL in tests that do
+ * not use memory_action). */
+mcp_session *mcp_session_new(const settings *cfg, memory_engine *mem);
 void mcp_session_free(mcp_session *s);
 
 /* Parses one message. Returns NULL when there is nothing to run; then

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 /* One partition per project, so a search only scans its own project. */
 typedef struct {
@@ -106,17 +107,14 @@ static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, 
 /* Rows are appended in chunk-id order, so a deleted chunk is found by
  * binary search over its partition (deleted rows keep their id until
  * compaction, so the order holds). */
+static ssize_t find_row(const partition *p, int64_t chunk_id);
+
 static void remove_chunk(vindex *v, int64_t chunk_id) {
     for (size_t i = 0; i < v->n_parts; i++) {
         partition *p = &v->parts[i];
-        size_t lo = 0, hi = p->n;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            int64_t c = p->chunk[mid] < 0 ? -p->chunk[mid] : p->chunk[mid];
-            if (c < chunk_id) lo = mid + 1; else hi = mid;
-        }
-        if (lo < p->n && p->chunk[lo] == chunk_id) {
-            p->chunk[lo] = -chunk_id; /* negative: deleted */
+        ssize_t r = find_row(p, chunk_id);
+        if (r >= 0) {
+            p->chunk[r] = -chunk_id; /* negative: deleted, still in order for the binary search */
             p->dead++;
             return;
         }
@@ -237,12 +235,12 @@ static int by_score_desc(const void *a, const void *b) {
 
 #define SCORE_BLOCK 4096
 
-size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
-                     size_t n_allowed, vhit *out) {
-    if (k == 0) return 0;
+size_t vindex_search_range(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
+                           size_t n_allowed, vhit *out, float *min_score, float *max_score) {
+    float lo = INFINITY, hi = -INFINITY;
+    size_t n = 0;
     pthread_rwlock_rdlock(&v->lock);
     partition *p = find_part(v, project, false);
-    size_t n = 0;
     if (p) {
         float scores[SCORE_BLOCK];
         for (size_t base = 0; base < p->n; base += SCORE_BLOCK) {
@@ -252,13 +250,41 @@ size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, c
                 size_t r = base + i;
                 if (p->chunk[r] < 0) continue;
                 if (allowed && !allowed_has(allowed, n_allowed, p->memory[r])) continue;
-                heap_push(out, &n, k, (vhit){p->chunk[r], p->memory[r], scores[i]});
+                lo = fminf(lo, scores[i]);
+                hi = fmaxf(hi, scores[i]);
+                if (k) heap_push(out, &n, k, (vhit){p->chunk[r], p->memory[r], scores[i]});
             }
         }
     }
     pthread_rwlock_unlock(&v->lock);
     qsort(out, n, sizeof *out, by_score_desc);
+    if (min_score) *min_score = lo == INFINITY ? 0 : lo;
+    if (max_score) *max_score = hi == -INFINITY ? 0 : hi;
     return n;
+}
+
+size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
+                     size_t n_allowed, vhit *out) {
+    return vindex_search_range(v, project, q, k, allowed, n_allowed, out, NULL, NULL);
+}
+
+static ssize_t find_row(const partition *p, int64_t chunk_id) {
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int64_t c = p->chunk[mid] < 0 ? -p->chunk[mid] : p->chunk[mid];
+        if (c < chunk_id) lo = mid + 1; else hi = mid;
+    }
+    return lo < p->n && p->chunk[lo] == chunk_id ? (ssize_t)lo : -1;
+}
+
+bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_id, float *score) {
+    pthread_rwlock_rdlock(&v->lock);
+    partition *p = find_part(v, project, false);
+    ssize_t r = p ? find_row(p, chunk_id) : -1;
+    if (r >= 0) score_rows(p->rows + (size_t)r * (size_t)v->dim, p->scales + r, 1, v->dim, q, score);
+    pthread_rwlock_unlock(&v->lock);
+    return r >= 0;
 }
 
 size_t vindex_count(vindex *v) {

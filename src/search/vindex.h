@@ -14,6 +14,7 @@
 #include "../core/err.h"
 #include "../store/store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,15 @@ int vindex_sync(vindex *v, store *st, lt_err *err);
  * ascending, n_allowed of them) are considered. Returns the number of hits. */
 size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
                      size_t n_allowed, vhit *out);
+
+/* Like vindex_search, and also reports the lowest and highest similarity
+ * over every considered chunk (both 0 when there is none). */
+size_t vindex_search_range(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
+                           size_t n_allowed, vhit *out, float *min_score, float *max_score);
+
+/* The similarity of q to one chunk of project; false when the index does
+ * not hold that chunk. */
+bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_id, float *score);
 
 /* Rows held (live) and bytes used, for stats and health. */
 size_t vindex_count(vindex *v);

@@ -87,12 +87,13 @@ static int config_validate(tool_ctx *ctx, const json_t *args, json_t *out, lt_er
     /* What a restart would change. */
     if (fresh) {
         for (int i = 0; i < SET_COUNT; i++) {
-            if (strcmp(settings_str(fresh, (setting_id)i), settings_str(ctx->cfg, (setting_id)i)) != 0) {
+            const char *now_v = settings_str(fresh, (setting_id)i), *run_v = settings_str(ctx->cfg, (setting_id)i);
+            if ((now_v == NULL) != (run_v == NULL) || (now_v && strcmp(now_v, run_v) != 0)) {
                 char w[600];
                 snprintf(w, sizeof w, "'%s' is now %.200s in the configuration but this server runs with %.200s; "
                          "restart ltmc to apply it", table[i].name,
-                         table[i].secret ? "(secret)" : settings_str(fresh, (setting_id)i),
-                         table[i].secret ? "(secret)" : settings_str(ctx->cfg, (setting_id)i));
+                         table[i].secret ? "(secret)" : now_v ? now_v : "(unset)",
+                         table[i].secret ? "(secret)" : run_v ? run_v : "(unset)");
                 add_error(warnings, w);
             }
         }

@@ -19,9 +19,9 @@ static const param_def project_param = {
     "visible from another.",
     NULL, 0, 0, 128};
 
-extern const tool_def todo_tool, chat_tool, config_tool;
+extern const tool_def memory_tool, todo_tool, chat_tool, config_tool;
 
-static const tool_def *const all_tools[] = {&todo_tool, &chat_tool, &config_tool};
+static const tool_def *const all_tools[] = {&memory_tool, &todo_tool, &chat_tool, &config_tool};
 
 const tool_def *const *tools_all(size_t *count) {
     *count = sizeof all_tools / sizeof all_tools[0];
@@ -43,6 +43,7 @@ static const char *type_name(param_type t) {
     case PT_OBJECT: return "object";
     case PT_ARRAY: return "array";
     case PT_STRING_ARRAY: return "array of strings";
+    case PT_STRING_LIST: return "array of strings";
     }
     return "?";
 }
@@ -60,6 +61,7 @@ static json_t *param_schema(const param_def *p) {
     json_t *s = json_object();
     switch (p->type) {
     case PT_STRING_ARRAY:
+    case PT_STRING_LIST:
         jx_set_str(s, "type", "array");
         json_object_set_new(s, "items", json_pack("{s:s}", "type", "string"));
         break;
@@ -197,6 +199,23 @@ static int check_value(const param_def *p, json_t *v, json_t **normalised, lt_er
     case PT_BOOLEAN: ok = json_is_boolean(v); break;
     case PT_OBJECT: ok = json_is_object(v); break;
     case PT_ARRAY: ok = json_is_array(v); break;
+    case PT_STRING_LIST:
+        if (json_is_string(v)) { /* "a, b,c" -> ["a","b","c"]: the original accepted both */
+            json_t *list = json_array();
+            const char *str = json_string_value(v);
+            while (*str) {
+                const char *comma = strchr(str, ',');
+                size_t n = comma ? (size_t)(comma - str) : strlen(str);
+                while (n && isspace((unsigned char)*str)) { str++; n--; }
+                while (n && isspace((unsigned char)str[n - 1])) n--;
+                if (n) json_array_append_new(list, json_stringn(str, n));
+                if (!comma) break;
+                str = comma + 1;
+            }
+            *normalised = list;
+            return 0;
+        }
+        /* fall through */
     case PT_STRING_ARRAY: {
         ok = json_is_array(v);
         size_t i;
@@ -352,8 +371,8 @@ static json_t *error_result(const char *msg) {
     return r;
 }
 
-json_t *tool_call(const tool_def *t, store *st, const settings *cfg, const json_t *args,
-                  const atomic_int *cancelled, bool *failed) {
+json_t *tool_call(const tool_def *t, const tool_env *env, const json_t *args, const atomic_int *cancelled,
+                  bool *failed) {
     uint64_t start = clock_mono_ns();
     lt_err err;
     lt_err_clear(&err);
@@ -363,8 +382,8 @@ json_t *tool_call(const tool_def *t, store *st, const settings *cfg, const json_
     if (!full) {
         result = error_result(err.msg);
     } else {
-        tool_ctx ctx = {st, cfg, jx_str(full, "project"), cancelled};
-        if (!ctx.project) ctx.project = settings_str(cfg, SET_PROJECT);
+        tool_ctx ctx = {env->st, env->cfg, env->mem, jx_str(full, "project"), cancelled};
+        if (!ctx.project) ctx.project = settings_str(env->cfg, SET_PROJECT);
         result = json_object();
         jx_set_bool(result, "success", true);
         if (a->fn(&ctx, full, result, &err) != 0) {

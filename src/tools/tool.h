@@ -14,6 +14,7 @@
 
 #include "../core/err.h"
 #include "../core/settings.h"
+#include "../search/memory.h"
 #include "../store/store.h"
 
 #include <jansson.h>
@@ -29,7 +30,8 @@ typedef enum {
     PT_BOOLEAN,
     PT_OBJECT,
     PT_ARRAY,
-    PT_STRING_ARRAY
+    PT_STRING_ARRAY,
+    PT_STRING_LIST /* an array of strings, or one comma-separated string; arrives as an array */
 } param_type;
 
 /* Strings longer than this are refused unless a param declares its own limit. */
@@ -46,10 +48,19 @@ typedef struct {
     size_t max_len;             /* PT_STRING: byte limit, 0 = PARAM_DEFAULT_MAX_LEN */
 } param_def;
 
+/* The engines a call runs against: the calling thread's store connection
+ * and the process-wide shared engines. */
+typedef struct {
+    store *st;
+    const settings *cfg;
+    memory_engine *mem;
+} tool_env;
+
 /* What an action may use. Engines below it never see JSON-RPC. */
 typedef struct {
     store *st;
     const settings *cfg;
+    memory_engine *mem;
     const char *project;          /* resolved: the call's project or the configured default */
     const atomic_int *cancelled;  /* set when the client cancelled the request */
 } tool_ctx;
@@ -84,8 +95,8 @@ json_t *tool_describe(const tool_def *tool);
 /* Validates args against the named action's declaration and runs it. Always
  * returns a result object with "success"; *failed tells whether it is an
  * error result. Records the call in the metrics registry. */
-json_t *tool_call(const tool_def *tool, store *st, const settings *cfg, const json_t *args,
-                  const atomic_int *cancelled, bool *failed);
+json_t *tool_call(const tool_def *tool, const tool_env *env, const json_t *args, const atomic_int *cancelled,
+                  bool *failed);
 
 /* Only the validation step (for tests and fuzzing): returns the completed
  * argument object, or NULL with err set. */

@@ -119,9 +119,9 @@ static void process_line(server *sv, char *line, size_t len) {
     }
 }
 
-int stdio_serve(const settings *cfg, store *st, int in_fd, int out_fd) {
+int stdio_serve(const settings *cfg, store *st, memory_engine *mem, int in_fd, int out_fd) {
     server sv = {0};
-    sv.session = mcp_session_new(cfg);
+    sv.session = mcp_session_new(cfg, mem);
     sv.st = st;
     sv.out_fd = out_fd;
     pthread_mutex_init(&sv.out_lock, NULL);

@@ -9,9 +9,10 @@
 #define LT_STDIO_H
 
 #include "../core/settings.h"
+#include "../search/memory.h"
 #include "../store/store.h"
 
 /* Returns 0 on a clean end (EOF or signal), -1 when the output broke. */
-int stdio_serve(const settings *cfg, store *st, int in_fd, int out_fd);
+int stdio_serve(const settings *cfg, store *st, memory_engine *mem, int in_fd, int out_fd);
 
 #endif

@@ -1,0 +1,1000 @@
+#include "memory.h"
+
+#include "../core/clock.h"
+#include "../core/jsonx.h"
+#include "../core/log.h"
+#include "chunk.h"
+#include "lexical.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct memory_engine {
+    embedder *emb;
+    vindex *index;
+    memory_config cfg;
+};
+
+memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err *err) {
+    assert(cfg->chunk_bytes >= 16 && cfg->overlap_bytes < cfg->chunk_bytes / 2);
+    memory_engine *m = calloc(1, sizeof *m);
+    if (!m) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); return NULL; }
+    m->emb = emb;
+    m->cfg = *cfg;
+    m->index = vindex_new(embedder_model_id(emb), embedder_dim(emb));
+    if (!m->index) {
+        free(m);
+        lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    return m;
+}
+
+void memory_engine_free(memory_engine *m) {
+    if (!m) return;
+    vindex_free(m->index);
+    embedder_close(m->emb);
+    free(m);
+}
+
+embedder *memory_engine_embedder(memory_engine *m) { return m->emb; }
+vindex *memory_engine_index(memory_engine *m) { return m->index; }
+
+static uint64_t content_hash(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h >> 1; /* fits SQLite's signed integer */
+}
+
+/* ---- filters ---------------------------------------------------------------
+ * Every query over memories binds ?1 project, ?2 resource_type,
+ * ?3 conversation_id, ?4 tags (JSON array), ?5 since, ?6 until; the WHERE
+ * fragment names only those that are set. */
+
+static void filter_sql(const memory_filter *f, char *buf, size_t len) {
+    snprintf(buf, len, "m.project = ?1%s%s%s%s%s", f->resource_type ? " AND m.resource_type = ?2" : "",
+             f->conversation_id ? " AND m.conversation_id = ?3" : "",
+             f->tags && json_array_size(f->tags)
+                 ? " AND (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id AND t.tag IN"
+                   " (SELECT value FROM json_each(?4))) = json_array_length(?4)"
+                 : "",
+             f->since ? " AND m.created_at >= ?5" : "", f->until ? " AND m.created_at <= ?6" : "");
+}
+
+static bool filter_narrows(const memory_filter *f) {
+    return f->resource_type || f->conversation_id || (f->tags && json_array_size(f->tags)) || f->since || f->until;
+}
+
+static void filter_bind(store_stmt *s, const memory_filter *f) {
+    store_bind_text(s, 1, f->project);
+    if (f->resource_type) store_bind_text(s, 2, f->resource_type);
+    if (f->conversation_id) store_bind_text(s, 3, f->conversation_id);
+    if (f->tags && json_array_size(f->tags)) {
+        char *t = jx_dump(f->tags);
+        store_bind_text(s, 4, t);
+        free(t);
+    }
+    if (f->since) store_bind_text(s, 5, f->since);
+    if (f->until) store_bind_text(s, 6, f->until);
+}
+
+/* ---- neighbour context ---------------------------------------------------- */
+
+/* Rewrites the ctx column of every chunk of memory id: the text of up to N
+ * memories before and after it in the same conversation of the project. */
+static int rebuild_ctx(memory_engine *m, store *st, int64_t id, lt_err *err) {
+    int n = m->cfg.context_neighbours;
+    if (n <= 0) return 0;
+    store_stmt *s = store_prepare(
+        st,
+        "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1) "
+        "SELECT content FROM (SELECT content, id FROM memories WHERE id < ?1 AND project = (SELECT project FROM me)"
+        "  AND conversation_id = (SELECT conversation_id FROM me) ORDER BY id DESC LIMIT ?2) "
+        "UNION ALL SELECT content FROM (SELECT content, id FROM memories WHERE id > ?1"
+        "  AND project = (SELECT project FROM me) AND conversation_id = (SELECT conversation_id FROM me)"
+        "  ORDER BY id LIMIT ?2)",
+        err);
+    if (!s) return -1;
+    store_bind_int(s, 1, id);
+    store_bind_int(s, 2, n);
+    size_t cap = 1024, used = 0;
+    char *ctx = malloc(cap);
+    if (!ctx) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    ctx[0] = '\0';
+    int rc;
+    while ((rc = store_step(s, err)) == 1) {
+        const char *text = store_col_text(s, 0);
+        size_t len = strlen(text);
+        if (len > m->cfg.chunk_bytes) {
+            len = m->cfg.chunk_bytes;
+            while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
+        }
+        if (used + len + 2 > cap) {
+            while (used + len + 2 > cap) cap *= 2;
+            char *grown = realloc(ctx, cap);
+            if (!grown) { free(ctx); store_reset(s); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+            ctx = grown;
+        }
+        if (used) ctx[used++] = '\n';
+        memcpy(ctx + used, text, len);
+        used += len;
+        ctx[used] = '\0';
+    }
+    if (rc < 0) { free(ctx); return -1; }
+    char *words = lexical_words(ctx, used);
+    free(ctx);
+    if (!words) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    s = store_prepare(st, "UPDATE chunks_fts SET ctx = ?1 WHERE rowid IN (SELECT id FROM chunks WHERE memory_id = ?2)",
+                      err);
+    if (!s) { free(words); return -1; }
+    store_bind_text(s, 1, words);
+    store_bind_int(s, 2, id);
+    rc = store_step(s, err);
+    free(words);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Ids of up to N memories on each side of id in its conversation. */
+static int neighbours(memory_engine *m, store *st, int64_t id, int64_t *out, size_t *n_out, lt_err *err) {
+    *n_out = 0;
+    int n = m->cfg.context_neighbours;
+    if (n <= 0) return 0;
+    store_stmt *s = store_prepare(
+        st,
+        "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1) "
+        "SELECT id FROM (SELECT id FROM memories WHERE id < ?1 AND project = (SELECT project FROM me)"
+        "  AND conversation_id = (SELECT conversation_id FROM me) ORDER BY id DESC LIMIT ?2) "
+        "UNION ALL SELECT id FROM (SELECT id FROM memories WHERE id > ?1 AND project = (SELECT project FROM me)"
+        "  AND conversation_id = (SELECT conversation_id FROM me) ORDER BY id LIMIT ?2)",
+        err);
+    if (!s) return -1;
+    store_bind_int(s, 1, id);
+    store_bind_int(s, 2, n);
+    int rc;
+    while ((rc = store_step(s, err)) == 1) out[(*n_out)++] = store_col_int(s, 0);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- chunks, vectors, full text --------------------------------------------- */
+
+typedef struct {
+    chunk_span *spans;
+    size_t n;
+    void *blobs;   /* n quantised vectors */
+    char **words;  /* n lexical texts */
+    float *first;  /* the first chunk's vector, for near-duplicate checks */
+} prepared_text;
+
+static void prepared_free(prepared_text *p) {
+    for (size_t i = 0; i < p->n && p->words; i++) free(p->words[i]);
+    free(p->words);
+    free(p->blobs);
+    free(p->spans);
+    free(p->first);
+    memset(p, 0, sizeof *p);
+}
+
+/* Chunks and embeds a text: the slow part, done before the write lock. */
+static int prepare_text(memory_engine *m, const char *content, prepared_text *p, lt_err *err) {
+    memset(p, 0, sizeof *p);
+    size_t len = strlen(content);
+    p->n = chunk_text(content, len, m->cfg.chunk_bytes, m->cfg.overlap_bytes, &p->spans);
+    if (p->n == 0) return lt_err_set(err, LT_ERR_INVALID, "Parameter 'content' must not be empty");
+    int dim = embedder_dim(m->emb);
+    size_t blob = vindex_blob_size(dim);
+    p->blobs = malloc(blob * p->n);
+    p->words = calloc(p->n, sizeof *p->words);
+    p->first = malloc(sizeof(float) * (size_t)dim);
+    float *vec = malloc(sizeof(float) * (size_t)dim);
+    if (!p->blobs || !p->words || !p->first || !vec) {
+        free(vec);
+        prepared_free(p);
+        return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const char *text = content + p->spans[i].start;
+        if (embedder_embed(m->emb, text, p->spans[i].len, vec, err)) {
+            free(vec);
+            prepared_free(p);
+            return -1;
+        }
+        if (i == 0) memcpy(p->first, vec, sizeof(float) * (size_t)dim);
+        vindex_quantise(vec, dim, (char *)p->blobs + i * blob);
+        p->words[i] = lexical_words(text, p->spans[i].len);
+        if (!p->words[i]) {
+            free(vec);
+            prepared_free(p);
+            return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+        }
+    }
+    free(vec);
+    return 0;
+}
+
+static int write_chunks(memory_engine *m, store *st, int64_t memory_id, const char *project, const char *created_at,
+                        const prepared_text *p, lt_err *err) {
+    char dt[64];
+    lexical_date_words(created_at, dt, sizeof dt);
+    char *proj = lexical_project_token(project);
+    if (!proj) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    size_t blob = vindex_blob_size(embedder_dim(m->emb));
+    int rc = 0;
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        store_stmt *s = store_prepare(st, "INSERT INTO chunks(memory_id, seq, start, len) VALUES (?, ?, ?, ?)", err);
+        if (!s) { rc = -1; break; }
+        store_bind_int(s, 1, memory_id);
+        store_bind_int(s, 2, (int64_t)i);
+        store_bind_int(s, 3, (int64_t)p->spans[i].start);
+        store_bind_int(s, 4, (int64_t)p->spans[i].len);
+        if (store_step(s, err) < 0) { rc = -1; break; }
+        int64_t chunk_id = store_last_insert_id(st);
+        s = store_prepare(st, "INSERT INTO vectors(chunk_id, model, vec) VALUES (?, ?, ?)", err);
+        if (!s) { rc = -1; break; }
+        store_bind_int(s, 1, chunk_id);
+        store_bind_text(s, 2, embedder_model_id(m->emb));
+        store_bind_blob(s, 3, (const char *)p->blobs + i * blob, blob);
+        if (store_step(s, err) < 0) { rc = -1; break; }
+        s = store_prepare(st, "INSERT INTO chunks_fts(rowid, words, dt, ctx, proj) VALUES (?, ?, ?, '', ?)", err);
+        if (!s) { rc = -1; break; }
+        store_bind_int(s, 1, chunk_id);
+        store_bind_text(s, 2, p->words[i]);
+        store_bind_text(s, 3, dt);
+        store_bind_text(s, 4, proj);
+        if (store_step(s, err) < 0) rc = -1;
+    }
+    free(proj);
+    return rc;
+}
+
+/* ---- graph node and tags ------------------------------------------------------ */
+
+static int64_t upsert_node(store *st, const char *project, const char *key, const char *kind, const char *label,
+                           const char *now, lt_err *err) {
+    store_stmt *s = store_prepare(st,
+                                  "INSERT INTO graph_nodes(project, node_key, kind, label, created_at) VALUES (?, ?, ?, ?, ?)"
+                                  " ON CONFLICT(project, node_key) DO UPDATE SET label = excluded.label RETURNING id",
+                                  err);
+    if (!s) return -1;
+    store_bind_text(s, 1, project);
+    store_bind_text(s, 2, key);
+    store_bind_text(s, 3, kind);
+    store_bind_text(s, 4, label);
+    store_bind_text(s, 5, now);
+    if (store_step(s, err) != 1) return -1;
+    int64_t id = store_col_int(s, 0);
+    store_reset(s);
+    return id;
+}
+
+/* The memory's graph node, TAGGED_WITH an entity node per tag. */
+static int write_tags_and_node(store *st, int64_t memory_id, const char *project, const char *file_name,
+                               const json_t *tags, const char *now, lt_err *err) {
+    char key[64];
+    snprintf(key, sizeof key, "memory:%lld", (long long)memory_id);
+    int64_t node = upsert_node(st, project, key, "memory", file_name, now, err);
+    if (node < 0) return -1;
+    store_stmt *s = store_prepare(st, "DELETE FROM memory_tags WHERE memory_id = ?", err);
+    if (!s) return -1;
+    store_bind_int(s, 1, memory_id);
+    if (store_step(s, err) < 0) return -1;
+    s = store_prepare(st, "DELETE FROM graph_edges WHERE src = ? AND relation = 'TAGGED_WITH'", err);
+    if (!s) return -1;
+    store_bind_int(s, 1, node);
+    if (store_step(s, err) < 0) return -1;
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+        const char *tag = json_string_value(t);
+        s = store_prepare(st, "INSERT OR IGNORE INTO memory_tags(memory_id, tag) VALUES (?, ?)", err);
+        if (!s) return -1;
+        store_bind_int(s, 1, memory_id);
+        store_bind_text(s, 2, tag);
+        if (store_step(s, err) < 0) return -1;
+        char tkey[600];
+        snprintf(tkey, sizeof tkey, "tag:%s", tag);
+        int64_t tag_node = upsert_node(st, project, tkey, "tag", tag, now, err);
+        if (tag_node < 0) return -1;
+        s = store_prepare(st,
+                          "INSERT OR IGNORE INTO graph_edges(project, src, dst, relation, created_at)"
+                          " VALUES (?, ?, ?, 'TAGGED_WITH', ?)",
+                          err);
+        if (!s) return -1;
+        store_bind_text(s, 1, project);
+        store_bind_int(s, 2, node);
+        store_bind_int(s, 3, tag_node);
+        store_bind_text(s, 4, now);
+        if (store_step(s, err) < 0) return -1;
+    }
+    return 0;
+}
+
+/* ---- store ----------------------------------------------------------------- */
+
+typedef struct {
+    memory_engine *m;
+    const memory_input *in;
+    const prepared_text *p;
+    uint64_t hash;
+    char created_at[CLOCK_ISO_LEN];
+    char now[CLOCK_ISO_LEN];
+    int64_t id;
+    bool duplicate;
+} store_ctx;
+
+static int find_duplicate(store *st, const char *project, uint64_t hash, const char *content, int64_t *id,
+                          lt_err *err) {
+    *id = 0;
+    store_stmt *s = store_prepare(st, "SELECT id, content FROM memories WHERE project = ? AND content_hash = ?", err);
+    if (!s) return -1;
+    store_bind_text(s, 1, project);
+    store_bind_int(s, 2, (int64_t)hash);
+    int rc;
+    while ((rc = store_step(s, err)) == 1) {
+        if (strcmp(store_col_text(s, 1), content) == 0) {
+            *id = store_col_int(s, 0);
+            store_reset(s);
+            return 0;
+        }
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+static int store_tx(store *st, void *vctx, lt_err *err) {
+    store_ctx *c = vctx;
+    const memory_input *in = c->in;
+    assert(c->p && c->p->n > 0);
+    c->duplicate = false;
+    if (find_duplicate(st, in->project, c->hash, in->content, &c->id, err)) return -1;
+    if (c->id) {
+        c->duplicate = true;
+        return 0;
+    }
+    char *meta = in->metadata ? jx_dump(in->metadata) : strdup("{}");
+    if (!meta) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    store_stmt *s = store_prepare(st,
+                                  "INSERT INTO memories(project, file_name, resource_type, conversation_id, content,"
+                                  " content_hash, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  err);
+    if (!s) { free(meta); return -1; }
+    store_bind_text(s, 1, in->project);
+    store_bind_text(s, 2, in->file_name);
+    store_bind_text(s, 3, in->resource_type);
+    store_bind_text(s, 4, in->conversation_id);
+    store_bind_text(s, 5, in->content);
+    store_bind_int(s, 6, (int64_t)c->hash);
+    store_bind_text(s, 7, meta);
+    store_bind_text(s, 8, c->created_at);
+    store_bind_text(s, 9, c->now);
+    int rc = store_step(s, err);
+    free(meta);
+    if (rc < 0) return -1;
+    c->id = store_last_insert_id(st);
+    if (write_chunks(c->m, st, c->id, in->project, c->created_at, c->p, err)) return -1;
+    if (write_tags_and_node(st, c->id, in->project, in->file_name, in->tags, c->now, err)) return -1;
+    int64_t around[64];
+    size_t n_around;
+    if (neighbours(c->m, st, c->id, around, &n_around, err)) return -1;
+    if (rebuild_ctx(c->m, st, c->id, err)) return -1;
+    for (size_t i = 0; i < n_around; i++)
+        if (rebuild_ctx(c->m, st, around[i], err)) return -1;
+    return 0;
+}
+
+/* Normalises a caller's timestamp to our ISO form. */
+static int normalise_time(const char *given, char *out, lt_err *err, const char *param) {
+    int64_t ms;
+    if (!given) {
+        clock_now_iso(out, CLOCK_ISO_LEN);
+        return 0;
+    }
+    if (clock_parse_iso(given, &ms))
+        return lt_err_set(err, LT_ERR_INVALID,
+                          "Invalid value for parameter '%s': '%.60s' (expected an ISO-8601 date or time, e.g. "
+                          "2026-01-31 or 2026-01-31T09:30:00Z)", param, given);
+    clock_format_iso(ms, out, CLOCK_ISO_LEN);
+    return 0;
+}
+
+static json_t *near_duplicates(memory_engine *m, store *st, const char *project, const float *vec, int64_t self) {
+    json_t *list = json_array();
+    if (m->cfg.near_duplicate <= 0 || m->cfg.near_duplicate > 1) return list;
+    vhit hits[8];
+    size_t n = vindex_search(m->index, project, vec, 8, NULL, 0, hits);
+    for (size_t i = 0; i < n; i++) {
+        if (hits[i].memory_id == self || hits[i].score < m->cfg.near_duplicate) continue;
+        bool seen = false;
+        size_t j;
+        json_t *e;
+        json_array_foreach(list, j, e) if (jx_int(e, "doc_id", 0) == hits[i].memory_id) seen = true;
+        if (seen) continue;
+        store_stmt *s = store_prepare(st, "SELECT file_name FROM memories WHERE id = ?", NULL);
+        if (!s) continue;
+        store_bind_int(s, 1, hits[i].memory_id);
+        if (store_step(s, NULL) == 1) {
+            json_array_append_new(list, json_pack("{s:I, s:s, s:f}", "doc_id", (json_int_t)hits[i].memory_id,
+                                                  "file_name", store_col_text(s, 0),
+                                                  "similarity", round((double)hits[i].score * 1e4) / 1e4));
+            store_reset(s);
+        }
+    }
+    return list;
+}
+
+int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err) {
+    size_t len = strlen(in->content);
+    if (len > m->cfg.max_content_bytes)
+        return lt_err_set(err, LT_ERR_INVALID, "Parameter 'content' is too long: %zu bytes (limit %zu)", len,
+                          m->cfg.max_content_bytes);
+    store_ctx c = {m, in, NULL, content_hash(in->content), "", "", 0, false};
+    if (normalise_time(in->created_at, c.created_at, err, "created_at")) return -1;
+    clock_now_iso(c.now, sizeof c.now);
+    /* An exact duplicate needs no embedding: check before the slow part. */
+    int64_t dup;
+    if (find_duplicate(st, in->project, c.hash, in->content, &dup, err)) return -1;
+    prepared_text p = {0};
+    if (dup) {
+        c.id = dup;
+        c.duplicate = true;
+        goto report;
+    }
+    if (prepare_text(m, in->content, &p, err)) return -1;
+    c.p = &p;
+    if (store_write(st, store_tx, &c, err)) {
+        prepared_free(&p);
+        return -1;
+    }
+report:
+    jx_set_int(out, "doc_id", c.id);
+    jx_set_str(out, "file_name", in->file_name);
+    jx_set_str(out, "resource_type", in->resource_type);
+    jx_set_str(out, "conversation_id", in->conversation_id);
+    jx_set_bool(out, "duplicate", c.duplicate);
+    if (c.duplicate) {
+        jx_set_str(out, "message", "Identical content is already stored in this project; returning its id");
+    } else {
+        jx_set_int(out, "chunk_count", (int64_t)p.n);
+        jx_set_int(out, "vector_count", (int64_t)p.n);
+        jx_set_str(out, "embedding_model", embedder_model_id(m->emb));
+        jx_set_str(out, "created_at", c.created_at);
+        vindex_sync(m->index, st, NULL);
+        json_object_set_new(out, "near_duplicates", near_duplicates(m, st, in->project, p.first, c.id));
+        jx_set_str(out, "message", "Memory stored");
+    }
+    prepared_free(&p);
+    return 0;
+}
+
+/* ---- get, update, delete ------------------------------------------------------- */
+
+#define MEMORY_COLUMNS                                                                                   \
+    "m.id AS doc_id, m.file_name, m.content, m.resource_type, m.conversation_id,"                        \
+    " (SELECT json_group_array(tag) FROM (SELECT tag FROM memory_tags WHERE memory_id = m.id ORDER BY tag))" \
+    " AS tags, m.metadata, m.created_at, m.updated_at"
+
+/* Parses the JSON-text columns of a memory row back into JSON. */
+static void fix_json_columns(json_t *row) {
+    const char *cols[] = {"tags", "metadata"};
+    for (int i = 0; i < 2; i++) {
+        const char *text = jx_str(row, cols[i]);
+        json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+        json_object_set_new(row, cols[i], v ? v : (i == 0 ? json_array() : json_object()));
+    }
+}
+
+json_t *memory_get(store *st, const char *project, int64_t id, lt_err *err) {
+    store_stmt *s = store_prepare(st, "SELECT " MEMORY_COLUMNS " FROM memories m WHERE m.id = ? AND m.project = ?", err);
+    if (!s) return NULL;
+    store_bind_int(s, 1, id);
+    store_bind_text(s, 2, project);
+    int rc = store_step(s, err);
+    if (rc < 0) return NULL;
+    if (rc == 0) {
+        lt_err_set(err, LT_ERR_NOT_FOUND, "Memory with ID %lld not found", (long long)id);
+        return NULL;
+    }
+    json_t *row = store_row_json(s);
+    store_reset(s);
+    fix_json_columns(row);
+    return row;
+}
+
+typedef struct {
+    memory_engine *m;
+    const char *project;
+    int64_t id;
+    const memory_input *in;
+    const prepared_text *p;
+    char created_at[CLOCK_ISO_LEN];
+    char now[CLOCK_ISO_LEN];
+    json_t *before;
+    bool duplicate_of_other;
+    int64_t other;
+} change_ctx;
+
+static int update_tx(store *st, void *vctx, lt_err *err) {
+    change_ctx *c = vctx;
+    const memory_input *in = c->in;
+    json_decref(c->before);
+    c->before = memory_get(st, c->project, c->id, err);
+    if (!c->before) return -1;
+    int64_t old_around[64], new_around[64];
+    size_t n_old = 0, n_new = 0;
+    if (neighbours(c->m, st, c->id, old_around, &n_old, err)) return -1;
+    uint64_t hash = in->content ? content_hash(in->content) : 0;
+    if (in->content) {
+        int64_t dup;
+        if (find_duplicate(st, c->project, hash, in->content, &dup, err)) return -1;
+        if (dup && dup != c->id)
+            return lt_err_set(err, LT_ERR_CONFLICT, "Memory %lld already holds this content", (long long)dup);
+    }
+    char *meta = in->metadata ? jx_dump(in->metadata) : NULL;
+    store_stmt *s = store_prepare(
+        st,
+        "UPDATE memories SET file_name = coalesce(?1, file_name), resource_type = coalesce(?2, resource_type),"
+        " conversation_id = coalesce(?3, conversation_id), content = coalesce(?4, content),"
+        " content_hash = coalesce(?5, content_hash), metadata = coalesce(?6, metadata),"
+        " created_at = coalesce(?7, created_at), updated_at = ?8 WHERE id = ?9 AND project = ?10",
+        err);
+    if (!s) { free(meta); return -1; }
+    store_bind_text(s, 1, in->file_name);
+    store_bind_text(s, 2, in->resource_type);
+    store_bind_text(s, 3, in->conversation_id);
+    store_bind_text(s, 4, in->content);
+    if (in->content) store_bind_int(s, 5, (int64_t)hash);
+    store_bind_text(s, 6, meta);
+    store_bind_text(s, 7, in->created_at ? c->created_at : NULL);
+    store_bind_text(s, 8, c->now);
+    store_bind_int(s, 9, c->id);
+    store_bind_text(s, 10, c->project);
+    int rc = store_step(s, err);
+    free(meta);
+    if (rc < 0) return -1;
+    const char *created = in->created_at ? c->created_at : jx_str(c->before, "created_at");
+    if (in->content) {
+        s = store_prepare(st, "DELETE FROM chunks WHERE memory_id = ?", err);
+        if (!s) return -1;
+        store_bind_int(s, 1, c->id);
+        if (store_step(s, err) < 0) return -1;
+        if (write_chunks(c->m, st, c->id, c->project, created, c->p, err)) return -1;
+    } else if (in->created_at) {
+        char dt[64];
+        lexical_date_words(created, dt, sizeof dt);
+        s = store_prepare(st, "UPDATE chunks_fts SET dt = ? WHERE rowid IN (SELECT id FROM chunks WHERE memory_id = ?)",
+                          err);
+        if (!s) return -1;
+        store_bind_text(s, 1, dt);
+        store_bind_int(s, 2, c->id);
+        if (store_step(s, err) < 0) return -1;
+    }
+    if (in->tags || in->file_name) {
+        json_t *tags = in->tags ? json_incref((json_t *)in->tags) : json_incref(json_object_get(c->before, "tags"));
+        rc = write_tags_and_node(st, c->id, c->project, in->file_name ? in->file_name : jx_str(c->before, "file_name"),
+                                 tags, c->now, err);
+        json_decref(tags);
+        if (rc) return -1;
+    }
+    if (in->content || in->conversation_id) {
+        if (neighbours(c->m, st, c->id, new_around, &n_new, err)) return -1;
+        if (rebuild_ctx(c->m, st, c->id, err)) return -1;
+        for (size_t i = 0; i < n_old; i++)
+            if (rebuild_ctx(c->m, st, old_around[i], err)) return -1;
+        for (size_t i = 0; i < n_new; i++)
+            if (rebuild_ctx(c->m, st, new_around[i], err)) return -1;
+    }
+    return 0;
+}
+
+int memory_update(memory_engine *m, store *st, int64_t id, const memory_input *in, json_t *out, lt_err *err) {
+    change_ctx c = {m, in->project, id, in, NULL, "", "", NULL, false, 0};
+    if (in->created_at && normalise_time(in->created_at, c.created_at, err, "created_at")) return -1;
+    clock_now_iso(c.now, sizeof c.now);
+    prepared_text p = {0};
+    if (in->content) {
+        size_t len = strlen(in->content);
+        if (len > m->cfg.max_content_bytes)
+            return lt_err_set(err, LT_ERR_INVALID, "Parameter 'content' is too long: %zu bytes (limit %zu)", len,
+                              m->cfg.max_content_bytes);
+        if (prepare_text(m, in->content, &p, err)) return -1;
+    }
+    c.p = &p;
+    int rc = store_write(st, update_tx, &c, err);
+    prepared_free(&p);
+    json_decref(c.before);
+    if (rc) return -1;
+    json_t *after = memory_get(st, in->project, id, err);
+    if (!after) return -1;
+    jx_set_int(out, "doc_id", id);
+    json_t *fields = json_array();
+    const char *names[] = {"file_name", "content", "resource_type", "conversation_id", "created_at"};
+    const char *vals[] = {in->file_name, in->content, in->resource_type, in->conversation_id, in->created_at};
+    for (int i = 0; i < 5; i++)
+        if (vals[i]) json_array_append_new(fields, json_string(names[i]));
+    if (in->tags) json_array_append_new(fields, json_string("tags"));
+    if (in->metadata) json_array_append_new(fields, json_string("metadata"));
+    json_object_set_new(out, "updated_fields", fields);
+    json_object_set_new(out, "memory", after);
+    jx_set_str(out, "message", "Memory updated");
+    return 0;
+}
+
+static int delete_tx(store *st, void *vctx, lt_err *err) {
+    change_ctx *c = vctx;
+    json_decref(c->before);
+    c->before = memory_get(st, c->project, c->id, err);
+    if (!c->before) return -1;
+    int64_t around[64];
+    size_t n_around;
+    if (neighbours(c->m, st, c->id, around, &n_around, err)) return -1;
+    store_stmt *s = store_prepare(st, "DELETE FROM memories WHERE id = ? AND project = ?", err);
+    if (!s) return -1;
+    store_bind_int(s, 1, c->id);
+    store_bind_text(s, 2, c->project);
+    if (store_step(s, err) < 0) return -1;
+    char key[64];
+    snprintf(key, sizeof key, "memory:%lld", (long long)c->id);
+    s = store_prepare(st, "DELETE FROM graph_nodes WHERE project = ? AND node_key = ?", err);
+    if (!s) return -1;
+    store_bind_text(s, 1, c->project);
+    store_bind_text(s, 2, key);
+    if (store_step(s, err) < 0) return -1;
+    for (size_t i = 0; i < n_around; i++)
+        if (rebuild_ctx(c->m, st, around[i], err)) return -1;
+    return 0;
+}
+
+int memory_delete(memory_engine *m, store *st, const char *project, int64_t id, json_t *out, lt_err *err) {
+    change_ctx c = {m, project, id, NULL, NULL, "", "", NULL, false, 0};
+    if (store_write(st, delete_tx, &c, err)) {
+        json_decref(c.before);
+        return -1;
+    }
+    vindex_sync(m->index, st, NULL);
+    jx_set_int(out, "doc_id", id);
+    jx_set_str(out, "file_name", jx_str(c.before, "file_name"));
+    jx_set_bool(out, "deleted", true);
+    jx_set_str(out, "message", "Memory deleted with its chunks, vectors, full-text rows, tags and graph node");
+    json_decref(c.before);
+    return 0;
+}
+
+/* ---- search ------------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t chunk_id, memory_id;
+    double lexical;    /* raw BM25 (higher is better), 0 when not matched */
+    double similarity; /* cosine */
+    bool has_vector;
+} candidate;
+
+static int cand_find(candidate *c, size_t n, int64_t chunk_id) {
+    for (size_t i = 0; i < n; i++)
+        if (c[i].chunk_id == chunk_id) return (int)i;
+    return -1;
+}
+
+static int cmp_hit(const void *a, const void *b) {
+    const memory_hit *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->memory_id < y->memory_id ? -1 : x->memory_id > y->memory_id; /* older first on ties */
+}
+
+#define CANDIDATES_MIN 100
+
+int memory_search(memory_engine *m, store *st, const char *query, const memory_filter *f, size_t k,
+                  memory_hit **hits_out, size_t *n_out, lt_err *err) {
+    *hits_out = NULL;
+    *n_out = 0;
+    if (vindex_sync(m->index, st, err)) return -1;
+    char where[1024];
+    filter_sql(f, where, sizeof where);
+
+    /* Filters beyond the project become a set of allowed memory ids. */
+    int64_t *allowed = NULL;
+    size_t n_allowed = 0, cap_allowed = 0;
+    bool narrowed = filter_narrows(f);
+    if (narrowed) {
+        char sql[1400];
+        snprintf(sql, sizeof sql, "SELECT m.id FROM memories m WHERE %s ORDER BY m.id", where);
+        store_stmt *s = store_prepare(st, sql, err);
+        if (!s) return -1;
+        filter_bind(s, f);
+        int rc;
+        while ((rc = store_step(s, err)) == 1) {
+            if (n_allowed == cap_allowed) {
+                cap_allowed = cap_allowed ? cap_allowed * 2 : 256;
+                int64_t *grown = realloc(allowed, cap_allowed * sizeof *grown);
+                if (!grown) { free(allowed); store_reset(s); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+                allowed = grown;
+            }
+            allowed[n_allowed++] = store_col_int(s, 0);
+        }
+        if (rc < 0) { free(allowed); return -1; }
+        if (n_allowed == 0) { free(allowed); return 0; }
+    }
+
+    size_t want = k * 10 > CANDIDATES_MIN ? k * 10 : CANDIDATES_MIN;
+    int dim = embedder_dim(m->emb);
+    float *q = malloc(sizeof(float) * (size_t)dim);
+    vhit *vh = malloc(sizeof(vhit) * want);
+    candidate *cand = malloc(sizeof(candidate) * want * 2);
+    if (!q || !vh || !cand) {
+        free(q); free(vh); free(cand); free(allowed);
+        return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    }
+    int rc = -1;
+    size_t n_cand = 0;
+    float vmin = 0, vmax = 0;
+    if (embedder_embed(m->emb, query, strlen(query), q, err)) goto done;
+    size_t nv = vindex_search_range(m->index, f->project, q, want, allowed, n_allowed, vh, &vmin, &vmax);
+    for (size_t i = 0; i < nv; i++)
+        cand[n_cand++] = (candidate){vh[i].chunk_id, vh[i].memory_id, 0, vh[i].score, true};
+
+    char *match = lexical_query(query, strlen(query));
+    double lmax = 0;
+    if (match) {
+        char *proj = lexical_project_token(f->project);
+        size_t mlen = strlen(match) + (proj ? strlen(proj) : 0) + 64;
+        char *expr = malloc(mlen);
+        if (proj && expr) snprintf(expr, mlen, "proj : \"%s\" AND {words dt ctx} : (%s)", proj, match);
+        free(proj);
+        free(match);
+        if (!expr) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+        char sql[2048];
+        snprintf(sql, sizeof sql,
+                 "SELECT f.rowid, c.memory_id, -bm25(chunks_fts, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts f"
+                 " JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
+                 " WHERE chunks_fts MATCH ?7 AND %s ORDER BY score DESC LIMIT ?8",
+                 m->cfg.context_weight, where);
+        store_stmt *s = store_prepare(st, sql, err);
+        if (!s) { free(expr); goto done; }
+        filter_bind(s, f);
+        store_bind_text(s, 7, expr);
+        store_bind_int(s, 8, (int64_t)want);
+        int step;
+        while ((step = store_step(s, err)) == 1) {
+            int64_t chunk = store_col_int(s, 0);
+            double score = store_col_real(s, 2);
+            if (score > lmax) lmax = score;
+            int at = cand_find(cand, n_cand, chunk);
+            if (at >= 0) { cand[at].lexical = score; continue; }
+            float sim = 0;
+            bool has = vindex_score(m->index, f->project, q, chunk, &sim);
+            cand[n_cand++] = (candidate){chunk, store_col_int(s, 1), score, sim, has};
+        }
+        free(expr);
+        if (step < 0) goto done;
+    }
+
+    /* Fuse, then keep each memory's best chunk. */
+    double w = m->cfg.lexical_weight, span = (double)vmax - (double)vmin;
+    memory_hit *hits = malloc(sizeof *hits * (n_cand ? n_cand : 1));
+    if (!hits) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+    size_t n_hits = 0;
+    for (size_t i = 0; i < n_cand; i++) {
+        double ln = lmax > 0 ? cand[i].lexical / lmax : 0;
+        double vn = cand[i].has_vector && span > 0 ? ((double)cand[i].similarity - vmin) / span : 0;
+        if (vn < 0) vn = 0;
+        if (vn > 1) vn = 1;
+        double score = w * ln + (1 - w) * vn;
+        size_t j = 0;
+        while (j < n_hits && hits[j].memory_id != cand[i].memory_id) j++;
+        if (j == n_hits) {
+            hits[n_hits++] = (memory_hit){cand[i].memory_id, cand[i].chunk_id, score, cand[i].similarity, ln};
+        } else if (score > hits[j].score) {
+            hits[j] = (memory_hit){cand[i].memory_id, cand[i].chunk_id, score, cand[i].similarity, ln};
+        }
+    }
+    qsort(hits, n_hits, sizeof *hits, cmp_hit);
+    if (n_hits > k) n_hits = k;
+    *hits_out = hits;
+    *n_out = n_hits;
+    rc = 0;
+done:
+    free(q);
+    free(vh);
+    free(cand);
+    free(allowed);
+    return rc;
+}
+
+/* ---- chat history ------------------------------------------------------------------- */
+
+int memory_index_chat(store *st, int64_t chat_id, const char *project, const char *content, lt_err *err) {
+    char *words = lexical_words(content, strlen(content));
+    char *proj = lexical_project_token(project);
+    int rc = -1;
+    store_stmt *s = words && proj ? store_prepare(st, "INSERT INTO chat_fts(rowid, words, proj) VALUES (?, ?, ?)", err)
+                                  : NULL;
+    if (!words || !proj) lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    if (s) {
+        store_bind_int(s, 1, chat_id);
+        store_bind_text(s, 2, words);
+        store_bind_text(s, 3, proj);
+        rc = store_step(s, err) < 0 ? -1 : 0;
+    }
+    free(words);
+    free(proj);
+    return rc;
+}
+
+static int cmp_chat_hit(const void *a, const void *b) {
+    const chat_hit *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->chat_id < y->chat_id ? -1 : x->chat_id > y->chat_id;
+}
+
+#define CHAT_CANDIDATES 50
+
+int memory_search_chat(memory_engine *m, store *st, const char *project, const char *query, size_t k,
+                       chat_hit **hits_out, size_t *n_out, lt_err *err) {
+    *hits_out = NULL;
+    *n_out = 0;
+    char *match = lexical_query(query, strlen(query));
+    if (!match) return 0; /* no words: nothing to find messages by */
+    char *proj = lexical_project_token(project);
+    size_t mlen = strlen(match) + (proj ? strlen(proj) : 0) + 48;
+    char *expr = malloc(mlen);
+    if (proj && expr) snprintf(expr, mlen, "proj : \"%s\" AND words : (%s)", proj, match);
+    free(proj);
+    free(match);
+    if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    int dim = embedder_dim(m->emb);
+    float *q = malloc(sizeof(float) * (size_t)dim), *v = malloc(sizeof(float) * (size_t)dim);
+    chat_hit *hits = malloc(sizeof *hits * CHAT_CANDIDATES);
+    double *lex = malloc(sizeof *lex * CHAT_CANDIDATES);
+    int rc = -1;
+    if (!q || !v || !hits || !lex) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+    if (embedder_embed(m->emb, query, strlen(query), q, err)) goto done;
+    store_stmt *s = store_prepare(st,
+                                  "SELECT f.rowid, -bm25(chat_fts, 1.0, 0.0) AS score, c.content FROM chat_fts f"
+                                  " JOIN chat_messages c ON c.id = f.rowid WHERE chat_fts MATCH ?1 AND c.project = ?2"
+                                  " ORDER BY score DESC LIMIT ?3",
+                                  err);
+    if (!s) goto done;
+    store_bind_text(s, 1, expr);
+    store_bind_text(s, 2, project);
+    store_bind_int(s, 3, CHAT_CANDIDATES);
+    size_t n = 0;
+    double lmax = 0, vmin = INFINITY, vmax = -INFINITY;
+    int step;
+    while ((step = store_step(s, err)) == 1) {
+        const char *content = store_col_text(s, 2);
+        if (embedder_embed(m->emb, content, strlen(content), v, err)) { store_reset(s); goto done; }
+        double cos = 0;
+        for (int i = 0; i < dim; i++) cos += (double)q[i] * v[i];
+        hits[n] = (chat_hit){store_col_int(s, 0), 0, cos};
+        lex[n] = store_col_real(s, 1);
+        lmax = fmax(lmax, lex[n]);
+        vmin = fmin(vmin, cos);
+        vmax = fmax(vmax, cos);
+        n++;
+    }
+    if (step < 0) goto done;
+    double w = m->cfg.lexical_weight;
+    for (size_t i = 0; i < n; i++) {
+        double ln = lmax > 0 ? lex[i] / lmax : 0, vn = vmax > vmin ? (hits[i].similarity - vmin) / (vmax - vmin) : 0;
+        hits[i].score = w * ln + (1 - w) * vn;
+    }
+    qsort(hits, n, sizeof *hits, cmp_chat_hit);
+    *n_out = n < k ? n : k;
+    *hits_out = hits;
+    hits = NULL;
+    rc = 0;
+done:
+    free(expr);
+    free(q);
+    free(v);
+    free(hits);
+    free(lex);
+    return rc;
+}
+
+/* ---- reindex ------------------------------------------------------------------------ */
+
+typedef struct {
+    memory_engine *m;
+    int64_t id;
+    const char *project;
+    const char *created_at;
+    const prepared_text *p;
+} reindex_ctx;
+
+static int reindex_tx(store *st, void *vctx, lt_err *err) {
+    reindex_ctx *r = vctx;
+    store_stmt *s = store_prepare(st, "DELETE FROM chunks WHERE memory_id = ?", err);
+    if (!s) return -1;
+    store_bind_int(s, 1, r->id);
+    if (store_step(s, err) < 0) return -1;
+    if (write_chunks(r->m, st, r->id, r->project, r->created_at, r->p, err)) return -1;
+    return rebuild_ctx(r->m, st, r->id, err);
+}
+
+int memory_reindex(memory_engine *m, store *st, int64_t id, lt_err *err) {
+    store_stmt *s = store_prepare(st, "SELECT project, content, created_at FROM memories WHERE id = ?", err);
+    if (!s) return -1;
+    store_bind_int(s, 1, id);
+    int rc = store_step(s, err);
+    if (rc <= 0) return rc < 0 ? -1 : lt_err_set(err, LT_ERR_NOT_FOUND, "Memory with ID %lld not found", (long long)id);
+    char *project = strdup(store_col_text(s, 0)), *content = strdup(store_col_text(s, 1)),
+         *created = strdup(store_col_text(s, 2));
+    store_reset(s);
+    prepared_text p = {0};
+    rc = -1;
+    if (!project || !content || !created) lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    else if (prepare_text(m, content, &p, err) == 0) {
+        reindex_ctx r = {m, id, project, created, &p};
+        rc = store_write(st, reindex_tx, &r, err);
+    }
+    prepared_free(&p);
+    free(project);
+    free(content);
+    free(created);
+    return rc;
+}
+
+/* ---- list and stats ---------------------------------------------------------------- */
+
+int memory_list(store *st, const memory_filter *f, int64_t limit, int64_t offset, json_t *out, lt_err *err) {
+    char where[1024], sql[2048];
+    filter_sql(f, where, sizeof where);
+    snprintf(sql, sizeof sql,
+             "SELECT m.id AS doc_id, m.file_name, m.resource_type, m.conversation_id,"
+             " substr(m.content, 1, 200) AS preview, length(CAST(m.content AS BLOB)) AS content_bytes,"
+             " (SELECT json_group_array(tag) FROM (SELECT tag FROM memory_tags WHERE memory_id = m.id ORDER BY tag))"
+             " AS tags, m.created_at, m.updated_at FROM memories m WHERE %s"
+             " ORDER BY m.created_at DESC, m.id DESC LIMIT ?7 OFFSET ?8",
+             where);
+    store_stmt *s = store_prepare(st, sql, err);
+    if (!s) return -1;
+    filter_bind(s, f);
+    store_bind_int(s, 7, limit);
+    store_bind_int(s, 8, offset);
+    json_t *docs = json_array();
+    json_object_set_new(out, "documents", docs);
+    int rc;
+    while ((rc = store_step(s, err)) == 1) {
+        json_t *row = store_row_json(s);
+        const char *tags = jx_str(row, "tags");
+        json_t *tv = tags ? json_loads(tags, 0, NULL) : NULL;
+        json_object_set_new(row, "tags", tv ? tv : json_array());
+        json_array_append_new(docs, row);
+    }
+    if (rc < 0) return -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM memories m WHERE %s", where);
+    s = store_prepare(st, sql, err);
+    if (!s) return -1;
+    filter_bind(s, f);
+    if (store_step(s, err) != 1) return -1;
+    int64_t total = store_col_int(s, 0);
+    store_reset(s);
+    jx_set_int(out, "total_found", (int64_t)json_array_size(docs));
+    jx_set_int(out, "total_count", total);
+    jx_set_int(out, "limit_applied", limit);
+    jx_set_int(out, "offset", offset);
+    jx_set_bool(out, "has_more", offset + (int64_t)json_array_size(docs) < total);
+    return 0;
+}
+
+json_t *memory_stats(memory_engine *m, store *st) {
+    json_t *o = json_object();
+    const char *queries[][2] = {{"memories", "SELECT count(*) FROM memories"},
+                                {"chunks", "SELECT count(*) FROM chunks"},
+                                {"vectors_total", "SELECT count(*) FROM vectors"}};
+    for (int i = 0; i < 3; i++) {
+        store_stmt *s = store_prepare(st, queries[i][1], NULL);
+        if (s && store_step(s, NULL) == 1) jx_set_int(o, queries[i][0], store_col_int(s, 0));
+        if (s) store_reset(s);
+    }
+    store_stmt *s = store_prepare(st, "SELECT count(*) FROM vectors WHERE model = ?", NULL);
+    if (s) {
+        store_bind_text(s, 1, embedder_model_id(m->emb));
+        if (store_step(s, NULL) == 1) jx_set_int(o, "vectors_current_model", store_col_int(s, 0));
+        store_reset(s);
+    }
+    jx_set_int(o, "index_rows", (int64_t)vindex_count(m->index));
+    jx_set_int(o, "index_bytes", (int64_t)vindex_bytes(m->index));
+    return o;
+}
