@@ -56,8 +56,12 @@ void mcp_session_free(mcp_session *s) {
 const char *mcp_session_version(const mcp_session *s) { return s->version[0] ? s->version : NULL; }
 
 json_t *mcp_error_response(const json_t *id, int code, const char *message) {
-    return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code",
-                     code, "message", message);
+    char *text = strdup(message);
+    if (text) jx_utf8_repair(text); /* a truncated name must not cost the whole response */
+    json_t *r = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code",
+                          code, "message", text ? text : "Internal error");
+    free(text);
+    return r;
 }
 
 static json_t *result_response(const json_t *id, json_t *result /* stolen */) {
@@ -203,9 +207,24 @@ static json_t *do_initialize(mcp_session *s, mcp_msg *m) {
     return result_response(m->id, r);
 }
 
-static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
+/* Tool descriptions never change while the process runs: build them once.
+ * jansson's reference counts are atomic, so sharing them across threads is
+ * safe as long as nobody modifies them. */
+static json_t **described;
+static pthread_once_t described_once = PTHREAD_ONCE_INIT;
+
+static void describe_all(void) {
     size_t n;
     const tool_def *const *tools = tools_all(&n);
+    described = calloc(n, sizeof *described);
+    for (size_t i = 0; described && i < n; i++) described[i] = tool_describe(tools[i]);
+}
+
+static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
+    size_t n;
+    tools_all(&n);
+    pthread_once(&described_once, describe_all);
+    if (!described) return mcp_error_response(m->id, RPC_INTERNAL_ERROR, "Internal error: out of memory");
     size_t page = (size_t)settings_int(s->cfg, SET_TOOLS_PAGE_SIZE), start = 0;
     json_t *cursor = m->params ? json_object_get(m->params, "cursor") : NULL;
     if (cursor && !json_is_null(cursor)) {
@@ -218,7 +237,7 @@ static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
         start = (size_t)off;
     }
     json_t *list = json_array();
-    for (size_t i = start; i < n && i < start + page; i++) json_array_append_new(list, tool_describe(tools[i]));
+    for (size_t i = start; i < n && i < start + page; i++) json_array_append(list, described[i]);
     json_t *r = json_object();
     json_object_set_new(r, "tools", list);
     if (start + page < n) {
