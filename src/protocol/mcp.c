@@ -101,15 +101,14 @@ mcp_msg *mcp_parse(const char *buf, size_t len, json_t **reply) {
     if (!json_is_string(json_object_get(root, "jsonrpc")) ||
         strcmp(json_string_value(json_object_get(root, "jsonrpc")), "2.0") != 0)
         invalid = "Invalid Request: \"jsonrpc\" must be \"2.0\"";
-    else if (has_id && !valid_id(id))
+    else if (!method && has_id && (json_object_get(root, "result") || json_object_get(root, "error"))) {
+        json_decref(root); /* a response to us (id null when the client could not read ours); we send */
+        return NULL;       /* no requests, so nothing to match, and a response is never answered */
+    } else if (has_id && !valid_id(id))
         invalid = "Invalid Request: \"id\" must be a string or an integer";
-    else if (!method) {
-        if (has_id && (json_object_get(root, "result") || json_object_get(root, "error"))) {
-            json_decref(root); /* a response to us; we send no requests, so nothing to match */
-            return NULL;
-        }
+    else if (!method)
         invalid = "Invalid Request: \"method\" is missing";
-    } else if (!json_is_string(method))
+    else if (!json_is_string(method))
         invalid = "Invalid Request: \"method\" must be a string";
     if (invalid) {
         *reply = mcp_error_response(reply_id, RPC_INVALID_REQUEST, invalid);

@@ -240,6 +240,9 @@ static int todo_update(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *e
         !jx_str(args, "status"))
         return lt_err_set(err, LT_ERR_INVALID,
                           "Nothing to update: give at least one of title, description, priority, status");
+    const char *title = jx_str(args, "title"); /* optional here, but add never allows a blank title */
+    if (title && !title[strspn(title, " \t\n\r\f\v")])
+        return lt_err_set(err, LT_ERR_INVALID, "Parameter 'title' must not be empty");
     change_ctx c = {ctx, args, jx_int(args, "todo_id", 0), "", NULL, NULL, NULL};
     clock_now_iso(c.now, sizeof c.now);
     int rc = store_write(ctx->st, update_tx, &c, err);

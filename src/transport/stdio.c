@@ -189,6 +189,8 @@ int stdio_serve(const settings *cfg, store *st, int in_fd, int out_fd) {
             if (!nl) break;
             size_t end = (size_t)(nl - buf);
             if (discarding) discarding = false;
+            else if (end - start > max_msg) /* one read can bring a whole over-long line (stdin a file) */
+                send_msg(&sv, mcp_error_response(NULL, RPC_INVALID_REQUEST, "Invalid Request: message too large"));
             else process_line(&sv, buf + start, end - start);
             start = scanned = end + 1;
         }
