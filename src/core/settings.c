@@ -129,6 +129,7 @@ static char *normalise(const setting_def *d, const char *text, const char *path_
         return NULL;
     case SETTING_PATH:
         if (!*text) return NULL;
+        if (strcmp(text, ":memory:") == 0) return strdup(text); /* SQLite's in-memory database, for tests */
         return resolve_path(text, path_base, home);
     case SETTING_STRING:
         if (!*text || strlen(text) > 256) return NULL;

@@ -230,8 +230,10 @@ static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
         /* Cursors are "tools:<offset>"; anything else was not issued by us. */
         const char *c = json_is_string(cursor) ? json_string_value(cursor) : "";
         char *end = NULL;
-        unsigned long long off = strncmp(c, "tools:", 6) == 0 ? strtoull(c + 6, &end, 10) : 0;
-        if (!end || *end || end == c + 6 || off == 0 || off >= n)
+        /* Digits only: strtoull alone would also take " 1" and "+1". */
+        bool digits = strncmp(c, "tools:", 6) == 0 && c[6] >= '1' && c[6] <= '9';
+        unsigned long long off = digits ? strtoull(c + 6, &end, 10) : 0;
+        if (!digits || !end || *end || off >= n)
             return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: unknown cursor");
         start = (size_t)off;
     }
