@@ -76,7 +76,7 @@ $(BUILD)/bench_stdio: bench/bench_stdio.c
 
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS)
 	@mkdir -p $(BUILD)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(LIBS)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(LIBS)
 
 fuzz: test-deps $(BUILD)/fuzz_request
 	@mkdir -p $(BUILD)/fuzz-corpus

@@ -47,6 +47,26 @@ json_t *jx_parse(const char *buf, size_t len, char *why, size_t why_len) {
     return v;
 }
 
+void jx_utf8_repair(char *s) {
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = n > 0;
+        for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80; /* stops at the NUL */
+        if (ok && n > 1) {
+            uint32_t cp = p[0] & (0x7F >> n);
+            for (size_t i = 1; i < n; i++) cp = (cp << 6) | (p[i] & 0x3F);
+            static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = cp >= least[n] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+        }
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 const char *jx_type_name(const json_t *val) {
     switch (json_typeof(val)) {
     case JSON_OBJECT: return "object";

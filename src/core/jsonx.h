@@ -34,6 +34,11 @@ char *jx_dump_pretty(const json_t *val);
  * NULL and writes a readable reason (with line and column) into why. */
 json_t *jx_parse(const char *buf, size_t len, char *why, size_t why_len);
 
+/* Makes s valid UTF-8 in place: every byte that is not part of a valid
+ * sequence (e.g. a character cut by a "%.100s" truncation) becomes '?'.
+ * JSON strings must be valid UTF-8, or jansson refuses them. */
+void jx_utf8_repair(char *s);
+
 /* A short name for a JSON value's type: "string", "integer", "number",
  * "boolean", "object", "array", "null". */
 const char *jx_type_name(const json_t *val);

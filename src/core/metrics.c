@@ -87,7 +87,7 @@ size_t metrics_snapshot(metrics_entry *out, size_t max) {
         out[i].p99_ms = slot_percentile(&slots[i], 0.99);
     }
     pthread_mutex_unlock(&lock);
-    qsort(out, n < max ? n : max, sizeof *out, entry_cmp);
+    if (n && max) qsort(out, n < max ? n : max, sizeof *out, entry_cmp); /* out may be NULL when max is 0 */
     return n;
 }
 

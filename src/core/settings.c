@@ -129,10 +129,9 @@ static void put(settings *s, int id, const char *val, setting_source src) {
 }
 
 /* Expands ~/ and makes a relative path absolute against base (or the cwd). */
-static char *resolve_path(const char *val, const char *base) {
+static char *resolve_path(const char *val, const char *base, const char *home) {
     char buf[PATH_MAX];
     if (val[0] == '~' && (val[1] == '/' || val[1] == '\0')) {
-        const char *home = getenv("HOME");
         snprintf(buf, sizeof buf, "%s%s", home ? home : "", val + 1);
     } else if (val[0] == '/') {
         snprintf(buf, sizeof buf, "%s", val);
@@ -162,7 +161,7 @@ static void describe_expected(const setting_def *d, char *buf, size_t len) {
 
 /* Validates and normalises text for setting d. Returns a malloc'd value or
  * NULL when invalid. */
-static char *normalise(const setting_def *d, const char *text, const char *path_base) {
+static char *normalise(const setting_def *d, const char *text, const char *path_base, const char *home) {
     switch (d->type) {
     case SETTING_INT: {
         errno = 0;
@@ -194,7 +193,8 @@ static char *normalise(const setting_def *d, const char *text, const char *path_
         return NULL;
     case SETTING_PATH:
         if (!*text) return NULL;
-        return resolve_path(text, path_base);
+        if (strcmp(text, ":memory:") == 0) return strdup(text); /* SQLite's in-memory database, for tests */
+        return resolve_path(text, path_base, home);
     case SETTING_STRING:
         if (!*text || strlen(text) > 256) return NULL;
         for (const unsigned char *p = (const unsigned char *)text; *p; p++)
@@ -207,7 +207,8 @@ static char *normalise(const setting_def *d, const char *text, const char *path_
 static int apply_text(settings *s, int id, const char *text, setting_source src, const char *where,
                       const char *path_base, lt_err *err) {
     const setting_def *d = &table[id];
-    char *v = normalise(d, text, path_base);
+    /* ~ is the HOME of the same environment the other sources come from. */
+    char *v = normalise(d, text, path_base, s->getenv_fn ? s->getenv_fn("HOME") : getenv("HOME"));
     if (!v) {
         char expected[160];
         describe_expected(d, expected, sizeof expected);
@@ -271,6 +272,7 @@ static void ignored_key(json_t *warnings, const char *path, const char *dotted) 
     if (!warnings) return;
     char buf[512];
     snprintf(buf, sizeof buf, "config file %s: '%s' is not used by ltmc and was ignored", path, dotted);
+    jx_utf8_repair(buf);
     json_array_append_new(warnings, json_string(buf));
 }
 
@@ -288,8 +290,9 @@ static int load_file(settings *s, const char *path, json_t *warnings, lt_err *er
         return lt_err_set(err, LT_ERR_INVALID, "config file %s: the top level must be a JSON object", path);
     }
     /* Relative paths in a file are relative to the file's directory. */
-    char base[PATH_MAX];
-    snprintf(base, sizeof base, "%s", path);
+    char base[PATH_MAX], cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) snprintf(base, sizeof base, "%s", path);
+    else snprintf(base, sizeof base, "%s/%s", cwd, path); /* so the results are absolute too */
     char *slash = strrchr(base, '/');
     if (slash) *slash = '\0'; else snprintf(base, sizeof base, ".");
 

@@ -58,8 +58,12 @@ void mcp_session_free(mcp_session *s) {
 const char *mcp_session_version(const mcp_session *s) { return s->version[0] ? s->version : NULL; }
 
 json_t *mcp_error_response(const json_t *id, int code, const char *message) {
-    return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code",
-                     code, "message", message);
+    char *text = strdup(message);
+    if (text) jx_utf8_repair(text); /* a truncated name must not cost the whole response */
+    json_t *r = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code",
+                          code, "message", text ? text : "Internal error");
+    free(text);
+    return r;
 }
 
 static json_t *result_response(const json_t *id, json_t *result /* stolen */) {
@@ -99,15 +103,14 @@ mcp_msg *mcp_parse(const char *buf, size_t len, json_t **reply) {
     if (!json_is_string(json_object_get(root, "jsonrpc")) ||
         strcmp(json_string_value(json_object_get(root, "jsonrpc")), "2.0") != 0)
         invalid = "Invalid Request: \"jsonrpc\" must be \"2.0\"";
-    else if (has_id && !valid_id(id))
+    else if (!method && has_id && (json_object_get(root, "result") || json_object_get(root, "error"))) {
+        json_decref(root); /* a response to us (id null when the client could not read ours); we send */
+        return NULL;       /* no requests, so nothing to match, and a response is never answered */
+    } else if (has_id && !valid_id(id))
         invalid = "Invalid Request: \"id\" must be a string or an integer";
-    else if (!method) {
-        if (has_id && (json_object_get(root, "result") || json_object_get(root, "error"))) {
-            json_decref(root); /* a response to us; we send no requests, so nothing to match */
-            return NULL;
-        }
+    else if (!method)
         invalid = "Invalid Request: \"method\" is missing";
-    } else if (!json_is_string(method))
+    else if (!json_is_string(method))
         invalid = "Invalid Request: \"method\" must be a string";
     if (invalid) {
         *reply = mcp_error_response(reply_id, RPC_INVALID_REQUEST, invalid);
@@ -205,22 +208,39 @@ static json_t *do_initialize(mcp_session *s, mcp_msg *m) {
     return result_response(m->id, r);
 }
 
-static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
+/* Tool descriptions never change while the process runs: build them once.
+ * jansson's reference counts are atomic, so sharing them across threads is
+ * safe as long as nobody modifies them. */
+static json_t **described;
+static pthread_once_t described_once = PTHREAD_ONCE_INIT;
+
+static void describe_all(void) {
     size_t n;
     const tool_def *const *tools = tools_all(&n);
+    described = calloc(n, sizeof *described);
+    for (size_t i = 0; described && i < n; i++) described[i] = tool_describe(tools[i]);
+}
+
+static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
+    size_t n;
+    tools_all(&n);
+    pthread_once(&described_once, describe_all);
+    if (!described) return mcp_error_response(m->id, RPC_INTERNAL_ERROR, "Internal error: out of memory");
     size_t page = (size_t)settings_int(s->cfg, SET_TOOLS_PAGE_SIZE), start = 0;
     json_t *cursor = m->params ? json_object_get(m->params, "cursor") : NULL;
     if (cursor && !json_is_null(cursor)) {
         /* Cursors are "tools:<offset>"; anything else was not issued by us. */
         const char *c = json_is_string(cursor) ? json_string_value(cursor) : "";
         char *end = NULL;
-        unsigned long long off = strncmp(c, "tools:", 6) == 0 ? strtoull(c + 6, &end, 10) : 0;
-        if (!end || *end || end == c + 6 || off == 0 || off >= n)
+        /* Digits only: strtoull alone would also take " 1" and "+1". */
+        bool digits = strncmp(c, "tools:", 6) == 0 && c[6] >= '1' && c[6] <= '9';
+        unsigned long long off = digits ? strtoull(c + 6, &end, 10) : 0;
+        if (!digits || !end || *end || off >= n)
             return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: unknown cursor");
         start = (size_t)off;
     }
     json_t *list = json_array();
-    for (size_t i = start; i < n && i < start + page; i++) json_array_append_new(list, tool_describe(tools[i]));
+    for (size_t i = start; i < n && i < start + page; i++) json_array_append(list, described[i]);
     json_t *r = json_object();
     json_object_set_new(r, "tools", list);
     if (start + page < n) {

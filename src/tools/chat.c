@@ -24,7 +24,7 @@ static int collect(store_stmt *s, json_t *list, lt_err *err) {
     while ((rc = store_step(s, err)) == 1) {
         json_t *row = store_row_json(s);
         const char *meta = jx_str(row, "metadata");
-        json_object_set_new(row, "metadata", meta ? json_loads(meta, 0, NULL) : json_object());
+        json_object_set_new(row, "metadata", meta ? json_loads(meta, JSON_ALLOW_NUL, NULL) : json_object());
         if (!json_object_get(row, "metadata")) json_object_set_new(row, "metadata", json_object());
         json_array_append_new(list, row);
     }

@@ -12,7 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void add_error(json_t *list, const char *msg) { json_array_append_new(list, json_string(msg)); }
+static void add_error(json_t *list, const char *msg) {
+    char *text = strdup(msg);
+    if (!text) return;
+    jx_utf8_repair(text); /* values are quoted with "%.200s" */
+    json_array_append_new(list, json_string(text));
+    free(text);
+}
 
 /* Where the database would be created: the file if it exists, else its
  * directory (or the nearest existing ancestor) must be writable. */
@@ -29,7 +35,7 @@ static bool path_writable(const char *path, bool is_dir, char *why, size_t why_l
     /* Walk up to the first existing ancestor: mkdir -p would start there. */
     for (;;) {
         char *slash = strrchr(buf, '/');
-        if (!slash || slash == buf) { snprintf(buf, sizeof buf, "/"); break; }
+        if (!slash || slash == buf) { snprintf(buf, sizeof buf, "/"); if (stat(buf, &st) != 0) st.st_mode = 0; break; }
         *slash = '\0';
         if (stat(buf, &st) == 0) break;
     }

@@ -106,9 +106,11 @@ static int list_or_search(tool_ctx *ctx, const json_t *args, json_t *out, lt_err
         pattern[n++] = '%';
         pattern[n] = '\0';
     }
-    const char *where = search ? " WHERE project = ?1 AND (?2 IS NULL OR status = ?2)"
-                                 " AND (title LIKE ?3 ESCAPE '\\' OR description LIKE ?3 ESCAPE '\\')"
-                               : " WHERE project = ?1 AND (?2 IS NULL OR status = ?2)";
+    /* Separate statements with and without a status keep each on its index. */
+    const char *status_cond = status ? " AND status = ?2" : " AND ?2 IS NULL";
+    const char *text_cond = search ? " AND (title LIKE ?3 ESCAPE '\\' OR description LIKE ?3 ESCAPE '\\')" : "";
+    char where[256];
+    snprintf(where, sizeof where, " WHERE project = ?1%s%s", status_cond, text_cond);
     char sql[1024];
     snprintf(sql, sizeof sql, "SELECT " TODO_COLUMNS " FROM todos%s ORDER BY priority_rank, created_at DESC, id DESC "
              "LIMIT ?4 OFFSET ?5", where);
@@ -238,6 +240,9 @@ static int todo_update(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *e
         !jx_str(args, "status"))
         return lt_err_set(err, LT_ERR_INVALID,
                           "Nothing to update: give at least one of title, description, priority, status");
+    const char *title = jx_str(args, "title"); /* optional here, but add never allows a blank title */
+    if (title && !title[strspn(title, " \t\n\r\f\v")])
+        return lt_err_set(err, LT_ERR_INVALID, "Parameter 'title' must not be empty");
     change_ctx c = {ctx, args, jx_int(args, "todo_id", 0), "", NULL, NULL, NULL};
     clock_now_iso(c.now, sizeof c.now);
     int rc = store_write(ctx->st, update_tx, &c, err);

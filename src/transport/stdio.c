@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #define READ_CHUNK (64 * 1024)
+/* Requests parsed but not yet handled. Past this the reader stops reading
+ * stdin until the worker catches up (pipe backpressure), so a client that
+ * writes faster than we answer cannot grow our memory without bound. */
+#define MAX_QUEUED 256
 
 typedef struct queued {
     mcp_msg *msg;
@@ -28,6 +32,8 @@ typedef struct {
 
     pthread_mutex_t q_lock;
     pthread_cond_t q_cond;
+    pthread_cond_t q_space; /* signalled when the queue drops below MAX_QUEUED */
+    size_t q_len;
     queued *head, *tail;
     bool closing;
 } server;
@@ -71,6 +77,7 @@ static void *worker_main(void *arg) {
         if (q) {
             sv->head = q->next;
             if (!sv->head) sv->tail = NULL;
+            if (sv->q_len-- == MAX_QUEUED) pthread_cond_signal(&sv->q_space);
         }
         pthread_mutex_unlock(&sv->q_lock);
         if (!q) break; /* closing and drained */
@@ -92,6 +99,8 @@ static void enqueue(server *sv, mcp_msg *m) {
     q->next = NULL;
     mcp_track(sv->session, m);
     pthread_mutex_lock(&sv->q_lock);
+    while (sv->q_len >= MAX_QUEUED) pthread_cond_wait(&sv->q_space, &sv->q_lock);
+    sv->q_len++;
     if (sv->tail) sv->tail->next = q;
     else sv->head = q;
     sv->tail = q;
@@ -127,6 +136,7 @@ int stdio_serve(const settings *cfg, store *st, memory_engine *mem, int in_fd, i
     pthread_mutex_init(&sv.out_lock, NULL);
     pthread_mutex_init(&sv.q_lock, NULL);
     pthread_cond_init(&sv.q_cond, NULL);
+    pthread_cond_init(&sv.q_space, NULL);
 
     /* Signals interrupt the reader's read(); the worker never sees them. */
     stop_requested = 0;
@@ -179,6 +189,8 @@ int stdio_serve(const settings *cfg, store *st, memory_engine *mem, int in_fd, i
             if (!nl) break;
             size_t end = (size_t)(nl - buf);
             if (discarding) discarding = false;
+            else if (end - start > max_msg) /* one read can bring a whole over-long line (stdin a file) */
+                send_msg(&sv, mcp_error_response(NULL, RPC_INVALID_REQUEST, "Invalid Request: message too large"));
             else process_line(&sv, buf + start, end - start);
             start = scanned = end + 1;
         }
@@ -217,5 +229,6 @@ int stdio_serve(const settings *cfg, store *st, memory_engine *mem, int in_fd, i
     pthread_mutex_destroy(&sv.out_lock);
     pthread_mutex_destroy(&sv.q_lock);
     pthread_cond_destroy(&sv.q_cond);
+    pthread_cond_destroy(&sv.q_space);
     return broken ? -1 : 0;
 }

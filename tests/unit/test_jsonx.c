@@ -1,0 +1,200 @@
+/* Unit tests for core/jsonx: setters, getters, dump, parse errors, type names. */
+#include "testutil.h"
+
+static void test_setters_store_values_in_insertion_order(void **state) {
+    (void)state;
+    json_t *o = json_object();
+    jx_set_bool(o, "success", true);
+    jx_set_str(o, "s", "text");
+    jx_set_str(o, "n", NULL);
+    jx_set_int(o, "i", INT64_MAX);
+    jx_set_real(o, "r", 2.5);
+    jx_set_null(o, "z");
+    assert_true(json_is_true(json_object_get(o, "success")));
+    assert_string_equal(json_string_value(json_object_get(o, "s")), "text");
+    assert_true(json_is_null(json_object_get(o, "n")));
+    assert_true(json_is_integer(json_object_get(o, "i")));
+    assert_true(json_integer_value(json_object_get(o, "i")) == INT64_MAX);
+    assert_true(json_is_real(json_object_get(o, "r")));
+    assert_true(json_real_value(json_object_get(o, "r")) == 2.5);
+    assert_true(json_is_null(json_object_get(o, "z")));
+    char *d = jx_dump(o);
+    assert_string_equal(d, "{\"success\":true,\"s\":\"text\",\"n\":null,\"i\":9223372036854775807,\"r\":2.5,\"z\":null}");
+    free(d);
+    /* Setting again replaces, keeping one member. */
+    jx_set_str(o, "s", "other");
+    assert_int_equal(json_object_size(o), 6);
+    assert_string_equal(jx_str(o, "s"), "other");
+    json_decref(o);
+}
+
+static void test_setters_copy_strings(void **state) {
+    (void)state;
+    json_t *o = json_object();
+    char buf[8] = "abc";
+    jx_set_str(o, "k", buf);
+    buf[0] = 'X';
+    assert_string_equal(jx_str(o, "k"), "abc");
+    json_decref(o);
+}
+
+static void test_getters_defaults(void **state) {
+    (void)state;
+    json_t *o = tu_parse("{\"s\":\"v\",\"i\":42,\"r\":4.0,\"b\":false,\"n\":null}");
+    assert_string_equal(jx_str(o, "s"), "v");
+    assert_null(jx_str(o, "i"));
+    assert_null(jx_str(o, "missing"));
+    assert_int_equal(jx_int(o, "i", -1), 42);
+    assert_int_equal(jx_int(o, "r", -1), -1); /* a real is not an integer */
+    assert_int_equal(jx_int(o, "s", 7), 7);
+    assert_int_equal(jx_int(o, "missing", 9), 9);
+    assert_false(jx_bool(o, "b", true));
+    assert_true(jx_bool(o, "n", true));
+    assert_true(jx_bool(o, "i", true));
+    /* Getters tolerate a non-object (and NULL). */
+    json_t *arr = json_array();
+    assert_null(jx_str(arr, "s"));
+    assert_int_equal(jx_int(NULL, "i", 3), 3);
+    json_decref(arr);
+    json_decref(o);
+}
+
+static void test_dump_is_one_line(void **state) {
+    (void)state;
+    json_t *o = json_object();
+    jx_set_str(o, "text", "line1\nline2\r\n");
+    json_object_set_new(o, "nested", json_pack("{s:[i,i]}", "a", 1, 2));
+    char *d = jx_dump(o);
+    assert_non_null(d);
+    assert_null(strchr(d, '\n'));
+    assert_null(strchr(d, '\r'));
+    assert_contains(d, "line1\\nline2\\r\\n");
+    char *p = jx_dump_pretty(o);
+    assert_non_null(strchr(p, '\n'));
+    assert_contains(p, "  \"text\"");
+    free(d);
+    free(p);
+    json_decref(o);
+}
+
+static void test_dump_any_value_and_real_precision(void **state) {
+    (void)state;
+    json_t *v = json_integer(5);
+    char *d = jx_dump(v);
+    assert_string_equal(d, "5");
+    free(d);
+    json_decref(v);
+    v = json_string("x");
+    d = jx_dump(v);
+    assert_string_equal(d, "\"x\"");
+    free(d);
+    json_decref(v);
+    v = json_real(0.1);
+    d = jx_dump(v);
+    json_t *back = tu_parse(d);
+    assert_true(json_real_value(back) == 0.1); /* round-trips exactly */
+    free(d);
+    json_decref(back);
+    json_decref(v);
+}
+
+static void test_parse_values_of_any_type(void **state) {
+    (void)state;
+    char why[128];
+    const char *texts[] = {"5", "\"s\"", "null", "true", "[1]", "{}", "1.5", " \n {\"a\" : 1} \n"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_t *v = jx_parse(texts[i], strlen(texts[i]), why, sizeof why);
+        if (!v) fail_msg("%s: %s", texts[i], why);
+        json_decref(v);
+    }
+    /* Only len bytes are read: the rest of the buffer is ignored. */
+    const char *buf = "{\"a\":1}GARBAGE";
+    json_t *v = jx_parse(buf, 7, why, sizeof why);
+    assert_non_null(v);
+    json_decref(v);
+    /* NUL inside a string is accepted and kept. */
+    const char *nul = "\"a\\u0000b\"";
+    v = jx_parse(nul, strlen(nul), why, sizeof why);
+    assert_non_null(v);
+    assert_int_equal(json_string_length(v), 3);
+    json_decref(v);
+}
+
+static void test_parse_errors_name_line_and_column(void **state) {
+    (void)state;
+    char why[256];
+    const char *bad = "{\n  \"a\": 1,\n  \"b\": }";
+    assert_null(jx_parse(bad, strlen(bad), why, sizeof why));
+    assert_contains(why, "line 3");
+    assert_contains(why, "column");
+    const char *trailing = "{} x";
+    assert_null(jx_parse(trailing, strlen(trailing), why, sizeof why));
+    assert_contains(why, "line 1");
+    assert_null(jx_parse("", 0, why, sizeof why));
+    assert_true(why[0] != '\0');
+    assert_null(jx_parse("{\"a\":", 5, why, sizeof why));
+    assert_contains(why, "line 1");
+    /* A tiny why buffer is still terminated; NULL why is allowed. */
+    char tiny[8];
+    memset(tiny, 'x', sizeof tiny);
+    assert_null(jx_parse("{", 1, tiny, sizeof tiny));
+    assert_true(memchr(tiny, '\0', sizeof tiny) != NULL);
+    assert_null(jx_parse("{", 1, NULL, 0));
+}
+
+static void test_type_names(void **state) {
+    (void)state;
+    struct {
+        const char *text, *name;
+    } cases[] = {{"\"s\"", "string"}, {"1", "integer"}, {"1.0", "number"}, {"true", "boolean"},
+                 {"false", "boolean"}, {"{}", "object"},  {"[]", "array"},   {"null", "null"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *v = tu_parse(cases[i].text);
+        assert_string_equal(jx_type_name(v), cases[i].name);
+        json_decref(v);
+    }
+}
+
+static void test_utf8_repair(void **state) {
+    (void)state;
+    struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain ascii", "plain ascii"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"cut \xc3", "cut ?"},                   /* a character cut at the end */
+        {"cut \xe2\x82", "cut ??"},
+        {"a\x80" "b", "a?b"},                   /* stray continuation byte */
+        {"\xc0\x80", "??"},                      /* overlong NUL */
+        {"\xe0\x80\x80", "???"},                 /* overlong */
+        {"\xed\xa0\x80", "???"},                 /* UTF-16 surrogate */
+        {"\xf4\x90\x80\x80", "????"},            /* beyond U+10FFFF */
+        {"\xff\xfe", "??"},
+        {"\xc3\xa9\xc3", "\xc3\xa9?"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", cases[i].in);
+        jx_utf8_repair(buf);
+        assert_string_equal(buf, cases[i].out);
+        json_t *v = json_string(buf);
+        if (!v) fail_msg("case %zu still not valid UTF-8", i);
+        json_decref(v);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_setters_store_values_in_insertion_order),
+        cmocka_unit_test(test_setters_copy_strings),
+        cmocka_unit_test(test_getters_defaults),
+        cmocka_unit_test(test_dump_is_one_line),
+        cmocka_unit_test(test_dump_any_value_and_real_precision),
+        cmocka_unit_test(test_parse_values_of_any_type),
+        cmocka_unit_test(test_parse_errors_name_line_and_column),
+        cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_utf8_repair),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,458 @@
+/* Unit tests for protocol/mcp: parsing and error responses, the lifecycle
+ * methods, tools/list paging, tools/call, cancellation. */
+#include "testutil.h"
+
+#include "protocol/mcp.h"
+#include "version.h"
+
+#define F ((tu_fixture *)*state)
+
+/* Parses text; expects no message and returns the error reply (or NULL). */
+static json_t *parse_reply(const char *text) {
+    json_t *reply = (json_t *)1;
+    mcp_msg *m = mcp_parse(text, strlen(text), &reply);
+    if (m) fail_msg("%s parsed as a message", text);
+    return reply;
+}
+
+static mcp_msg *parse_ok(const char *text) {
+    json_t *reply = (json_t *)1;
+    mcp_msg *m = mcp_parse(text, strlen(text), &reply);
+    if (!m) {
+        char *d = reply ? jx_dump(reply) : NULL;
+        fail_msg("%s did not parse: %s", text, d ? d : "(no reply)");
+    }
+    assert_null(reply);
+    return m;
+}
+
+static void assert_error(json_t *resp, int code, const char *id_json, const char *needle) {
+    if (!resp) fail_msg("expected an error response, got none");
+    assert_json_str(resp, "jsonrpc", "2.0");
+    char *id = jx_dump(json_object_get(resp, "id"));
+    assert_string_equal(id, id_json);
+    free(id);
+    json_t *e = json_object_get(resp, "error");
+    assert_json_int(e, "code", code);
+    assert_contains(jx_str(e, "message"), needle);
+    assert_null(json_object_get(resp, "result"));
+}
+
+/* Parses and handles one line; returns the response (may be NULL). */
+static json_t *roundtrip(mcp_session *s, store *st, const char *text) {
+    json_t *reply = NULL;
+    mcp_msg *m = mcp_parse(text, strlen(text), &reply);
+    if (!m) return reply;
+    json_t *resp = mcp_handle(s, st, m);
+    mcp_msg_free(m);
+    return resp;
+}
+
+static void test_parse_errors(void **state) {
+    (void)state;
+    json_t *r = parse_reply("{not json");
+    assert_error(r, RPC_PARSE_ERROR, "null", "Parse error");
+    assert_contains(jx_str(json_object_get(r, "error"), "message"), "line 1");
+    json_decref(r);
+    r = parse_reply("");
+    assert_error(r, RPC_PARSE_ERROR, "null", "Parse error");
+    json_decref(r);
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} trailing");
+    assert_error(r, RPC_PARSE_ERROR, "null", "Parse error");
+    json_decref(r);
+
+    r = parse_reply("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    assert_error(r, RPC_INVALID_REQUEST, "null", "batches are not supported");
+    json_decref(r);
+    r = parse_reply("[]");
+    assert_error(r, RPC_INVALID_REQUEST, "null", "batches");
+    json_decref(r);
+    r = parse_reply("42");
+    assert_error(r, RPC_INVALID_REQUEST, "null", "must be a JSON object");
+    json_decref(r);
+    r = parse_reply("null");
+    assert_error(r, RPC_INVALID_REQUEST, "null", "must be a JSON object");
+    json_decref(r);
+
+    /* Missing method: -32600, keeping a valid id. */
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":7}");
+    assert_error(r, RPC_INVALID_REQUEST, "7", "\"method\" is missing");
+    json_decref(r);
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"params\":{}}");
+    assert_error(r, RPC_INVALID_REQUEST, "\"abc\"", "\"method\" is missing");
+    json_decref(r);
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":5}");
+    assert_error(r, RPC_INVALID_REQUEST, "3", "\"method\" must be a string");
+    json_decref(r);
+
+    /* Bad jsonrpc. */
+    r = parse_reply("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}");
+    assert_error(r, RPC_INVALID_REQUEST, "1", "\"jsonrpc\" must be \"2.0\"");
+    json_decref(r);
+    r = parse_reply("{\"id\":1,\"method\":\"ping\"}");
+    assert_error(r, RPC_INVALID_REQUEST, "1", "\"jsonrpc\" must be \"2.0\"");
+    json_decref(r);
+    r = parse_reply("{\"jsonrpc\":2.0,\"id\":1,\"method\":\"ping\"}");
+    assert_error(r, RPC_INVALID_REQUEST, "1", "jsonrpc");
+    json_decref(r);
+
+    /* Bad id types: the reply id is null. */
+    const char *bad_ids[] = {"1.5", "true", "{}", "[1]", "null"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\"}", bad_ids[i]);
+        r = parse_reply(text);
+        assert_error(r, RPC_INVALID_REQUEST, "null", "\"id\" must be a string or an integer");
+        json_decref(r);
+    }
+
+    /* params not an object: -32602 for a request, nothing for a notification. */
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":[1]}");
+    assert_error(r, RPC_INVALID_PARAMS, "9", "\"params\" must be an object");
+    json_decref(r);
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"ping\",\"params\":\"x\"}");
+    assert_error(r, RPC_INVALID_PARAMS, "\"s\"", "params");
+    json_decref(r);
+    assert_null(parse_reply("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\",\"params\":5}"));
+}
+
+static void test_parse_responses_ignored(void **state) {
+    (void)state;
+    assert_null(parse_reply("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"));
+    assert_null(parse_reply("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":{\"code\":-1,\"message\":\"no\"}}"));
+    /* An error response to a message the client could not parse has id null;
+     * it is still a response and must not be answered. */
+    assert_null(parse_reply("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error\"}}"));
+}
+
+static void test_parse_messages(void **state) {
+    (void)state;
+    mcp_msg *m = parse_ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
+    assert_int_equal(mcp_msg_kind_of(m), MCP_MSG_REQUEST);
+    assert_string_equal(mcp_msg_method(m), "tools/call");
+    assert_false(mcp_msg_is_control(m));
+    mcp_msg_free(m);
+    m = parse_ok("{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\",\"params\":null}");
+    assert_int_equal(mcp_msg_kind_of(m), MCP_MSG_REQUEST);
+    assert_true(mcp_msg_is_control(m));
+    mcp_msg_free(m);
+    m = parse_ok("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"server/discover\"}");
+    assert_true(mcp_msg_is_control(m));
+    mcp_msg_free(m);
+    m = parse_ok("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    assert_int_equal(mcp_msg_kind_of(m), MCP_MSG_NOTIFICATION);
+    assert_true(mcp_msg_is_control(m));
+    mcp_msg_free(m);
+    m = parse_ok("{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775807,\"method\":\"initialize\"}");
+    assert_false(mcp_msg_is_control(m));
+    mcp_msg_free(m);
+    mcp_msg_free(NULL);
+}
+
+static void test_error_response_builder(void **state) {
+    (void)state;
+    json_t *id = json_integer(5);
+    json_t *r = mcp_error_response(id, RPC_INTERNAL_ERROR, "boom");
+    assert_error(r, RPC_INTERNAL_ERROR, "5", "boom");
+    json_decref(r);
+    json_decref(id);
+    r = mcp_error_response(NULL, RPC_PARSE_ERROR, "x");
+    assert_error(r, RPC_PARSE_ERROR, "null", "x");
+    json_decref(r);
+    /* An invalid UTF-8 message (a cut character) still yields a response. */
+    r = mcp_error_response(NULL, RPC_INVALID_PARAMS, "Unknown tool: caf\xc3");
+    assert_non_null(r);
+    assert_error(r, RPC_INVALID_PARAMS, "null", "Unknown tool: caf");
+    json_decref(r);
+}
+
+static void test_initialize(void **state) {
+    mcp_session *s = mcp_session_new(F->cfg);
+    assert_null(mcp_session_version(s));
+    json_t *r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                                   "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+                                   "\"clientInfo\":{\"name\":\"unit\",\"version\":\"1\"}}}");
+    json_t *res = json_object_get(r, "result");
+    assert_non_null(res);
+    assert_json_int(r, "id", 1);
+    assert_json_str(res, "protocolVersion", "2025-06-18");
+    assert_string_equal(mcp_session_version(s), "2025-06-18");
+    json_t *info = json_object_get(res, "serverInfo");
+    assert_json_str(info, "name", "ltmc");
+    assert_json_str(info, "version", LTMC_VERSION);
+    assert_true(json_is_object(json_object_get(json_object_get(res, "capabilities"), "tools")));
+    assert_true(jx_str(res, "instructions") && strlen(jx_str(res, "instructions")) > 20);
+    json_decref(r);
+    const char *versions[] = {"2025-11-25", "2025-03-26", "2024-11-05"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":\"v\",\"method\":\"initialize\",\"params\":"
+                                    "{\"protocolVersion\":\"%s\"}}", versions[i]);
+        r = roundtrip(s, NULL, text);
+        assert_json_str(json_object_get(r, "result"), "protocolVersion", versions[i]);
+        json_decref(r);
+    }
+    /* An unknown version: the server answers with the latest it supports. */
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"initialize\",\"params\":"
+                           "{\"protocolVersion\":\"1999-01-01\"}}");
+    assert_json_str(json_object_get(r, "result"), "protocolVersion", MCP_LATEST_VERSION);
+    assert_string_equal(mcp_session_version(s), MCP_LATEST_VERSION);
+    json_decref(r);
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\",\"params\":{}}");
+    assert_error(r, RPC_INVALID_PARAMS, "3", "protocolVersion is required");
+    json_decref(r);
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"initialize\"}");
+    assert_error(r, RPC_INVALID_PARAMS, "4", "protocolVersion");
+    json_decref(r);
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\",\"params\":{\"protocolVersion\":7}}");
+    assert_error(r, RPC_INVALID_PARAMS, "5", "protocolVersion");
+    json_decref(r);
+    mcp_session_free(s);
+}
+
+static void test_ping_notifications_unknown_method(void **state) {
+    mcp_session *s = mcp_session_new(F->cfg);
+    json_t *r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":\"p1\",\"method\":\"ping\"}");
+    assert_json_str(r, "id", "p1");
+    json_t *res = json_object_get(r, "result");
+    assert_true(json_is_object(res));
+    assert_int_equal(json_object_size(res), 0);
+    json_decref(r);
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"));
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/whatever\",\"params\":{}}"));
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\"}")); /* a notification */
+    r = roundtrip(s, F->st, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"resources/list\"}");
+    assert_error(r, RPC_METHOD_NOT_FOUND, "8", "Method not found: resources/list");
+    json_decref(r);
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"server/discover\"}");
+    assert_error(r, RPC_METHOD_NOT_FOUND, "9", "Method not found");
+    json_decref(r);
+    /* A long method name cut inside a character still gets its response. */
+    char text[512];
+    char *p = text + sprintf(text, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"m");
+    for (int i = 0; i < 80; i++) p += sprintf(p, "\xc3\xa9");
+    strcpy(p, "\"}");
+    r = roundtrip(s, F->st, text);
+    assert_error(r, RPC_METHOD_NOT_FOUND, "10", "Method not found: m");
+    json_decref(r);
+    mcp_session_free(s);
+}
+
+static void check_tools(json_t *tools, size_t from, size_t count) {
+    size_t n;
+    const tool_def *const *all = tools_all(&n);
+    assert_int_equal(json_array_size(tools), count);
+    for (size_t i = 0; i < count; i++) {
+        json_t *t = json_array_get(tools, i);
+        assert_json_str(t, "name", all[from + i]->name);
+        assert_true(json_is_object(json_object_get(t, "inputSchema")));
+        assert_true(json_is_object(json_object_get(t, "annotations")));
+    }
+}
+
+static void test_tools_list_paging(void **state) {
+    mcp_session *s = mcp_session_new(F->cfg);
+    json_t *r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+    json_t *res = json_object_get(r, "result");
+    check_tools(json_object_get(res, "tools"), 0, 3);
+    assert_null(json_object_get(res, "nextCursor"));
+    json_decref(r);
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"cursor\":null}}");
+    check_tools(json_object_get(json_object_get(r, "result"), "tools"), 0, 3);
+    json_decref(r);
+    mcp_session_free(s);
+
+    /* One tool per page: follow nextCursor to the end. */
+    const char *flags[] = {"tools-page-size=1"};
+    settings *cfg = tu_settings_ex(NULL, flags, 1, NULL);
+    s = mcp_session_new(cfg);
+    char text[256] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
+    for (size_t page = 0; page < 3; page++) {
+        r = roundtrip(s, NULL, text);
+        res = json_object_get(r, "result");
+        assert_non_null(res);
+        check_tools(json_object_get(res, "tools"), page, 1);
+        const char *next = jx_str(res, "nextCursor");
+        if (page < 2) {
+            assert_non_null(next);
+            snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"cursor\":\"%s\"}}",
+                     next);
+        } else {
+            assert_null(json_object_get(res, "nextCursor"));
+        }
+        json_decref(r);
+    }
+    const char *bad[] = {"\"bogus\"", "\"tools:0\"", "\"tools:3\"", "\"tools:99\"", "\"tools:\"", "\"tools:1x\"",
+                         "\"tools:-1\"", "5", "{}", "\"\""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\",\"params\":{\"cursor\":%s}}",
+                 bad[i]);
+        r = roundtrip(s, NULL, text);
+        assert_error(r, RPC_INVALID_PARAMS, "4", "unknown cursor");
+        json_decref(r);
+    }
+    mcp_session_free(s);
+    settings_free(cfg);
+}
+
+static json_t *call(mcp_session *s, store *st, const char *params) {
+    char text[4096];
+    snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"tools/call\",\"params\":%s}", params);
+    return roundtrip(s, st, text);
+}
+
+/* The text content is the structured content, serialised. */
+static void check_call_result(json_t *r, bool is_error) {
+    json_t *res = json_object_get(r, "result");
+    if (!res) {
+        char *d = jx_dump(r);
+        fail_msg("not a result: %s", d);
+    }
+    assert_json_bool(res, "isError", is_error);
+    json_t *sc = json_object_get(res, "structuredContent");
+    assert_true(json_is_object(sc));
+    assert_json_bool(sc, "success", !is_error);
+    json_t *content = json_object_get(res, "content");
+    assert_int_equal(json_array_size(content), 1);
+    json_t *c0 = json_array_get(content, 0);
+    assert_json_str(c0, "type", "text");
+    json_t *parsed = tu_parse(jx_str(c0, "text"));
+    assert_true(json_equal(parsed, sc));
+    json_decref(parsed);
+}
+
+static void test_tools_call(void **state) {
+    mcp_session *s = mcp_session_new(F->cfg);
+    json_t *r = call(s, F->st, "{\"name\":\"todo_action\",\"arguments\":{\"action\":\"add\",\"title\":\"via mcp\"}}");
+    check_call_result(r, false);
+    assert_json_int(r, "id", 42);
+    assert_json_str(json_object_get(json_object_get(r, "result"), "structuredContent"), "title", "via mcp");
+    json_decref(r);
+
+    r = call(s, F->st, "{\"name\":\"todo_action\",\"arguments\":{\"action\":\"complete\",\"todo_id\":999}}");
+    check_call_result(r, true);
+    assert_json_str(json_object_get(json_object_get(r, "result"), "structuredContent"), "error",
+                    "Todo with ID 999 not found");
+    json_decref(r);
+
+    /* No arguments, or null: the tool sees {} and explains. */
+    r = call(s, F->st, "{\"name\":\"chat_action\"}");
+    check_call_result(r, true);
+    assert_json_str(json_object_get(json_object_get(r, "result"), "structuredContent"), "error",
+                    "Missing required parameter: action");
+    json_decref(r);
+    r = call(s, F->st, "{\"name\":\"chat_action\",\"arguments\":null}");
+    check_call_result(r, true);
+    json_decref(r);
+
+    r = call(s, F->st, "{\"name\":\"nope_action\",\"arguments\":{}}");
+    assert_error(r, RPC_INVALID_PARAMS, "42", "Unknown tool: nope_action");
+    json_decref(r);
+    r = call(s, F->st, "{\"arguments\":{}}");
+    assert_error(r, RPC_INVALID_PARAMS, "42", "tool name is required");
+    json_decref(r);
+    r = call(s, F->st, "{\"name\":7}");
+    assert_error(r, RPC_INVALID_PARAMS, "42", "tool name is required");
+    json_decref(r);
+    r = roundtrip(s, F->st, "{\"jsonrpc\":\"2.0\",\"id\":43,\"method\":\"tools/call\"}");
+    assert_error(r, RPC_INVALID_PARAMS, "43", "tool name is required");
+    json_decref(r);
+    r = call(s, F->st, "{\"name\":\"todo_action\",\"arguments\":[\"action\",\"list\"]}");
+    assert_error(r, RPC_INVALID_PARAMS, "42", "arguments must be an object");
+    json_decref(r);
+    r = call(s, F->st, "{\"name\":\"todo_action\",\"arguments\":\"{}\"}");
+    assert_error(r, RPC_INVALID_PARAMS, "42", "arguments must be an object");
+    json_decref(r);
+
+    /* A long unknown tool name cut inside a character still gets its response. */
+    char params[512];
+    char *p = params + sprintf(params, "{\"name\":\"t");
+    for (int i = 0; i < 80; i++) p += sprintf(p, "\xc3\xa9");
+    strcpy(p, "\"}");
+    r = call(s, F->st, params);
+    assert_error(r, RPC_INVALID_PARAMS, "42", "Unknown tool: t");
+    json_decref(r);
+    mcp_session_free(s);
+}
+
+static void test_cancellation(void **state) {
+    mcp_session *s = mcp_session_new(F->cfg);
+    json_t *reply = NULL;
+    const char *req = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"todo_action\","
+                      "\"arguments\":{\"action\":\"add\",\"title\":\"should not exist\"}}}";
+    mcp_msg *m = mcp_parse(req, strlen(req), &reply);
+    assert_non_null(m);
+    mcp_track(s, m);
+    /* Unknown ids and a string "5" do not cancel request 5. */
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":99}}"));
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"5\"}}"));
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":null}}"));
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\"}"));
+    /* This one does. */
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+                                   "{\"requestId\":5,\"reason\":\"user gave up\"}}"));
+    assert_null(mcp_handle(s, F->st, m));
+    mcp_msg_free(m);
+    /* It never ran. */
+    bool failed;
+    json_t *list = tu_call_ex("todo_action", F->st, F->cfg, "{\"action\":\"list\"}", &failed);
+    assert_json_int(list, "total_count", 0);
+    json_decref(list);
+
+    /* A request whose cancel named another id still runs. */
+    const char *req2 = "{\"jsonrpc\":\"2.0\",\"id\":\"5\",\"method\":\"ping\"}";
+    m = mcp_parse(req2, strlen(req2), &reply);
+    mcp_track(s, m);
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":5}}"));
+    json_t *r = mcp_handle(s, NULL, m);
+    assert_non_null(r);
+    assert_json_str(r, "id", "5");
+    json_decref(r);
+    mcp_msg_free(m);
+
+    /* Cancelling after the response went out is harmless (the message is gone). */
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"5\"}}"));
+
+    /* initialize cannot be cancelled. */
+    const char *init = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\"}}";
+    m = mcp_parse(init, strlen(init), &reply);
+    mcp_track(s, m);
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":1}}"));
+    r = mcp_handle(s, NULL, m);
+    assert_non_null(r);
+    assert_non_null(json_object_get(r, "result"));
+    json_decref(r);
+    mcp_msg_free(m);
+
+    /* Two tracked requests, one cancelled: the other still answers. */
+    const char *ra = "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/list\"}";
+    const char *rb = "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/list\"}";
+    mcp_msg *a = mcp_parse(ra, strlen(ra), &reply), *b = mcp_parse(rb, strlen(rb), &reply);
+    mcp_track(s, a);
+    mcp_track(s, b);
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":10}}"));
+    assert_null(mcp_handle(s, F->st, a));
+    r = mcp_handle(s, F->st, b);
+    assert_json_int(r, "id", 11);
+    json_decref(r);
+    mcp_msg_free(a);
+    mcp_msg_free(b);
+    mcp_session_free(s);
+}
+
+int main(void) {
+    tu_quiet();
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_fixture_setup, tu_fixture_teardown)
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_responses_ignored),
+        cmocka_unit_test(test_parse_messages),
+        cmocka_unit_test(test_error_response_builder),
+        T(test_initialize),
+        T(test_ping_notifications_unknown_method),
+        T(test_tools_list_paging),
+        T(test_tools_call),
+        T(test_cancellation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
