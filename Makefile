@@ -61,7 +61,12 @@ run: all
 
 test: test-deps unit e2e
 
-unit: $(BUILD)/san/ltmc $(UNIT_BIN)
+# Tiny random BERT models with their expected vectors, for test_bert.
+$(BUILD)/tiny-bert/expected.json: tests/bert/make_tiny_bert.py
+	/usr/bin/python3 tests/bert/make_tiny_bert.py $(BUILD)/tiny-bert
+
+unit: export LTMC_TINY_BERT = $(CURDIR)/$(BUILD)/tiny-bert
+unit: $(BUILD)/san/ltmc $(UNIT_BIN) $(BUILD)/tiny-bert/expected.json
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 
 e2e: $(BUILD)/san/ltmc

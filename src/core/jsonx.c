@@ -26,6 +26,8 @@ int64_t jx_int(const json_t *obj, const char *key, int64_t def) {
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
 }
 
+double jx_real(const json_t *obj, const char *key) { return json_number_value(json_object_get(obj, key)); }
+
 bool jx_bool(const json_t *obj, const char *key, bool def) {
     json_t *v = json_object_get(obj, key);
     return json_is_boolean(v) ? json_is_true(v) : def;

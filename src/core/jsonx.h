@@ -23,6 +23,8 @@ const char *jx_str(const json_t *obj, const char *key);
 /* Returns the integer at key, or def when absent or not an integer. */
 int64_t jx_int(const json_t *obj, const char *key, int64_t def);
 bool jx_bool(const json_t *obj, const char *key, bool def);
+/* Returns the number (integer or real) at key, or 0 when absent. */
+double jx_real(const json_t *obj, const char *key);
 
 /* Compact one-line serialisation (never contains a raw newline).
  * Returns a malloc'd string; the caller frees it. */

@@ -171,7 +171,9 @@ static void excerpt(const http_state *s, const char *src, size_t len, char *dst)
     while (n > 0 && dst[n - 1] == ' ') n--;
     if (cut) { memcpy(dst + n, "...", 3); n += 3; }
     dst[n] = '\0';
-    if (s->api_key) {
+    /* Servers that quote a rejected key would put it in our error message.
+     * Keys this short are not worth masking every match of in the text. */
+    if (s->api_key && strlen(s->api_key) >= 6) {
         size_t klen = strlen(s->api_key);
         for (char *k = strstr(dst, s->api_key); k; k = strstr(k + 1, s->api_key)) memset(k, '*', klen);
     }
@@ -246,6 +248,8 @@ static int post_once(const http_state *s, conn *c, const char *body, size_t body
     error_excerpt(s, c->resp, c->resp_len, msg);
     const char *hint = status == 401 || status == 403 ? " (check http_embedding_api_key)"
                        : status == 404 ? " (check http_embedding_url and http_embedding_model)"
+                       : status >= 300 && status < 400
+                           ? " (redirects are not followed: set http_embedding_url to the final URL)"
                        : "";
     return lt_err_set(err, LT_ERR_IO, "the embedding server at %s answered HTTP %ld: %s%s", s->shown, status,
                       msg[0] ? msg : "(no message)", hint);

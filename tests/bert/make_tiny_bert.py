@@ -32,12 +32,13 @@ SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 PUNCT = list(".,!?'\"-():;$`~^<>") + ["\u2014"]
 WORDS = ("the of and to in is it hello world quick brown fox jump over lazy dog cafe deja vu naive "
          "facade memory server long term un machine learn model text code tag line zero width").split()
-PIECES = "##s ##ing ##ed ##er ##ly ##aff ##able ##ps ##a ##e ##i ##o ##u ##n ##t ##r ##x ##z ##y ##0 ##1".split()
+PIECES = "##ing ##ed ##er ##ly ##aff ##able ##ps ##0 ##1".split()
 LETTERS = list("abcdefghijklmnopqrstuvwxyz")
+LETTER_PIECES = ["##" + c for c in LETTERS if c not in "kq"]  # so some words stay [UNK]
 CJK = ["\u6211", "\u7231"]
 CASED = ["Hello", "World", "Caf\u00e9", "Caf", "##\u00e9", "The", "MEMORY"]
 DIGITS = ["1", "2", "3", "5"]
-VOCAB = SPECIALS + PUNCT + WORDS + PIECES + LETTERS + CJK + CASED + DIGITS
+VOCAB = SPECIALS + PUNCT + WORDS + PIECES + LETTERS + LETTER_PIECES + CJK + CASED + DIGITS
 
 TEXTS = [
     "Hello, world!",
@@ -45,6 +46,7 @@ TEXTS = [
     "Caf\u00e9 d\u00e9j\u00e0 vu: na\u00efve fa\u00e7ade \u2014 really?",
     "Cafe\u0301 deja\u0300 vu",                      # decomposed accents: NFC first
     "unaffable xyzzy jumped  MEMORY-server's long-term",
+    "jumpk quickly",                                 # a partial match is no match: [UNK]
     "\u6211\u7231machine learning 1230",             # CJK ideographs become words
     "tab\tseparated\u00a0nbsp\u200bzero\x0cwidth\x00nul \ufffd replacement\u2028line",
     "a" * 120 + " dog",                              # over 100 characters: [UNK]
@@ -184,8 +186,8 @@ def forward(w, cfg, ids, pooling):
 def random_weights(cfg, rng):
     H, F = cfg["hidden_size"], cfg["intermediate_size"]
     w = {}
-    def lin(name, out, inp):
-        w[name + ".weight"] = rng.normal(0, 1.0 / math.sqrt(inp), (out, inp))
+    def lin(name, out, inp, gain=1.0):
+        w[name + ".weight"] = rng.normal(0, gain / math.sqrt(inp), (out, inp))
         w[name + ".bias"] = rng.normal(0, 0.1, out)
     def ln(name):
         w[name + ".weight"] = 1.0 + rng.normal(0, 0.1, H)
@@ -200,8 +202,10 @@ def random_weights(cfg, rng):
             lin(p + "attention.self." + s, H, H)
         lin(p + "attention.output.dense", H, H)
         ln(p + "attention.output.LayerNorm")
-        lin(p + "intermediate.dense", F, H)
-        lin(p + "output.dense", H, F)
+        # Large activations through a strong feed-forward: a GELU that is
+        # only approximately right shows in the vectors.
+        lin(p + "intermediate.dense", F, H, 2.0)
+        lin(p + "output.dense", H, F, 4.0)
         ln(p + "output.LayerNorm")
     return w
 

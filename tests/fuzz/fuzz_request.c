@@ -29,6 +29,8 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/settings.h"
+#include "embed/embed.h"
+#include "search/memory.h"
 #include "protocol/mcp.h"
 #include "store/store.h"
 #include "tools/tool.h"
@@ -49,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static settings *cfg;
 static store *st;
 static mcp_session *session;
+static memory_engine *mem;
 static char home[PATH_MAX];
 static unsigned long runs;
 
@@ -69,6 +72,7 @@ static const char *fake_getenv(const char *name) {
 
 static void cleanup(void) {
     mcp_session_free(session);
+    memory_engine_free(mem);
     store_close(st);
     settings_free(cfg);
     if (home[0]) rmdir(home);
@@ -99,7 +103,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         fprintf(stderr, "store: %s\n", err.msg);
         abort();
     }
-    session = mcp_session_new(cfg);
+    embed_options eo = {0};
+    eo.backend = "hash";
+    eo.hash_dim = 32;
+    embedder *emb = embedder_open(&eo, &err);
+    memory_config mc = {200, 20, 1 << 20, 2, 0.35, 0.5, 0.95};
+    mem = emb ? memory_engine_new(emb, &mc, &err) : NULL;
+    if (!mem) {
+        fprintf(stderr, "memory engine: %s\n", err.msg);
+        abort();
+    }
+    session = mcp_session_new(cfg, mem);
     atexit(cleanup);
     return 0;
 }
@@ -189,7 +203,7 @@ typedef struct {
 } queued;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (++runs % RESET_EVERY == 0) store_exec(st, "DELETE FROM todos; DELETE FROM chat_messages;", NULL);
+    if (++runs % RESET_EVERY == 0) store_exec(st, "DELETE FROM todos; DELETE FROM chat_messages; DELETE FROM memories; DELETE FROM graph_nodes;", NULL);
     char *buf = malloc(size + 1);
     if (!buf) return 0;
     memcpy(buf, data, size);

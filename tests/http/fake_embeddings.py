@@ -31,7 +31,9 @@ open succeeds) and the behaviour applies from the second on.
   base64            200 with the embedding as a base64 string
   wrong-dim         200 with 12 dimensions instead of 16
   slow              waits --slow seconds before answering
+  redirect          301 to an https:// URL, with an empty body
   flaky             503 the first time each input is seen, then normal
+  rate-limit-once   429 the first time each input is seen, then normal
   reset-once        resets the connection the first time each input is seen
   needs-key         401 unless an Authorization header is sent
   anything else     normal answers
@@ -177,6 +179,12 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour == "status-400-text":
             self.send(400, "input\ttoo long\nfor this model", "text/plain")
             return
+        if behaviour == "redirect":
+            self.send_response(301)
+            self.send_header("Location", "https://example.invalid/v1/embeddings")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if behaviour == "bad-json":
             self.send(200, '{"data": [{"embedding": [0.1, 0.2,')
             return
@@ -190,6 +198,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.slow)
         if behaviour == "flaky" and any(first_time):
             self.send(503, {"error": {"message": "loading model, try again"}})
+            return
+        if behaviour == "rate-limit-once" and any(first_time):
+            self.send(429, {"error": {"message": "Rate limit reached", "type": "requests"}})
             return
         if behaviour == "reset-once" and any(first_time):
             # SO_LINGER 0 makes close() send RST instead of FIN.

@@ -127,6 +127,9 @@ static size_t count_requests(const char *model, const char *input) {
 
 static int group_setup(void **state) {
     (void)state;
+    /* A proxy from the environment must not stand between us and the fake. */
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
     /* Balanced by group_teardown; the backend holds its own reference. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -1;
     return fake_start();
@@ -377,6 +380,7 @@ static void test_error_answers_at_open(void **state) {
         {"status-404-ollama", {"HTTP 404", "model \"status-404-ollama\" not found, try pulling it first"}, 1},
         {"status-400-text", {"HTTP 400", ": input too long for this model"}, 1},
         {"bad-json", {"malformed JSON", "{\"data\": [{\"embedding\": [0.1, 0.2,"}, 1},
+        {"redirect", {"HTTP 301", "(no message)", "redirects are not followed"}, 1},
         {"no-data", {"sent no \"data\" array"}, 1},
         {"empty-data", {"an empty \"data\" array"}, 1},
         {"empty-embedding", {"an empty embedding"}, 1},
@@ -423,10 +427,11 @@ static void test_error_answers_after_open(void **state) {
 
 static void test_retry_once_on_transient_failure(void **state) {
     (void)state;
-    /* flaky: 503 the first time each text is seen; reset-once: the
-     * connection is reset instead. Both the probe and the text recover. */
-    const char *models[] = {"flaky", "reset-once"};
-    for (size_t m = 0; m < 2; m++) {
+    /* The first time each text is seen, flaky answers 503, rate-limit-once
+     * 429 and reset-once resets the connection. Both the probe and the text
+     * recover. */
+    const char *models[] = {"flaky", "rate-limit-once", "reset-once"};
+    for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
         lt_err err;
         embedder *e = open_fake("/v1", models[m], NULL, 5000, &err);
         if (!e) fail_msg("%s: %s", models[m], err.msg);

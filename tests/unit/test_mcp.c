@@ -167,7 +167,7 @@ static void test_error_response_builder(void **state) {
 }
 
 static void test_initialize(void **state) {
-    mcp_session *s = mcp_session_new(F->cfg);
+    mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
     assert_null(mcp_session_version(s));
     json_t *r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
                                    "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
@@ -211,7 +211,7 @@ static void test_initialize(void **state) {
 }
 
 static void test_ping_notifications_unknown_method(void **state) {
-    mcp_session *s = mcp_session_new(F->cfg);
+    mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
     json_t *r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":\"p1\",\"method\":\"ping\"}");
     assert_json_str(r, "id", "p1");
     json_t *res = json_object_get(r, "result");
@@ -251,29 +251,32 @@ static void check_tools(json_t *tools, size_t from, size_t count) {
 }
 
 static void test_tools_list_paging(void **state) {
-    mcp_session *s = mcp_session_new(F->cfg);
+    size_t n_tools;
+    tools_all(&n_tools);
+    assert_true(n_tools >= 3);
+    mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
     json_t *r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
     json_t *res = json_object_get(r, "result");
-    check_tools(json_object_get(res, "tools"), 0, 3);
+    check_tools(json_object_get(res, "tools"), 0, n_tools);
     assert_null(json_object_get(res, "nextCursor"));
     json_decref(r);
     r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"cursor\":null}}");
-    check_tools(json_object_get(json_object_get(r, "result"), "tools"), 0, 3);
+    check_tools(json_object_get(json_object_get(r, "result"), "tools"), 0, n_tools);
     json_decref(r);
     mcp_session_free(s);
 
     /* One tool per page: follow nextCursor to the end. */
     const char *flags[] = {"tools-page-size=1"};
     settings *cfg = tu_settings_ex(NULL, flags, 1, NULL);
-    s = mcp_session_new(cfg);
+    s = mcp_session_new(cfg, tu_active_mem);
     char text[256] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
-    for (size_t page = 0; page < 3; page++) {
+    for (size_t page = 0; page < n_tools; page++) {
         r = roundtrip(s, NULL, text);
         res = json_object_get(r, "result");
         assert_non_null(res);
         check_tools(json_object_get(res, "tools"), page, 1);
         const char *next = jx_str(res, "nextCursor");
-        if (page < 2) {
+        if (page + 1 < n_tools) {
             assert_non_null(next);
             snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{\"cursor\":\"%s\"}}",
                      next);
@@ -282,7 +285,9 @@ static void test_tools_list_paging(void **state) {
         }
         json_decref(r);
     }
-    const char *bad[] = {"\"bogus\"", "\"tools:0\"", "\"tools:3\"", "\"tools:99\"", "\"tools:\"", "\"tools:1x\"",
+    char past_end[32];
+    snprintf(past_end, sizeof past_end, "\"tools:%zu\"", n_tools);
+    const char *bad[] = {"\"bogus\"", "\"tools:0\"", past_end, "\"tools:99\"", "\"tools:\"", "\"tools:1x\"",
                          "\"tools:-1\"", "5", "{}", "\"\""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\",\"params\":{\"cursor\":%s}}",
@@ -322,7 +327,7 @@ static void check_call_result(json_t *r, bool is_error) {
 }
 
 static void test_tools_call(void **state) {
-    mcp_session *s = mcp_session_new(F->cfg);
+    mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
     json_t *r = call(s, F->st, "{\"name\":\"todo_action\",\"arguments\":{\"action\":\"add\",\"title\":\"via mcp\"}}");
     check_call_result(r, false);
     assert_json_int(r, "id", 42);
@@ -376,7 +381,7 @@ static void test_tools_call(void **state) {
 }
 
 static void test_cancellation(void **state) {
-    mcp_session *s = mcp_session_new(F->cfg);
+    mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
     json_t *reply = NULL;
     const char *req = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"todo_action\","
                       "\"arguments\":{\"action\":\"add\",\"title\":\"should not exist\"}}}";

@@ -444,6 +444,12 @@ static void test_schema_from_table(void **state) {
             assert_json_int(p, "maximum", t[i].max);
             assert_json_int(p, "default", strtoll(t[i].def, NULL, 10));
             break;
+        case SETTING_REAL:
+            assert_json_str(p, "type", "number");
+            assert_true(json_real_value(json_object_get(p, "minimum")) == t[i].dmin);
+            assert_true(json_real_value(json_object_get(p, "maximum")) == t[i].dmax);
+            assert_true(json_real_value(json_object_get(p, "default")) == strtod(t[i].def, NULL));
+            break;
         case SETTING_BOOL: assert_json_str(p, "type", "boolean"); break;
         case SETTING_ENUM: {
             assert_json_str(p, "type", "string");

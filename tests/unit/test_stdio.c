@@ -53,7 +53,7 @@ typedef struct {
 
 static void *server_main(void *p) {
     server_arg *s = p;
-    s->rc = stdio_serve(s->cfg, s->st, s->in_fd, s->out_fd);
+    s->rc = stdio_serve(s->cfg, s->st, tu_active_mem, s->in_fd, s->out_fd);
     close(s->out_fd); /* the reader sees EOF */
     return NULL;
 }
@@ -295,7 +295,7 @@ static void test_over_long_message_from_file(void **state) {
     char *outpath = tu_path(F->dir, "out.jsonl");
     int out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     assert_true(out >= 0);
-    assert_int_equal(stdio_serve(cfg, F->st, in, out), 0);
+    assert_int_equal(stdio_serve(cfg, F->st, tu_active_mem, in, out), 0);
     close(in);
     close(out);
     f = fopen(outpath, "rb");
@@ -319,7 +319,7 @@ static void test_broken_output(void **state) {
     tu_write_file(path, PING(1) "\n" PING(2) "\n");
     int in = open(path, O_RDONLY);
     log_set_level(LOG_OFF); /* the failed write is logged; expected here */
-    int rc = stdio_serve(F->cfg, F->st, in, out[1]);
+    int rc = stdio_serve(F->cfg, F->st, tu_active_mem, in, out[1]);
     tu_quiet();
     assert_int_equal(rc, -1);
     close(in);

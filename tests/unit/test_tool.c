@@ -2,25 +2,26 @@
  * and consistency checks over every tool's declaration tables. */
 #include "testutil.h"
 
-static const char *const tool_names[] = {"todo_action", "chat_action", "config_action"};
+static const char *const tool_names[] = {"memory_action", "todo_action", "chat_action", "config_action"};
+#define N_TOOLS (sizeof tool_names / sizeof tool_names[0])
 
 static void test_registry(void **state) {
     (void)state;
     size_t n;
     const tool_def *const *all = tools_all(&n);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, N_TOOLS);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(all[i]->name, tool_names[i]);
         assert_ptr_equal(tool_find(tool_names[i]), all[i]);
     }
-    assert_null(tool_find("memory_action"));
+    assert_null(tool_find("graph_action")); /* not offered until it works */
     assert_null(tool_find(""));
     assert_null(tool_find("TODO_ACTION"));
 }
 
 static void test_missing_action(void **state) {
     (void)state;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < N_TOOLS; i++) {
         assert_string_equal(tu_validate_error(tool_names[i], "{}"), "Missing required parameter: action");
         assert_string_equal(tu_validate_error(tool_names[i], "{\"action\": null}"), "Missing required parameter: action");
         assert_string_equal(tu_validate_error(tool_names[i], "{\"action\": \"  \"}"), "Missing required parameter: action");
@@ -44,9 +45,12 @@ static void test_unknown_action(void **state) {
     (void)state;
     assert_string_equal(tu_validate_error("todo_action", "{\"action\": \"x\"}"),
                         "Unknown todo action: x (valid actions: add, list, complete, search, update, delete)");
-    assert_string_equal(tu_validate_error("chat_action", "{\"action\": \"route_query\"}"),
-                        "Unknown chat action: route_query (valid actions: log, get_by_tool, get_tool_conversations, "
-                        "get_conversation)");
+    assert_string_equal(tu_validate_error("chat_action", "{\"action\": \"route\"}"),
+                        "Unknown chat action: route (valid actions: log, get_by_tool, get_tool_conversations, "
+                        "get_conversation, route_query)");
+    assert_string_equal(tu_validate_error("memory_action", "{\"action\": \"x\"}"),
+                        "Unknown memory action: x (valid actions: store, retrieve, build_context, retrieve_by_type, "
+                        "ask_with_context, get, update, delete, list)");
     assert_string_equal(tu_validate_error("config_action", "{\"action\": \"x\"}"),
                         "Unknown config action: x (valid actions: validate_config, get_config_schema, export_config)");
     /* Action names are exact. */
@@ -286,7 +290,8 @@ static const char *expected_type(param_type t) {
     case PT_BOOLEAN: return "boolean";
     case PT_OBJECT: return "object";
     case PT_ARRAY:
-    case PT_STRING_ARRAY: return "array";
+    case PT_STRING_ARRAY:
+    case PT_STRING_LIST: return "array";
     }
     return "?";
 }

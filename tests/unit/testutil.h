@@ -38,6 +38,8 @@
 #include "core/metrics.h"
 #include "core/settings.h"
 #include "store/schema.h"
+#include "embed/embed.h"
+#include "search/memory.h"
 #include "store/store.h"
 #include "tools/tool.h"
 
@@ -221,6 +223,26 @@ static TU_UNUSED store *tu_store_open_opts(const char *path, int busy_timeout_ms
 /* A store on a temp file (or ":memory:") with every migration applied. */
 static TU_UNUSED store *tu_store_open(const char *path) { return tu_store_open_opts(path, 2000); }
 
+/* ---- memory engine ----------------------------------------------------------- */
+
+/* A memory engine on the hash embedder (no model file): fast, deterministic. */
+static TU_UNUSED memory_engine *tu_memory_new(void) {
+    embed_options eo = {0};
+    eo.backend = "hash";
+    eo.hash_dim = 64;
+    lt_err err;
+    embedder *e = embedder_open(&eo, &err);
+    if (!e) fail_msg("embedder_open: %s", err.msg);
+    memory_config mc = {200, 20, 1 << 20, 2, 0.35, 0.5, 0.95};
+    memory_engine *m = memory_engine_new(e, &mc, &err);
+    if (!m) fail_msg("memory_engine_new: %s", err.msg);
+    return m;
+}
+
+/* The engine of the running fixture (its vector index belongs to the
+ * fixture's database); NULL outside a fixture. */
+static memory_engine *tu_active_mem TU_UNUSED;
+
 /* ---- tool calls ---------------------------------------------------------------- */
 
 static TU_UNUSED json_t *tu_parse(const char *text) {
@@ -240,7 +262,12 @@ static TU_UNUSED json_t *tu_call_ex(const char *tool_name, store *st, const sett
     json_t *args = tu_parse(args_json);
     atomic_int cancelled = 0;
     bool f = false;
-    json_t *r = tool_call(t, st, cfg, args, &cancelled, &f);
+    /* Outside a fixture each call gets a fresh engine: its index must not
+     * outlive the database it was loaded from. */
+    memory_engine *own = tu_active_mem ? NULL : tu_memory_new();
+    tool_env env = {st, cfg, tu_active_mem ? tu_active_mem : own};
+    json_t *r = tool_call(t, &env, args, &cancelled, &f);
+    memory_engine_free(own);
     json_decref(args);
     assert_non_null(r);
     json_t *success = json_object_get(r, "success");
@@ -323,6 +350,7 @@ typedef struct {
     char *db;
     settings *cfg;
     store *st;
+    memory_engine *mem;
 } tu_fixture;
 
 static TU_UNUSED int tu_fixture_setup(void **state) {
@@ -331,6 +359,8 @@ static TU_UNUSED int tu_fixture_setup(void **state) {
     f->db = tu_path(f->dir, "ltmc.db");
     f->cfg = tu_settings(f->dir);
     f->st = tu_store_open(f->db);
+    f->mem = tu_memory_new();
+    tu_active_mem = f->mem;
     *state = f;
     return 0;
 }
@@ -338,6 +368,8 @@ static TU_UNUSED int tu_fixture_setup(void **state) {
 static TU_UNUSED int tu_fixture_teardown(void **state) {
     tu_fixture *f = *state;
     if (!f) return 0;
+    tu_active_mem = NULL;
+    memory_engine_free(f->mem);
     store_close(f->st);
     settings_free(f->cfg);
     tu_rmrf(f->dir);
