@@ -6,6 +6,8 @@
 #                 client), all against an AddressSanitizer+UBSan build
 #   make bench    benchmarks (release build), medians printed
 #   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
+#   make model    fetch and convert the GloVe word vectors (part of make)
+#   make eval     retrieval quality on ../shared/data/locomo-dev
 
 CC      ?= cc
 PKGS    := jansson sqlite3 libutf8proc openblas libcurl
@@ -27,10 +29,25 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test-deps run test unit e2e bench fuzz clean
+.PHONY: all deps test-deps run test unit e2e bench fuzz clean model eval
 .DEFAULT_GOAL := all
 
-all: deps $(BUILD)/ltmc
+GLOVE := $(BUILD)/glove-100d.ltmcvec
+EVAL_DATA ?= ../shared/data/locomo-dev
+
+all: deps $(BUILD)/ltmc model
+
+model: $(GLOVE)
+
+$(BUILD)/glove_convert: utils/glove_convert.c src/embed/glove_format.h
+	@mkdir -p $(BUILD)
+	$(CC) -O2 $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)
+
+$(GLOVE): $(BUILD)/glove_convert scripts/fetch-glove.sh
+	scripts/fetch-glove.sh $(BUILD)/glove_convert $@
+
+eval: all
+	python3 eval/locomo.py $(BUILD)/ltmc $(EVAL_DATA)
 
 deps:
 	@scripts/deps.sh build

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what ltmc needs from Debian's packages, only when missing.
-#   scripts/deps.sh build   compiler, pkg-config, SQLite and jansson headers
-#   scripts/deps.sh test    the above plus cmocka, clang (libFuzzer) and Node.js/npm
+#   scripts/deps.sh build   compiler, pkg-config, library headers, npm (fetches the word vectors), python3
+#   scripts/deps.sh test    the above plus cmocka, clang (libFuzzer) and numpy (reference computations)
 # Runs apt-get through sudo when not root.
 set -euo pipefail
 
-want=(build-essential pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev)
+want=(build-essential pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev nodejs npm python3)
 case "${1:-build}" in
   build) ;;
-  test) want+=(libcmocka-dev clang nodejs npm python3-numpy) ;;
+  test) want+=(libcmocka-dev clang python3-numpy) ;;
   *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac
 

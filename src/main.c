@@ -3,6 +3,7 @@
  * Every command reads the configuration the same way (defaults < config file
  * < environment < flags) and opens the store the same way; `call` goes
  * through the very request path that tools/call uses. */
+#include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/settings.h"
@@ -71,6 +72,7 @@ static void usage(FILE *out) {
             "  call TOOL JSON     run one tool action and print its result, e.g.\n"
             "                     ltmc call todo_action '{\"action\":\"list\"}'\n"
             "  doctor             check configuration, data directory and database\n"
+            "  reembed            re-embed every memory with the configured embedder\n"
             "  version            print the version\n"
             "  help [COMMAND]     show help (also: ltmc COMMAND --help)\n",
             LTMC_VERSION);
@@ -101,6 +103,12 @@ static void command_help(const char *cmd) {
         printf("Usage: ltmc doctor [options]\n\n"
                "Checks the configuration, the data directory, the database (integrity and schema) and optional\n"
                "components, prints a report, and exits 1 when something is wrong.\n");
+    } else if (strcmp(cmd, "reembed") == 0) {
+        printf("Usage: ltmc reembed [options]\n\n"
+               "Re-chunks and re-embeds every memory of every project with the configured embedding backend and\n"
+               "chunk sizes, printing progress on stderr. Run it after changing embedding_backend (doctor tells\n"
+               "when vectors of another model are present). Servers running on the same database pick the new\n"
+               "vectors up by themselves if they use the same backend.\n");
     } else if (strcmp(cmd, "version") == 0) {
         printf("Usage: ltmc version\n\nPrints the ltmc version.\n");
     } else {
@@ -413,6 +421,63 @@ static int cmd_call(cli_args *a) {
     return rc;
 }
 
+/* Re-chunks and re-embeds every memory (all projects) with the configured
+ * embedder and chunk sizes, printing progress to stderr. */
+static int cmd_reembed(cli_args *a) {
+    lt_err err;
+    settings *cfg = load_settings(a, NULL, &err);
+    if (!cfg) {
+        fprintf(stderr, "ltmc: configuration error: %s\n", err.msg);
+        return 1;
+    }
+    store *st = open_store(cfg, &err);
+    char fallback[8 * PATH_MAX];
+    memory_engine *mem = st ? open_memory(cfg, fallback, sizeof fallback, &err) : NULL;
+    if (!mem) {
+        fprintf(stderr, "ltmc: %s\n", err.msg);
+        store_close(st);
+        settings_free(cfg);
+        return 1;
+    }
+    if (fallback[0]) LOG_W("%s", fallback);
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    store_stmt *s = store_prepare(st, "SELECT id FROM memories ORDER BY id", &err);
+    int rc = s ? 0 : -1;
+    while (s && (rc = store_step(s, &err)) == 1) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            int64_t *grown = realloc(ids, cap * sizeof *ids);
+            if (!grown) { rc = lt_err_set(&err, LT_ERR_INTERNAL, "out of memory"); store_reset(s); break; }
+            ids = grown;
+        }
+        ids[n++] = store_col_int(s, 0);
+    }
+    const char *model = embedder_model_id(memory_engine_embedder(mem));
+    fprintf(stderr, "reembed: %zu memories with %s\n", n, model);
+    uint64_t last = clock_mono_ns();
+    size_t done = 0;
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        if (memory_reindex(mem, st, ids[i], &err) != 0) {
+            if (err.code == LT_ERR_NOT_FOUND) continue; /* deleted meanwhile by another process */
+            rc = -1;
+            break;
+        }
+        done++;
+        if (clock_mono_ns() - last > 1000000000ull || i + 1 == n) {
+            fprintf(stderr, "reembed: %zu/%zu (%.0f%%)\n", i + 1, n, 100.0 * (double)(i + 1) / (double)n);
+            last = clock_mono_ns();
+        }
+    }
+    free(ids);
+    if (rc < 0) fprintf(stderr, "ltmc: reembed stopped: %s\n", err.msg);
+    else fprintf(stderr, "reembed: done, %zu memories now use %s\n", done, model);
+    memory_engine_free(mem);
+    store_close(st);
+    settings_free(cfg);
+    return rc < 0 ? 1 : 0;
+}
+
 static int failures;
 
 static void report(const char *status, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -522,6 +587,8 @@ int main(int argc, char **argv) {
         rc = cmd_call(&a);
     } else if (strcmp(cmd, "doctor") == 0) {
         rc = cmd_doctor(&a);
+    } else if (strcmp(cmd, "reembed") == 0) {
+        rc = cmd_reembed(&a);
     } else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("ltmc %s\n", LTMC_VERSION);
         rc = 0;

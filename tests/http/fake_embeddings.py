@@ -23,6 +23,7 @@ open succeeds) and the behaviour applies from the second on.
   status-401        401 with an OpenAI-style error object
   status-404-ollama 404 with Ollama's {"error": "..."} shape
   status-400-text   400 with a plain-text body
+  status-400-long   400 with a long message of two-byte characters after "x"
   bad-json          200 with a body that is not JSON
   no-data           200 without a "data" array
   empty-data        200 with "data": []
@@ -184,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Location", "https://example.invalid/v1/embeddings")
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if behaviour == "status-400-long":
+            self.send(400, {"error": {"message": "x" + "\u00e9" * 200}})
             return
         if behaviour == "bad-json":
             self.send(200, '{"data": [{"embedding": [0.1, 0.2,')

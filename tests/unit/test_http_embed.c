@@ -379,6 +379,8 @@ static void test_error_answers_at_open(void **state) {
         {"status-401", {"HTTP 401", "You didn't provide an API key.", "check http_embedding_api_key"}, 1},
         {"status-404-ollama", {"HTTP 404", "model \"status-404-ollama\" not found, try pulling it first"}, 1},
         {"status-400-text", {"HTTP 400", ": input too long for this model"}, 1},
+        /* Cut to 160 bytes between two characters, not inside one. */
+        {"status-400-long", {"HTTP 400: xéé", "éé..."}, 1},
         {"bad-json", {"malformed JSON", "{\"data\": [{\"embedding\": [0.1, 0.2,"}, 1},
         {"redirect", {"HTTP 301", "(no message)", "redirects are not followed"}, 1},
         {"no-data", {"sent no \"data\" array"}, 1},
