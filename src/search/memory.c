@@ -313,16 +313,17 @@ static int write_tags_and_node(store *st, int64_t memory_id, const char *project
 
 /* ---- store ----------------------------------------------------------------- */
 
+/* One memory on its way in: validated and embedded before the write lock,
+ * inserted under it. */
 typedef struct {
-    memory_engine *m;
     const memory_input *in;
-    const prepared_text *p;
+    prepared_text p;
     uint64_t hash;
     char created_at[CLOCK_ISO_LEN];
-    char now[CLOCK_ISO_LEN];
     int64_t id;
     bool duplicate;
-} store_ctx;
+    bool known_duplicate; /* found before the lock: nothing to insert */
+} pending;
 
 static int find_duplicate(store *st, const char *project, uint64_t hash, const char *content, int64_t *id,
                           lt_err *err) {
@@ -342,16 +343,17 @@ static int find_duplicate(store *st, const char *project, uint64_t hash, const c
     return rc < 0 ? -1 : 0;
 }
 
-static int store_tx(store *st, void *vctx, lt_err *err) {
-    store_ctx *c = vctx;
-    const memory_input *in = c->in;
-    assert(c->p && c->p->n > 0);
-    c->duplicate = false;
-    if (find_duplicate(st, in->project, c->hash, in->content, &c->id, err)) return -1;
-    if (c->id) {
-        c->duplicate = true;
+/* Inserts one memory inside the caller's transaction (or finds it is a
+ * duplicate of one stored meanwhile). */
+static int insert_one(memory_engine *m, store *st, pending *pd, const char *now, lt_err *err) {
+    const memory_input *in = pd->in;
+    pd->duplicate = false;
+    if (find_duplicate(st, in->project, pd->hash, in->content, &pd->id, err)) return -1;
+    if (pd->id) {
+        pd->duplicate = true;
         return 0;
     }
+    assert(pd->p.n > 0);
     char *meta = in->metadata ? jx_dump(in->metadata) : strdup("{}");
     if (!meta) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     store_stmt *s = store_prepare(st,
@@ -364,22 +366,38 @@ static int store_tx(store *st, void *vctx, lt_err *err) {
     store_bind_text(s, 3, in->resource_type);
     store_bind_text(s, 4, in->conversation_id);
     store_bind_text(s, 5, in->content);
-    store_bind_int(s, 6, (int64_t)c->hash);
+    store_bind_int(s, 6, (int64_t)pd->hash);
     store_bind_text(s, 7, meta);
-    store_bind_text(s, 8, c->created_at);
-    store_bind_text(s, 9, c->now);
+    store_bind_text(s, 8, pd->created_at);
+    store_bind_text(s, 9, now);
     int rc = store_step(s, err);
     free(meta);
     if (rc < 0) return -1;
-    c->id = store_last_insert_id(st);
-    if (write_chunks(c->m, st, c->id, in->project, c->created_at, c->p, err)) return -1;
-    if (write_tags_and_node(st, c->id, in->project, in->file_name, in->tags, c->now, err)) return -1;
-    int64_t around[64];
+    pd->id = store_last_insert_id(st);
+    if (write_chunks(m, st, pd->id, in->project, pd->created_at, &pd->p, err)) return -1;
+    if (write_tags_and_node(st, pd->id, in->project, in->file_name, in->tags, now, err)) return -1;
+    int64_t around[2 * 8];
     size_t n_around;
-    if (neighbours(c->m, st, c->id, around, &n_around, err)) return -1;
-    if (rebuild_ctx(c->m, st, c->id, err)) return -1;
+    if (neighbours(m, st, pd->id, around, &n_around, err)) return -1;
+    if (rebuild_ctx(m, st, pd->id, err)) return -1;
     for (size_t i = 0; i < n_around; i++)
-        if (rebuild_ctx(c->m, st, around[i], err)) return -1;
+        if (rebuild_ctx(m, st, around[i], err)) return -1;
+    return 0;
+}
+
+typedef struct {
+    memory_engine *m;
+    pending *items;
+    size_t n;
+    char now[CLOCK_ISO_LEN];
+} insert_ctx;
+
+static int insert_tx(store *st, void *vctx, lt_err *err) {
+    insert_ctx *c = vctx;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->items[i].known_duplicate) continue;
+        if (insert_one(c->m, st, &c->items[i], c->now, err)) return -1;
+    }
     return 0;
 }
 
@@ -423,48 +441,92 @@ static json_t *near_duplicates(memory_engine *m, store *st, const char *project,
     return list;
 }
 
-int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err) {
+/* Validates and embeds one input (unless it duplicates a stored memory). */
+static int prepare_one(memory_engine *m, store *st, const memory_input *in, pending *pd, lt_err *err) {
+    memset(pd, 0, sizeof *pd);
+    pd->in = in;
     size_t len = strlen(in->content);
     if (len > m->cfg.max_content_bytes)
         return lt_err_set(err, LT_ERR_INVALID, "Parameter 'content' is too long: %zu bytes (limit %zu)", len,
                           m->cfg.max_content_bytes);
-    store_ctx c = {m, in, NULL, content_hash(in->content), "", "", 0, false};
-    if (normalise_time(in->created_at, c.created_at, err, "created_at")) return -1;
-    clock_now_iso(c.now, sizeof c.now);
-    /* An exact duplicate needs no embedding: check before the slow part. */
+    pd->hash = content_hash(in->content);
+    if (normalise_time(in->created_at, pd->created_at, err, "created_at")) return -1;
+    /* An exact duplicate needs no embedding; insert_one checks again under the lock. */
     int64_t dup;
-    if (find_duplicate(st, in->project, c.hash, in->content, &dup, err)) return -1;
-    prepared_text p = {0};
+    if (find_duplicate(st, in->project, pd->hash, in->content, &dup, err)) return -1;
     if (dup) {
-        c.id = dup;
-        c.duplicate = true;
-        goto report;
+        pd->id = dup;
+        pd->duplicate = pd->known_duplicate = true;
+        return 0;
     }
-    if (prepare_text(m, in->content, &p, err)) return -1;
-    c.p = &p;
-    if (store_write(st, store_tx, &c, err)) {
-        prepared_free(&p);
+    return prepare_text(m, in->content, &pd->p, err);
+}
+
+int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err) {
+    pending pd;
+    if (prepare_one(m, st, in, &pd, err)) {
+        prepared_free(&pd.p);
         return -1;
     }
-report:
-    jx_set_int(out, "doc_id", c.id);
+    if (!pd.duplicate) {
+        insert_ctx c = {m, &pd, 1, ""};
+        clock_now_iso(c.now, sizeof c.now);
+        if (store_write(st, insert_tx, &c, err)) {
+            prepared_free(&pd.p);
+            return -1;
+        }
+    }
+    jx_set_int(out, "doc_id", pd.id);
     jx_set_str(out, "file_name", in->file_name);
     jx_set_str(out, "resource_type", in->resource_type);
     jx_set_str(out, "conversation_id", in->conversation_id);
-    jx_set_bool(out, "duplicate", c.duplicate);
-    if (c.duplicate) {
+    jx_set_bool(out, "duplicate", pd.duplicate);
+    if (pd.duplicate) {
         jx_set_str(out, "message", "Identical content is already stored in this project; returning its id");
     } else {
-        jx_set_int(out, "chunk_count", (int64_t)p.n);
-        jx_set_int(out, "vector_count", (int64_t)p.n);
+        jx_set_int(out, "chunk_count", (int64_t)pd.p.n);
+        jx_set_int(out, "vector_count", (int64_t)pd.p.n);
         jx_set_str(out, "embedding_model", embedder_model_id(m->emb));
-        jx_set_str(out, "created_at", c.created_at);
+        jx_set_str(out, "created_at", pd.created_at);
         vindex_sync(m->index, st, NULL);
-        json_object_set_new(out, "near_duplicates", near_duplicates(m, st, in->project, p.first, c.id));
+        json_object_set_new(out, "near_duplicates", near_duplicates(m, st, in->project, pd.p.first, pd.id));
         jx_set_str(out, "message", "Memory stored");
     }
-    prepared_free(&p);
+    prepared_free(&pd.p);
     return 0;
+}
+
+int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
+                      lt_err *err) {
+    pending *items = calloc(n ? n : 1, sizeof *items);
+    if (!items) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    int rc = 0;
+    size_t prepared = 0;
+    for (; prepared < n; prepared++) {
+        if (prepare_one(m, st, &in[prepared], &items[prepared], err)) {
+            lt_err_prefix(err, "documents[%zu]", prepared);
+            rc = -1;
+            prepared++;
+            break;
+        }
+    }
+    /* All or nothing: one transaction for the whole batch. Inputs found to
+     * be duplicates before the lock are skipped there. */
+    if (rc == 0) {
+        insert_ctx c = {m, items, n, ""};
+        clock_now_iso(c.now, sizeof c.now);
+        rc = store_write(st, insert_tx, &c, err);
+        if (rc == 0) {
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(results, json_pack("{s:I, s:s, s:b}", "doc_id", (json_int_t)items[i].id,
+                                                         "file_name", in[i].file_name, "duplicate",
+                                                         items[i].duplicate));
+            vindex_sync(m->index, st, NULL);
+        }
+    }
+    for (size_t i = 0; i < prepared && i < n; i++) prepared_free(&items[i].p);
+    free(items);
+    return rc;
 }
 
 /* ---- get, update, delete ------------------------------------------------------- */

@@ -63,6 +63,11 @@ typedef struct {
  * near_duplicates and created_at. */
 int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err);
 
+/* Stores n memories in one transaction (all or none); appends
+ * {doc_id, file_name, duplicate} for each to results, in input order. */
+int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
+                      lt_err *err);
+
 /* Changes the fields of in that are not NULL (content re-chunks and
  * re-embeds). in->project selects the project. */
 int memory_update(memory_engine *m, store *st, int64_t id, const memory_input *in, json_t *out, lt_err *err);

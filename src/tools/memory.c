@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define TAGS_MAX 64
+#define NAME_LEN_BULK 512
 #define TAG_MAX_LEN 200
 
 /* Tags: at most TAGS_MAX, each non-blank and at most TAG_MAX_LEN bytes. */
@@ -69,6 +70,94 @@ static int mem_store(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
         jx_set_str(out, "project", ctx->project);
     }
     return rc;
+}
+
+/* ---- bulk store ---- */
+
+#define BULK_MAX 5000
+
+/* Checks one element of documents[] and fills in from it; strings stay
+ * owned by the JSON. */
+static int bulk_item(const json_t *d, size_t i, const json_t *args, tool_ctx *ctx, memory_input *in, json_t *empty,
+                     lt_err *err) {
+    if (!json_is_object(d)) return lt_err_set(err, LT_ERR_INVALID, "documents[%zu] must be an object", i);
+    static const char *const known[] = {"file_name", "content", "resource_type", "tags", "conversation_id",
+                                        "metadata", "created_at", NULL};
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)d, key, v) {
+        bool ok = false;
+        for (const char *const *k = known; *k; k++) ok |= strcmp(*k, key) == 0;
+        if (!ok)
+            return lt_err_set(err, LT_ERR_INVALID, "documents[%zu]: unknown field '%.60s' (accepted: file_name, content, "
+                              "resource_type, tags, conversation_id, metadata, created_at)", i, key);
+    }
+    const char *strings[] = {"file_name", "content", "resource_type", "conversation_id", "created_at"};
+    for (int k = 0; k < 5; k++) {
+        json_t *sv = json_object_get(d, strings[k]);
+        if (sv && !json_is_string(sv) && !json_is_null(sv))
+            return lt_err_set(err, LT_ERR_INVALID, "documents[%zu].%s: expected string, got %s", i, strings[k],
+                              jx_type_name(sv));
+        if (sv && json_is_string(sv) && strlen(json_string_value(sv)) != json_string_length(sv))
+            return lt_err_set(err, LT_ERR_INVALID, "documents[%zu].%s contains a NUL character", i, strings[k]);
+    }
+    memset(in, 0, sizeof *in);
+    in->project = ctx->project;
+    in->file_name = jx_str(d, "file_name");
+    in->content = jx_str(d, "content");
+    if (!in->file_name || !*in->file_name)
+        return lt_err_set(err, LT_ERR_INVALID, "documents[%zu]: missing required field file_name", i);
+    if (!in->content) return lt_err_set(err, LT_ERR_INVALID, "documents[%zu]: missing required field content", i);
+    if (strlen(in->file_name) > NAME_LEN_BULK)
+        return lt_err_set(err, LT_ERR_INVALID, "documents[%zu].file_name is too long (limit %d bytes)", i, NAME_LEN_BULK);
+    in->resource_type = jx_str(d, "resource_type") ? jx_str(d, "resource_type") : jx_str(args, "resource_type");
+    in->conversation_id = jx_str(d, "conversation_id") ? jx_str(d, "conversation_id") : jx_str(args, "conversation_id");
+    in->created_at = jx_str(d, "created_at");
+    json_t *tags = json_object_get(d, "tags");
+    if (tags && !json_is_null(tags)) {
+        bool ok = json_is_array(tags);
+        size_t j;
+        json_t *t;
+        json_array_foreach(tags, j, t) ok &= json_is_string(t);
+        if (!ok) return lt_err_set(err, LT_ERR_INVALID, "documents[%zu].tags: expected an array of strings", i);
+        if (check_tags(tags, err)) { lt_err_prefix(err, "documents[%zu]", i); return -1; }
+        in->tags = tags;
+    } else {
+        in->tags = empty;
+    }
+    json_t *meta = json_object_get(d, "metadata");
+    if (meta && !json_is_null(meta)) {
+        if (!json_is_object(meta)) return lt_err_set(err, LT_ERR_INVALID, "documents[%zu].metadata: expected object", i);
+        in->metadata = meta;
+    }
+    return 0;
+}
+
+static int mem_bulk_store(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
+    const json_t *docs = json_object_get(args, "documents");
+    size_t n = json_array_size(docs);
+    if (n == 0) return lt_err_set(err, LT_ERR_INVALID, "Parameter 'documents' must not be empty");
+    if (n > BULK_MAX)
+        return lt_err_set(err, LT_ERR_INVALID, "Parameter 'documents' has %zu items (limit %d per call)", n, BULK_MAX);
+    memory_input *in = calloc(n, sizeof *in);
+    json_t *empty = json_array();
+    if (!in) { json_decref(empty); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) rc = bulk_item(json_array_get(docs, i), i, args, ctx, &in[i], empty, err);
+    json_t *results = json_array();
+    if (rc == 0) rc = memory_store_many(ctx->mem, ctx->st, in, n, results, err);
+    free(in);
+    json_decref(empty);
+    if (rc) { json_decref(results); return -1; }
+    size_t dups = 0, i;
+    json_t *r;
+    json_array_foreach(results, i, r) dups += json_is_true(json_object_get(r, "duplicate"));
+    json_object_set_new(out, "documents", results);
+    jx_set_int(out, "stored", (int64_t)(n - dups));
+    jx_set_int(out, "duplicates", (int64_t)dups);
+    jx_set_str(out, "project", ctx->project);
+    jx_set_str(out, "message", "Documents stored in one transaction");
+    return 0;
 }
 
 /* ---- retrieval ---- */
@@ -315,6 +404,14 @@ static const param_def store_params[] = {
     {"metadata", PT_OBJECT, false, NULL, "Free-form JSON object stored with the memory.", NULL, 0, 0, 0},
     {"created_at", PT_STRING, false, NULL, "When the remembered thing happened (ISO-8601); default now.", NULL, 0, 0, 64},
     {NULL}};
+static const param_def bulk_params[] = {
+    {"documents", PT_ARRAY, true, NULL, "Memories to store, up to 5000 per call: objects with file_name and content "
+     "(required) and resource_type, tags, conversation_id, metadata, created_at (optional). All are stored or none.",
+     NULL, 0, 0, 0},
+    {"resource_type", PT_STRING, false, "\"document\"", "Kind of memory, e.g. document, code, insight, decision.", NULL,
+     0, 0, 128},
+    {"conversation_id", PT_STRING, false, "\"default\"", "Conversation the memory belongs to.", NULL, 0, 0, NAME_LEN},
+    {NULL}};
 static const param_def retrieve_params[] = {P_QUERY, P_TOP_K("10"), P_CONV_FILTER, P_TYPE_FILTER, P_TAGS_FILTER,
                                             P_SINCE, P_UNTIL, P_MAX_TOKENS, {NULL}};
 static const param_def build_context_params[] = {
@@ -353,6 +450,8 @@ static const param_def list_params[] = {
 static const action_def memory_actions[] = {
     {"store", "remember a text (returns doc_id; identical content in the project returns the existing id).",
      mem_store, store_params},
+    {"bulk_store", "store many memories in one transaction (import); identical contents are skipped.",
+     mem_bulk_store, bulk_params},
     {"retrieve", "find memories by meaning and words, best first, within a token budget.", mem_retrieve,
      retrieve_params},
     {"build_context", "assemble documents (or a query's results) into one context within max_tokens.",
