@@ -66,7 +66,7 @@ static int mem_store(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
     int rc = memory_store(ctx->mem, ctx->st, &in, out, err);
     json_decref(empty);
     if (rc == 0) {
-        json_object_set(out, "tags", tags ? (json_t *)tags : json_array());
+        json_object_set_new(out, "tags", tags ? json_incref((json_t *)tags) : json_array());
         jx_set_str(out, "project", ctx->project);
     }
     return rc;

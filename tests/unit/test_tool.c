@@ -49,8 +49,8 @@ static void test_unknown_action(void **state) {
                         "Unknown chat action: route (valid actions: log, get_by_tool, get_tool_conversations, "
                         "get_conversation, route_query)");
     assert_string_equal(tu_validate_error("memory_action", "{\"action\": \"x\"}"),
-                        "Unknown memory action: x (valid actions: store, retrieve, build_context, retrieve_by_type, "
-                        "ask_with_context, get, update, delete, list)");
+                        "Unknown memory action: x (valid actions: store, bulk_store, retrieve, build_context, "
+                        "retrieve_by_type, ask_with_context, get, update, delete, list)");
     assert_string_equal(tu_validate_error("config_action", "{\"action\": \"x\"}"),
                         "Unknown config action: x (valid actions: validate_config, get_config_schema, export_config)");
     /* Action names are exact. */
@@ -438,6 +438,10 @@ static void test_declaration_tables_consistent(void **state) {
                         if (r->type == PT_STRING) json_object_set_new(args, r->name,
                                                                       json_string(r->choices ? r->choices[0] : "x"));
                         else if (r->type == PT_INTEGER) json_object_set_new(args, r->name, json_integer(r->min < r->max ? r->min : 1));
+                        else if (r->type == PT_ARRAY) json_object_set_new(args, r->name, json_array());
+                        else if (r->type == PT_OBJECT) json_object_set_new(args, r->name, json_object());
+                        else if (r->type == PT_STRING_ARRAY || r->type == PT_STRING_LIST)
+                            json_object_set_new(args, r->name, json_pack("[s]", "x"));
                     }
                     const action_def *va;
                     lt_err err;
