@@ -231,11 +231,12 @@ static int write_chunks(memory_engine *m, store *st, int64_t memory_id, const ch
         store_bind_int(s, 4, (int64_t)p->spans[i].len);
         if (store_step(s, err) < 0) { rc = -1; break; }
         int64_t chunk_id = store_last_insert_id(st);
-        s = store_prepare(st, "INSERT INTO vectors(chunk_id, model, vec) VALUES (?, ?, ?)", err);
+        s = store_prepare(st, "INSERT INTO vectors(chunk_id, model, dim, vec) VALUES (?, ?, ?, ?)", err);
         if (!s) { rc = -1; break; }
         store_bind_int(s, 1, chunk_id);
         store_bind_text(s, 2, embedder_model_id(m->emb));
-        store_bind_blob(s, 3, (const char *)p->blobs + i * blob, blob);
+        store_bind_int(s, 3, embedder_dim(m->emb));
+        store_bind_blob(s, 4, (const char *)p->blobs + i * blob, blob);
         if (store_step(s, err) < 0) { rc = -1; break; }
         s = store_prepare(st, "INSERT INTO chunks_fts(rowid, words, dt, ctx, proj) VALUES (?, ?, ?, '', ?)", err);
         if (!s) { rc = -1; break; }
@@ -1050,9 +1051,10 @@ json_t *memory_stats(memory_engine *m, store *st) {
         if (s && store_step(s, NULL) == 1) jx_set_int(o, queries[i][0], store_col_int(s, 0));
         if (s) store_reset(s);
     }
-    store_stmt *s = store_prepare(st, "SELECT count(*) FROM vectors WHERE model = ?", NULL);
+    store_stmt *s = store_prepare(st, "SELECT count(*) FROM vectors WHERE model = ? AND dim = ?", NULL);
     if (s) {
         store_bind_text(s, 1, embedder_model_id(m->emb));
+        store_bind_int(s, 2, embedder_dim(m->emb));
         if (store_step(s, NULL) == 1) jx_set_int(o, "vectors_current_model", store_col_int(s, 0));
         store_reset(s);
     }

@@ -152,11 +152,12 @@ static int sync_locked(vindex *v, store *st, lt_err *err) {
     s = store_prepare(st,
                       "SELECT v.chunk_id, c.memory_id, m.project, v.vec FROM vectors v"
                       " JOIN chunks c ON c.id = v.chunk_id JOIN memories m ON m.id = c.memory_id"
-                      " WHERE v.chunk_id > ? AND v.model = ? ORDER BY v.chunk_id",
+                      " WHERE v.chunk_id > ? AND v.model = ? AND v.dim = ? ORDER BY v.chunk_id",
                       err);
     if (!s) return -1;
     store_bind_int(s, 1, v->last_chunk_id);
     store_bind_text(s, 2, v->model_id);
+    store_bind_int(s, 3, v->dim);
     size_t blob_size = vindex_blob_size(v->dim);
     while ((rc = store_step(s, err)) == 1) {
         int64_t chunk_id = store_col_int(s, 0);

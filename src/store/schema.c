@@ -79,6 +79,7 @@ static const schema_migration migrations[] = {
      "CREATE TABLE vectors ("
      "  chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,"
      "  model TEXT NOT NULL,"
+     "  dim INTEGER NOT NULL,"
      "  vec BLOB NOT NULL"
      ");"
      "CREATE TABLE deleted_chunks ("
