@@ -4,7 +4,9 @@
 #   make run      ... and start `ltmc serve` on stdio
 #   make test     unit tests (cmocka) and end-to-end tests (official MCP SDK
 #                 client), all against an AddressSanitizer+UBSan build
-#   make bench    benchmarks (release build), medians printed
+#   make bench    benchmarks (release build), medians and percentiles printed:
+#                 stdio transport and todos (bench_stdio), semantic memory up to
+#                 100,000 memories (bench_memory); BENCH_SCALE=full adds 1,000,000
 #   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   make model    fetch and convert the GloVe word vectors (part of make)
 #   make eval     retrieval quality on ../shared/data/locomo-dev
@@ -28,6 +30,7 @@ SAN_OBJ  := $(SRC:src/%.c=$(BUILD)/san/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 
 FUZZ_SECONDS ?= 60
+BENCH_SCALE ?= default
 
 .PHONY: all deps test-deps run test unit e2e bench fuzz clean model eval
 .DEFAULT_GOAL := all
@@ -82,18 +85,23 @@ test: test-deps unit e2e
 $(BUILD)/tiny-bert/expected.json: tests/bert/make_tiny_bert.py
 	/usr/bin/python3 tests/bert/make_tiny_bert.py $(BUILD)/tiny-bert
 
+# test_embed converts a tiny word-vector file with the real converter, and
+# checks the real GloVe file (make model) when it is there.
 unit: export LTMC_TINY_BERT = $(CURDIR)/$(BUILD)/tiny-bert
-unit: $(BUILD)/san/ltmc $(UNIT_BIN) $(BUILD)/tiny-bert/expected.json
+unit: export LTMC_GLOVE_CONVERT = $(CURDIR)/$(BUILD)/glove_convert
+unit: export LTMC_GLOVE_MODEL = $(CURDIR)/$(GLOVE)
+unit: $(BUILD)/san/ltmc $(UNIT_BIN) $(BUILD)/tiny-bert/expected.json $(BUILD)/glove_convert model
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 
 e2e: $(BUILD)/san/ltmc
 	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	cd tests/e2e && LTMC_BIN=$(CURDIR)/$(BUILD)/san/ltmc node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-bench: deps $(BUILD)/ltmc $(BUILD)/bench_stdio
+bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory
 	$(BUILD)/bench_stdio $(BUILD)/ltmc
+	$(BUILD)/bench_memory $(BUILD)/ltmc $(BENCH_SCALE)
 
-$(BUILD)/bench_stdio: bench/bench_stdio.c
+$(BUILD)/bench_%: bench/bench_%.c bench/benchutil.h bench/vocab.h
 	$(CC) -O2 -g $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)
 
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS)
