@@ -69,6 +69,30 @@ void jx_utf8_repair(char *s) {
     }
 }
 
+int jx_depth(const json_t *val, int limit) {
+    if (!json_is_object(val) && !json_is_array(val)) return 0;
+    if (limit < 0) return 1;
+    int deepest = 0;
+    if (json_is_object(val)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)val, k, v) {
+            int d = jx_depth(v, limit - 1);
+            if (d > deepest) deepest = d;
+            if (deepest > limit) break;
+        }
+    } else {
+        size_t i;
+        json_t *v;
+        json_array_foreach(val, i, v) {
+            int d = jx_depth(v, limit - 1);
+            if (d > deepest) deepest = d;
+            if (deepest > limit) break;
+        }
+    }
+    return deepest + 1;
+}
+
 const char *jx_type_name(const json_t *val) {
     switch (json_typeof(val)) {
     case JSON_OBJECT: return "object";

@@ -41,6 +41,10 @@ json_t *jx_parse(const char *buf, size_t len, char *why, size_t why_len);
  * JSON strings must be valid UTF-8, or jansson refuses them. */
 void jx_utf8_repair(char *s);
 
+/* How deeply arrays and objects nest inside val (a scalar is 0), counting
+ * no further than limit + 1. */
+int jx_depth(const json_t *val, int limit);
+
 /* A short name for a JSON value's type: "string", "integer", "number",
  * "boolean", "object", "array", "null". */
 const char *jx_type_name(const json_t *val);

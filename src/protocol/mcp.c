@@ -74,6 +74,22 @@ static json_t *result_response(const json_t *id, json_t *result /* stolen */) {
 
 static bool valid_id(const json_t *id) { return json_is_string(id) || json_is_integer(id); }
 
+/* Valid JSON that jansson refuses only because a number exceeds 64 bits
+ * still names its request: reading it with numbers as doubles recovers the
+ * id, so the client gets an answer instead of waiting for a timeout. */
+static json_t *read_id_anyway(const char *buf, size_t len) {
+    json_t *root = json_loadb(buf, len, JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *id = json_object_get(root, "id"), *out = NULL;
+    if (json_is_string(id)) {
+        out = json_string(json_string_value(id));
+    } else if (json_is_real(id)) {
+        double d = json_real_value(id);
+        if (d > -9e15 && d < 9e15 && d == (double)(json_int_t)d) out = json_integer((json_int_t)d);
+    }
+    json_decref(root);
+    return out; /* a new reference, or NULL */
+}
+
 mcp_msg *mcp_parse(const char *buf, size_t len, json_t **reply) {
     *reply = NULL;
     char why[256];
@@ -81,7 +97,9 @@ mcp_msg *mcp_parse(const char *buf, size_t len, json_t **reply) {
     if (!root) {
         char msg[300];
         snprintf(msg, sizeof msg, "Parse error: %s", why);
-        *reply = mcp_error_response(NULL, RPC_PARSE_ERROR, msg);
+        json_t *id = read_id_anyway(buf, len);
+        *reply = mcp_error_response(id, RPC_PARSE_ERROR, msg);
+        json_decref(id);
         return NULL;
     }
     if (json_is_array(root)) {

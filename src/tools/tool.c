@@ -228,6 +228,11 @@ static int check_value(const param_def *p, json_t *v, json_t **normalised, lt_er
     if (!ok)
         return lt_err_set(err, LT_ERR_INVALID, "Invalid type for parameter '%s': expected %s, got %s", p->name,
                           type_name(p->type), jx_type_name(v));
+    /* SQLite's JSON functions stop at about 2000 levels; nothing sensible
+     * nests anywhere near this. */
+    if ((p->type == PT_OBJECT || p->type == PT_ARRAY) && jx_depth(v, PARAM_MAX_DEPTH) > PARAM_MAX_DEPTH)
+        return lt_err_set(err, LT_ERR_INVALID, "Parameter '%s' is nested too deeply (limit %d levels)", p->name,
+                          PARAM_MAX_DEPTH);
     *normalised = json_incref(v);
     if (p->type == PT_INTEGER) {
         json_int_t iv = json_is_integer(v) ? json_integer_value(v) : (json_int_t)json_real_value(v);

@@ -36,6 +36,8 @@ typedef enum {
 
 /* Strings longer than this are refused unless a param declares its own limit. */
 #define PARAM_DEFAULT_MAX_LEN (1024 * 1024)
+/* Objects and arrays may nest at most this deep. */
+#define PARAM_MAX_DEPTH 64
 
 typedef struct {
     const char *name;

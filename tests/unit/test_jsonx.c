@@ -155,6 +155,18 @@ static void test_type_names(void **state) {
     }
 }
 
+static void test_depth(void **state) {
+    (void)state;
+    json_t *v = json_integer(1);
+    assert_int_equal(jx_depth(v, 10), 0);
+    json_decref(v);
+    v = json_loads("{\"a\":[1,{\"b\":[]}],\"c\":{}}", 0, NULL);
+    assert_int_equal(jx_depth(v, 10), 4);
+    /* Counting stops just past the limit. */
+    assert_int_equal(jx_depth(v, 1), 3);
+    json_decref(v);
+}
+
 static void test_utf8_repair(void **state) {
     (void)state;
     struct {
@@ -195,6 +207,7 @@ int main(void) {
         cmocka_unit_test(test_parse_errors_name_line_and_column),
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_utf8_repair),
+        cmocka_unit_test(test_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,22 @@ static json_t *roundtrip(mcp_session *s, store *st, const char *text) {
     return resp;
 }
 
+/* A number past 64 bits is valid JSON that jansson cannot hold: the reply
+ * still carries the request's id, so the client is not left waiting. */
+static void test_parse_oversized_number_keeps_id(void **state) {
+    (void)state;
+    json_t *r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"todo_action\","
+                            "\"arguments\":{\"action\":\"list\",\"limit\":100000000000000000000}}}");
+    assert_error(r, RPC_PARSE_ERROR, "7", "too big integer");
+    json_decref(r);
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"x\":-100000000000000000000}");
+    assert_error(r, RPC_PARSE_ERROR, "\"s\"", "too big");
+    json_decref(r);
+    r = parse_reply("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"x\":100000000000000000000}"); /* no usable id */
+    assert_error(r, RPC_PARSE_ERROR, "null", "too big");
+    json_decref(r);
+}
+
 static void test_parse_errors(void **state) {
     (void)state;
     json_t *r = parse_reply("{not json");
@@ -450,6 +466,7 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_fixture_setup, tu_fixture_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_oversized_number_keeps_id),
         cmocka_unit_test(test_parse_responses_ignored),
         cmocka_unit_test(test_parse_messages),
         cmocka_unit_test(test_error_response_builder),

@@ -1,0 +1,182 @@
+// The command line: help, version, `ltmc call` (same result object as
+// tools/call, exit 0/1/2) and `ltmc doctor`.
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { closeClean, connect, runCli, runCliExpect, sandbox, todo } from './helpers.mjs';
+
+test('help and version', async (t) => {
+  const sb = sandbox(t);
+  const top = await runCliExpect(sb, ['--help'], 0);
+  for (const s of ['Usage: ltmc COMMAND', 'serve', 'call TOOL JSON', 'doctor', 'version', '--config', '--data-dir', 'LTMC_DATA_DIR'])
+    assert.ok(top.stdout.includes(s), `ltmc --help lacks ${s}`);
+  assert.equal(top.stderr, '');
+  assert.equal((await runCliExpect(sb, ['help'], 0)).stdout, top.stdout);
+
+  const serve = await runCliExpect(sb, ['serve', '--help'], 0);
+  assert.match(serve.stdout, /Usage: ltmc serve/);
+  assert.match(serve.stdout, /stdin/);
+  assert.match(serve.stdout, /--db-path/);
+  const call = await runCliExpect(sb, ['call', '--help'], 0);
+  assert.match(call.stdout, /Usage: ltmc call TOOL JSON/);
+  assert.match(call.stdout, /todo_action\s+add, list, complete, search, update, delete/);
+  assert.match(call.stdout, /chat_action\s+log, get_by_tool, get_tool_conversations, get_conversation/);
+  assert.match(call.stdout, /config_action\s+validate_config, get_config_schema, export_config/);
+  assert.equal((await runCliExpect(sb, ['help', 'call'], 0)).stdout, call.stdout);
+  const doctor = await runCliExpect(sb, ['doctor', '--help'], 0);
+  assert.match(doctor.stdout, /Usage: ltmc doctor/);
+  // --help must not run the command: no database is created.
+  assert.throws(() => statSync(sb.dbPath), /ENOENT/);
+
+  const v = await runCliExpect(sb, ['version'], 0);
+  assert.match(v.stdout, /^ltmc \d+\.\d+\.\d+\S*\n$/);
+  assert.equal((await runCliExpect(sb, ['--version'], 0)).stdout, v.stdout);
+
+  const none = await runCliExpect(sb, [], 2);
+  assert.match(none.stderr, /Usage/);
+  assert.equal(none.stdout, '');
+  const unknown = await runCliExpect(sb, ['frobnicate'], 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+});
+
+test('ltmc call prints the same result object as tools/call', async (t) => {
+  const sb = sandbox(t);
+  const session = await connect(sb);
+  try {
+    const c = session.client;
+    await todo(c, { action: 'add', title: 'one', priority: 'high' });
+    await todo(c, { action: 'add', title: 'two', description: 'second' });
+    await todo(c, { action: 'add', title: 'other project', project: 'p2' });
+    for (const args of [
+      { action: 'list' },
+      { action: 'list', project: 'p2' },
+      { action: 'search', query: 'TWO' },
+      { action: 'list', limit: 'ten' }, // an error result
+    ]) {
+      const viaMcp = await c.callTool({ name: 'todo_action', arguments: args });
+      const r = await runCli(sb, ['call', 'todo_action', JSON.stringify(args)]);
+      assert.doesNotMatch(r.stderr, /Sanitizer/);
+      assert.deepStrictEqual(JSON.parse(r.stdout), viaMcp.structuredContent, `call vs tools/call for ${JSON.stringify(args)}`);
+      assert.equal(r.code, viaMcp.isError ? 1 : 0);
+    }
+    // A write through the CLI is visible to the running server.
+    const added = await runCliExpect(sb, ['call', 'todo_action', '{"action":"add","title":"from cli"}'], 0);
+    const addRes = JSON.parse(added.stdout);
+    assert.equal(addRes.success, true);
+    assert.equal(addRes.title, 'from cli');
+    const list = await todo(c, { action: 'search', query: 'from cli' });
+    assert.equal(list.todos[0].todo_id, addRes.todo_id);
+  } finally {
+    await closeClean(session);
+  }
+});
+
+test('ltmc call: output forms and exit codes 0 / 1 / 2', async (t) => {
+  const sb = sandbox(t);
+  const ok = await runCliExpect(sb, ['call', 'todo_action', '{"action":"add","title":"pretty"}'], 0);
+  assert.ok(ok.stdout.includes('\n  "success": true'), 'pretty-printed by default');
+  const compact = await runCliExpect(sb, ['call', 'todo_action', '{"action":"list"}', '--compact'], 0);
+  assert.equal(compact.stdout.trim().split('\n').length, 1, '--compact prints one line');
+  assert.equal(JSON.parse(compact.stdout).total_count, 1);
+
+  const err = await runCliExpect(sb, ['call', 'todo_action', '{"action":"add"}'], 1);
+  const errRes = JSON.parse(err.stdout);
+  assert.equal(errRes.success, false);
+  assert.equal(errRes.error, 'Missing required parameter: title');
+  await runCliExpect(sb, ['call', 'todo_action', '{"action":"complete","todo_id":424242}'], 1);
+  await runCliExpect(sb, ['call', 'todo_action', '{"action":"x"}'], 1);
+
+  const unknownTool = await runCliExpect(sb, ['call', 'nope_action', '{}'], 2);
+  assert.match(unknownTool.stderr, /nope_action/);
+  assert.equal(unknownTool.stdout, '');
+  const badJson = await runCliExpect(sb, ['call', 'todo_action', '{"action":'], 2);
+  assert.match(badJson.stderr, /not valid JSON/);
+  const notObject = await runCliExpect(sb, ['call', 'todo_action', '[1]'], 2);
+  assert.match(notObject.stderr, /argument|object/i);
+  const missingArgs = await runCliExpect(sb, ['call', 'todo_action'], 2);
+  assert.match(missingArgs.stderr, /Usage: ltmc call/);
+
+  // Arguments from stdin with "-".
+  const fromStdin = await runCliExpect(sb, ['call', 'todo_action', '-'], 0, { input: '{"action":"add","title":"from stdin ✓"}' });
+  assert.equal(JSON.parse(fromStdin.stdout).title, 'from stdin ✓');
+  const big = 'd'.repeat(50000);
+  const bigStdin = await runCliExpect(sb, ['call', 'todo_action', '-', '--compact'], 0, { input: JSON.stringify({ action: 'add', title: 'big', description: big }) });
+  assert.equal(JSON.parse(bigStdin.stdout).description, big);
+
+  // Flags work with call.
+  const proj = await runCliExpect(sb, ['call', 'todo_action', '{"action":"list"}', '--project', 'elsewhere'], 0);
+  assert.equal(JSON.parse(proj.stdout).project, 'elsewhere');
+  assert.equal(JSON.parse(proj.stdout).total_count, 0);
+});
+
+test('ltmc doctor: passes on a fresh directory', async (t) => {
+  const sb = sandbox(t);
+  const r = await runCliExpect(sb, ['doctor'], 0);
+  assert.match(r.stdout, /All checks passed/);
+  assert.match(r.stdout, /\[ok\s*\] database/);
+  assert.match(r.stdout, /journal wal/);
+  assert.ok(r.stdout.includes(sb.dbPath));
+  assert.doesNotMatch(r.stdout, /FAIL/);
+  // Still fine once data exists.
+  await runCliExpect(sb, ['call', 'todo_action', '{"action":"add","title":"x"}'], 0);
+  await runCliExpect(sb, ['doctor'], 0);
+});
+
+test('ltmc doctor: passes with an in-memory database (db_path :memory:)', async (t) => {
+  const sb = sandbox(t, { env: { LTMC_DB_PATH: ':memory:' } });
+  const r = await runCliExpect(sb, ['doctor'], 0);
+  assert.match(r.stdout, /:memory:/);
+  assert.doesNotMatch(r.stdout, /FAIL/);
+  assert.throws(() => statSync(join(sb.dataDir, ':memory:')), /ENOENT/, 'no file named :memory: is created');
+});
+
+test('ltmc doctor: fails on a corrupt database', async (t) => {
+  // Garbage instead of a database.
+  const sb = sandbox(t);
+  await runCliExpect(sb, ['doctor'], 0);
+  const garbage = Buffer.alloc(8192);
+  for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) & 0xff;
+  const fd = openSync(sb.dbPath, 'w');
+  writeSync(fd, garbage);
+  closeSync(fd);
+  const r = await runCliExpect(sb, ['doctor'], 1);
+  assert.match(r.stdout, /\[FAIL\] database/);
+  assert.match(r.stdout, /not a database/);
+  assert.match(r.stdout, /problem/);
+  // serve and call refuse it too, with a message and no crash.
+  const serve = await runCli(sb, ['serve']);
+  assert.equal(serve.code, 1);
+  assert.match(serve.stderr, /not a database/);
+  assert.doesNotMatch(serve.stderr, /Sanitizer/);
+
+  // A valid header with damaged pages: the integrity check catches it.
+  const sb2 = sandbox(t);
+  for (let i = 0; i < 40; i++)
+    await runCliExpect(sb2, ['call', 'todo_action', JSON.stringify({ action: 'add', title: `t${i}`, description: 'x'.repeat(3000) })], 0);
+  const img = readFileSync(sb2.dbPath);
+  assert.ok(img.length > 8 * 4096, `database should span many pages (${img.length} bytes)`);
+  const fd2 = openSync(sb2.dbPath, 'r+');
+  const junk = Buffer.alloc(4096 * 4, 0xa5);
+  writeSync(fd2, junk, 0, junk.length, 4096 * 2); // pages 3..6, keep page 1 (header, schema)
+  closeSync(fd2);
+  const r2 = await runCli(sb2, ['doctor']);
+  assert.doesNotMatch(r2.stderr, /Sanitizer/);
+  assert.notEqual(r2.code, 0, `doctor must fail on damaged pages:\n${r2.stdout}`);
+  assert.match(r2.stdout, /\[FAIL\] (integrity|database)/);
+});
+
+test('ltmc doctor: fails on a bad config and on an unusable data dir', async (t) => {
+  const sb = sandbox(t);
+  const cfg = sb.file('bad.json', { data_dir: 5 });
+  const r = await runCliExpect(sb, ['doctor', '--config', cfg], 1);
+  assert.match(r.stdout, /\[FAIL\] configuration/);
+  assert.match(r.stdout, /data_dir/);
+  const unknown = await runCliExpect(sb, ['doctor', '--config', sb.file('bad2.json', { colour: 'blue' })], 1);
+  assert.match(unknown.stdout, /colour/);
+
+  const sb2 = sandbox(t);
+  const blocker = sb2.file('blocker', 'a file');
+  const r2 = await runCliExpect(sb2, ['doctor'], 1, { env: { LTMC_DATA_DIR: join(blocker, 'data'), LTMC_DB_PATH: join(blocker, 'data', 'ltmc.db') } });
+  assert.match(r2.stdout, /\[FAIL\] data directory/);
+});
