@@ -521,6 +521,56 @@ static void test_glove_rejects_damaged_files(void **state) {
     free(orig);
 }
 
+/* Damage that the open-time checks cannot see cheaply (the hash table and
+ * the word offsets before the last) must not make a lookup read outside the
+ * file: the damaged entries just match nothing. */
+static void test_glove_damaged_tables_do_not_crash(void **state) {
+    tiny_env *t = *state;
+    size_t len;
+    unsigned char *orig = slurp(t->file, &len);
+    unsigned char *b = malloc(len);
+    glove_header *h = (glove_header *)b;
+    char *path = tu_path(t->dir, "damaged.ltmcvec");
+    lt_err err;
+
+    /* Every hash entry points at a row far past the table. */
+    memcpy(b, orig, len);
+    uint32_t *hash = (uint32_t *)(b + h->off_hash);
+    for (uint32_t i = 0; i < h->hash_slots; i++)
+        if (hash[i] != GLOVE_EMPTY) hash[i] = 0x7ffffff0u;
+    spit(path, b, len);
+    embedder *e = open_glove(path, &err);
+    if (e) {
+        float *v = embed(e, "the cat sat on the mat");
+        for (int j = 0; j < TD; j++) assert_true(v[j] == 0.0f);
+        free(v);
+        embedder_close(e);
+    }
+
+    /* Word offsets in the middle of the table point far outside the file
+     * (the first and last stay sound). */
+    memcpy(b, orig, len);
+    uint32_t *off = (uint32_t *)(b + h->off_word_off);
+    off[1] = 0xfffffff0u;
+    off[5] = 0x80000000u;
+    spit(path, b, len);
+    e = open_glove(path, &err);
+    if (e) {
+        /* "the" (row 0) and "cat" (row 1) and "mat"/"dog" (rows 4, 5) are
+         * damaged; "sat" (row 2) still works. */
+        float *v = embed(e, "the cat mat dog");
+        for (int j = 0; j < TD; j++) assert_true(v[j] == 0.0f);
+        free(v);
+        v = embed(e, "sat");
+        assert_true(fabs(norm(v, TD) - 1.0) < 1e-5);
+        free(v);
+        embedder_close(e);
+    }
+    free(path);
+    free(b);
+    free(orig);
+}
+
 static void test_converter_rejects_bad_input(void **state) {
     tiny_env *t = *state;
     char *in = tu_path(t->dir, "bad.json"), *out = tu_path(t->dir, "never.ltmcvec");
@@ -582,6 +632,7 @@ int main(void) {
         cmocka_unit_test(test_glove_unknown_words),
         cmocka_unit_test(test_glove_remove_common),
         cmocka_unit_test(test_glove_rejects_damaged_files),
+        cmocka_unit_test(test_glove_damaged_tables_do_not_crash),
         cmocka_unit_test(test_converter_rejects_bad_input),
     };
     int failed = cmocka_run_group_tests_name("embed", hash_tests, NULL, NULL);

@@ -240,6 +240,44 @@ static void test_near_duplicates(void **state) {
     json_decref(r);
 }
 
+/* Replaces the fixture's engine by one with another near-duplicate threshold. */
+static void set_near_duplicate(void **state, double threshold) {
+    memory_engine_free(F->mem);
+    embed_options eo = {0};
+    eo.backend = "hash";
+    eo.hash_dim = 256;
+    lt_err err;
+    embedder *e = embedder_open(&eo, &err);
+    assert_non_null(e);
+    memory_config mc = {200, 20, MAX_CONTENT, 2, 0.35, 0.5, threshold};
+    F->mem = memory_engine_new(e, &mc, &err);
+    assert_non_null(F->mem);
+    tu_active_mem = F->mem;
+}
+
+/* A threshold of 1 turns the report off (settings: near_duplicate_threshold),
+ * even though int8 rows give identical vectors a similarity slightly above 1. */
+static void test_near_duplicates_off(void **state) {
+    const double thresholds[] = {1.0, 0.0};
+    const char *const texts[] = {"alpha beta", "gamma delta epsilon", "the quick brown fox", "zeta",
+                                 "kubernetes pods restart", "a b c d e f g"};
+    for (size_t t = 0; t < 2; t++) {
+        set_near_duplicate(state, thresholds[t]);
+        for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+            char name[32], text[64];
+            snprintf(name, sizeof name, "x%zu-%zu", t, i);
+            remember(state, name, texts[i], NULL);
+            snprintf(text, sizeof text, "%s%s", texts[i], t ? "?" : "!"); /* same tokens, other text */
+            json_t *r = ok(state, json_pack("{s:s, s:s, s:s}", "action", "store", "file_name", "y", "content", text));
+            if (json_array_size(json_object_get(r, "near_duplicates")) != 0) {
+                char *d = jx_dump(r);
+                fail_msg("threshold %.1f: near-duplicates reported: %s", thresholds[t], d);
+            }
+            json_decref(r);
+        }
+    }
+}
+
 static void assert_nothing_written(void **state) {
     const char *tables[] = {"memories", "chunks", "vectors", "chunks_fts", "memory_tags", "graph_nodes",
                             "graph_edges"};
@@ -1110,6 +1148,7 @@ int main(void) {
         T(test_store_result),
         T(test_exact_duplicate),
         T(test_near_duplicates),
+        T(test_near_duplicates_off),
         T(test_store_rejects),
         T(test_retrieve_by_words_and_meaning),
         T(test_retrieve_filters),
