@@ -93,7 +93,7 @@ unit: export LTMC_GLOVE_MODEL = $(CURDIR)/$(GLOVE)
 unit: $(BUILD)/san/ltmc $(UNIT_BIN) $(BUILD)/tiny-bert/expected.json $(BUILD)/glove_convert model
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 
-e2e: $(BUILD)/san/ltmc
+e2e: $(BUILD)/san/ltmc model
 	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	cd tests/e2e && LTMC_BIN=$(CURDIR)/$(BUILD)/san/ltmc node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 

@@ -39,12 +39,15 @@ typedef struct {
 } glove_state;
 
 static int64_t lookup(const glove_state *g, const char *w, size_t len) {
-    uint32_t mask = g->h->hash_slots - 1, slot = glove_hash(w, (uint32_t)len) & mask;
+    uint32_t n = g->h->n_words, mask = g->h->hash_slots - 1, slot = glove_hash(w, (uint32_t)len) & mask;
     for (uint32_t probe = 0; probe <= mask; probe++, slot = (slot + 1) & mask) {
         uint32_t row = g->hash[slot];
         if (row == GLOVE_EMPTY) return -1;
+        /* A damaged table or offset must not send us outside the file (open
+         * checked only the last offset): such an entry matches nothing. */
+        if (row >= n) continue;
         uint32_t a = g->word_off[row], b = g->word_off[row + 1];
-        if (b - a == len && memcmp(g->strings + a, w, len) == 0) return row;
+        if (a <= b && b <= g->word_off[n] && b - a == len && memcmp(g->strings + a, w, len) == 0) return row;
     }
     return -1;
 }

@@ -96,11 +96,11 @@ static void filter_bind(store_stmt *s, const memory_filter *f) {
 
 /* ---- neighbour context ---------------------------------------------------- */
 
-/* Rewrites the ctx column of every chunk of memory id: the text of up to N
- * memories before and after it in the same conversation of the project. */
-static int rebuild_ctx(memory_engine *m, store *st, int64_t id, lt_err *err) {
+/* The words of memory id's ctx column: the text of up to N memories before
+ * and after it in the same conversation of the project. *out is malloc'd. */
+static int ctx_words(memory_engine *m, store *st, int64_t id, char **out, lt_err *err) {
     int n = m->cfg.context_neighbours;
-    if (n <= 0) return 0;
+    *out = NULL;
     store_stmt *s = store_prepare(
         st,
         "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1) "
@@ -137,15 +137,23 @@ static int rebuild_ctx(memory_engine *m, store *st, int64_t id, lt_err *err) {
         ctx[used] = '\0';
     }
     if (rc < 0) { free(ctx); return -1; }
-    char *words = lexical_words(ctx, used);
+    *out = lexical_words(ctx, used);
     free(ctx);
-    if (!words) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
-    s = store_prepare(st, "UPDATE chunks_fts SET ctx = ?1 WHERE rowid IN (SELECT id FROM chunks WHERE memory_id = ?2)",
-                      err);
+    if (!*out) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Rewrites the ctx column of every chunk of memory id (ctx_words). */
+static int rebuild_ctx(memory_engine *m, store *st, int64_t id, lt_err *err) {
+    if (m->cfg.context_neighbours <= 0) return 0;
+    char *words;
+    if (ctx_words(m, st, id, &words, err)) return -1;
+    store_stmt *s = store_prepare(
+        st, "UPDATE chunks_fts SET ctx = ?1 WHERE rowid IN (SELECT id FROM chunks WHERE memory_id = ?2)", err);
     if (!s) { free(words); return -1; }
     store_bind_text(s, 1, words);
     store_bind_int(s, 2, id);
-    rc = store_step(s, err);
+    int rc = store_step(s, err);
     free(words);
     return rc < 0 ? -1 : 0;
 }
@@ -179,11 +187,13 @@ typedef struct {
     void *blobs;   /* n quantised vectors */
     char **words;  /* n lexical texts */
     float *first;  /* the first chunk's vector, for near-duplicate checks */
+    int64_t *chunk_ids; /* n, filled in by write_chunks */
 } prepared_text;
 
 static void prepared_free(prepared_text *p) {
     for (size_t i = 0; i < p->n && p->words; i++) free(p->words[i]);
     free(p->words);
+    free(p->chunk_ids);
     free(p->blobs);
     free(p->spans);
     free(p->first);
@@ -201,8 +211,9 @@ static int prepare_text(memory_engine *m, const char *content, prepared_text *p,
     p->blobs = malloc(blob * p->n);
     p->words = calloc(p->n, sizeof *p->words);
     p->first = malloc(sizeof(float) * (size_t)dim);
+    p->chunk_ids = calloc(p->n, sizeof *p->chunk_ids);
     float *vec = malloc(sizeof(float) * (size_t)dim);
-    if (!p->blobs || !p->words || !p->first || !vec) {
+    if (!p->blobs || !p->words || !p->first || !p->chunk_ids || !vec) {
         free(vec);
         prepared_free(p);
         return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
@@ -227,12 +238,33 @@ static int prepare_text(memory_engine *m, const char *content, prepared_text *p,
     return 0;
 }
 
-static int write_chunks(memory_engine *m, store *st, int64_t memory_id, const char *project, const char *created_at,
-                        const prepared_text *p, lt_err *err) {
+/* The full-text rows of the chunks write_chunks wrote, with ctx words. */
+static int write_fts(store *st, const char *project, const char *created_at, const prepared_text *p,
+                     const char *ctx, lt_err *err) {
     char dt[64];
     lexical_date_words(created_at, dt, sizeof dt);
     char *proj = lexical_project_token(project);
     if (!proj) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        store_stmt *s = store_prepare(st, "INSERT INTO chunks_fts(rowid, words, dt, ctx, proj) VALUES (?, ?, ?, ?, ?)",
+                                      err);
+        if (!s) { rc = -1; break; }
+        store_bind_int(s, 1, p->chunk_ids[i]);
+        store_bind_text(s, 2, p->words[i]);
+        store_bind_text(s, 3, dt);
+        store_bind_text(s, 4, ctx);
+        store_bind_text(s, 5, proj);
+        if (store_step(s, err) < 0) rc = -1;
+    }
+    free(proj);
+    return rc;
+}
+
+/* The chunks and vectors of a memory, and with with_fts its full-text rows
+ * (ctx empty: rebuild_ctx fills it in). */
+static int write_chunks(memory_engine *m, store *st, int64_t memory_id, const char *project, const char *created_at,
+                        const prepared_text *p, bool with_fts, lt_err *err) {
     size_t blob = vindex_blob_size(embedder_dim(m->emb));
     int rc = 0;
     for (size_t i = 0; i < p->n && rc == 0; i++) {
@@ -244,22 +276,16 @@ static int write_chunks(memory_engine *m, store *st, int64_t memory_id, const ch
         store_bind_int(s, 4, (int64_t)p->spans[i].len);
         if (store_step(s, err) < 0) { rc = -1; break; }
         int64_t chunk_id = store_last_insert_id(st);
+        p->chunk_ids[i] = chunk_id;
         s = store_prepare(st, "INSERT INTO vectors(chunk_id, model, dim, vec) VALUES (?, ?, ?, ?)", err);
         if (!s) { rc = -1; break; }
         store_bind_int(s, 1, chunk_id);
         store_bind_text(s, 2, embedder_model_id(m->emb));
         store_bind_int(s, 3, embedder_dim(m->emb));
         store_bind_blob(s, 4, (const char *)p->blobs + i * blob, blob);
-        if (store_step(s, err) < 0) { rc = -1; break; }
-        s = store_prepare(st, "INSERT INTO chunks_fts(rowid, words, dt, ctx, proj) VALUES (?, ?, ?, '', ?)", err);
-        if (!s) { rc = -1; break; }
-        store_bind_int(s, 1, chunk_id);
-        store_bind_text(s, 2, p->words[i]);
-        store_bind_text(s, 3, dt);
-        store_bind_text(s, 4, proj);
         if (store_step(s, err) < 0) rc = -1;
     }
-    free(proj);
+    if (rc == 0 && with_fts) rc = write_fts(st, project, created_at, p, "", err);
     return rc;
 }
 
@@ -358,7 +384,8 @@ static int find_duplicate(store *st, const char *project, uint64_t hash, const c
 }
 
 /* Inserts one memory inside the caller's transaction (or finds it is a
- * duplicate of one stored meanwhile). */
+ * duplicate of one stored meanwhile), all but its full-text rows: insert_tx
+ * writes those. */
 static int insert_one(memory_engine *m, store *st, pending *pd, const char *now, lt_err *err) {
     const memory_input *in = pd->in;
     pd->duplicate = false;
@@ -388,15 +415,8 @@ static int insert_one(memory_engine *m, store *st, pending *pd, const char *now,
     free(meta);
     if (rc < 0) return -1;
     pd->id = store_last_insert_id(st);
-    if (write_chunks(m, st, pd->id, in->project, pd->created_at, &pd->p, err)) return -1;
-    if (write_tags_and_node(st, pd->id, in->project, in->file_name, in->tags, now, err)) return -1;
-    int64_t around[2 * 8];
-    size_t n_around;
-    if (neighbours(m, st, pd->id, around, &n_around, err)) return -1;
-    if (rebuild_ctx(m, st, pd->id, err)) return -1;
-    for (size_t i = 0; i < n_around; i++)
-        if (rebuild_ctx(m, st, around[i], err)) return -1;
-    return 0;
+    if (write_chunks(m, st, pd->id, in->project, pd->created_at, &pd->p, false, err)) return -1;
+    return write_tags_and_node(st, pd->id, in->project, in->file_name, in->tags, now, err);
 }
 
 typedef struct {
@@ -406,13 +426,69 @@ typedef struct {
     char now[CLOCK_ISO_LEN];
 } insert_ctx;
 
+static int cmp_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Inserts the memories, then writes the full text: the ctx column of each
+ * older neighbour (stored before this transaction) is rebuilt once, and
+ * each new chunk's row is written once with its final ctx. The result is
+ * what rebuilding the ctx of a new memory and of its neighbours after every
+ * insert gives (a memory's ctx depends only on the memories around it when
+ * the transaction ends, and ids only grow), with one full-text write per
+ * chunk instead of one per chunk and neighbour, and all in ascending rowid
+ * order (FTS5 flushes its pending terms to a new segment whenever a write
+ * goes back to a lower rowid). */
 static int insert_tx(store *st, void *vctx, lt_err *err) {
     insert_ctx *c = vctx;
+    memory_engine *m = c->m;
+    int64_t *older = NULL, first_new = 0;
+    size_t n_older = 0, cap_older = 0;
+    int rc = -1;
     for (size_t i = 0; i < c->n; i++) {
-        if (c->items[i].known_duplicate) continue;
-        if (insert_one(c->m, st, &c->items[i], c->now, err)) return -1;
+        pending *pd = &c->items[i];
+        if (pd->known_duplicate) continue;
+        if (insert_one(m, st, pd, c->now, err)) goto done;
+        if (pd->duplicate) continue;
+        if (!first_new) first_new = pd->id;
+        /* A new memory is the newest of its conversation: its neighbours
+         * are before it. Those inserted in this transaction are written below. */
+        int64_t around[2 * 8];
+        size_t n_around;
+        if (neighbours(m, st, pd->id, around, &n_around, err)) goto done;
+        for (size_t j = 0; j < n_around; j++) {
+            if (around[j] >= first_new) continue;
+            if (n_older == cap_older) {
+                cap_older = cap_older ? cap_older * 2 : 16;
+                int64_t *grown = realloc(older, cap_older * sizeof *grown);
+                if (!grown) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+                older = grown;
+            }
+            older[n_older++] = around[j];
+        }
     }
-    return 0;
+    if (n_older) qsort(older, n_older, sizeof *older, cmp_id);
+    for (size_t j = 0; j < n_older; j++)
+        if ((j == 0 || older[j] != older[j - 1]) && rebuild_ctx(m, st, older[j], err)) goto done;
+    for (size_t i = 0; i < c->n; i++) {
+        pending *pd = &c->items[i];
+        if (pd->known_duplicate || pd->duplicate) continue;
+        char *ctx = NULL;
+        if (m->cfg.context_neighbours > 0) {
+            if (ctx_words(m, st, pd->id, &ctx, err)) goto done;
+        } else if (!(ctx = strdup(""))) {
+            lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+            goto done;
+        }
+        int w = write_fts(st, pd->in->project, pd->created_at, &pd->p, ctx, err);
+        free(ctx);
+        if (w) goto done;
+    }
+    rc = 0;
+done:
+    free(older);
+    return rc;
 }
 
 /* Normalises a caller's timestamp to our ISO form. */
@@ -432,7 +508,8 @@ static int normalise_time(const char *given, char *out, lt_err *err, const char 
 
 static json_t *near_duplicates(memory_engine *m, store *st, const char *project, const float *vec, int64_t self) {
     json_t *list = json_array();
-    if (m->cfg.near_duplicate <= 0 || m->cfg.near_duplicate > 1) return list;
+    /* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
+    if (m->cfg.near_duplicate <= 0 || m->cfg.near_duplicate >= 1) return list;
     vhit hits[8];
     size_t n = vindex_search(m->index, project, vec, 8, NULL, 0, hits);
     for (size_t i = 0; i < n; i++) {
@@ -634,7 +711,7 @@ static int update_tx(store *st, void *vctx, lt_err *err) {
         if (!s) return -1;
         store_bind_int(s, 1, c->id);
         if (store_step(s, err) < 0) return -1;
-        if (write_chunks(c->m, st, c->id, c->project, created, c->p, err)) return -1;
+        if (write_chunks(c->m, st, c->id, c->project, created, c->p, true, err)) return -1;
     } else if (in->created_at) {
         char dt[64];
         lexical_date_words(created, dt, sizeof dt);
@@ -984,7 +1061,7 @@ static int reindex_tx(store *st, void *vctx, lt_err *err) {
     if (!s) return -1;
     store_bind_int(s, 1, r->id);
     if (store_step(s, err) < 0) return -1;
-    if (write_chunks(r->m, st, r->id, r->project, r->created_at, r->p, err)) return -1;
+    if (write_chunks(r->m, st, r->id, r->project, r->created_at, r->p, true, err)) return -1;
     return rebuild_ctx(r->m, st, r->id, err);
 }
 

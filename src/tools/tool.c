@@ -65,6 +65,10 @@ static json_t *param_schema(const param_def *p) {
         jx_set_str(s, "type", "array");
         json_object_set_new(s, "items", json_pack("{s:s}", "type", "string"));
         break;
+    case PT_ARRAY: /* every array parameter is a list of objects (documents); some clients require items */
+        jx_set_str(s, "type", "array");
+        json_object_set_new(s, "items", json_pack("{s:s}", "type", "object"));
+        break;
     default: jx_set_str(s, "type", type_name(p->type)); break;
     }
     if (p->choices) {

@@ -98,14 +98,16 @@ test('metadata round-trips as an object', async (t) => {
     assert.match(huge.error, /metadata.*too large/);
     assert.equal((await chat(c, { action: 'get_conversation', conversation_id: 'm' })).total_count, 1);
 
-    // Deeply nested metadata round-trips ...
+    // Metadata nested up to the limit (64 levels, the object itself counting as one) round-trips ...
     const nest = (n) => JSON.parse('{"a":' + '['.repeat(n) + ']'.repeat(n) + '}');
-    await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(1000) });
+    await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(63) });
     const back = await chat(c, { action: 'get_conversation', conversation_id: 'deep' });
-    assert.deepEqual(back.messages[0].metadata, nest(1000));
-    // ... and nesting beyond what the database accepts is an error result, not a crash.
-    const tooDeep = await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(2020) }, { expectError: true });
-    assert.match(tooDeep.error, /metadata/);
+    assert.deepEqual(back.messages[0].metadata, nest(63));
+    // ... and one level more, or far more, is an error result naming the limit, not a crash.
+    for (const depth of [64, 2020]) {
+      const tooDeep = await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(depth) }, { expectError: true });
+      assert.equal(tooDeep.error, "Parameter 'metadata' is nested too deeply (limit 64 levels)", `depth ${depth}`);
+    }
     assert.equal((await chat(c, { action: 'get_conversation', conversation_id: 'deep' })).total_count, 1);
   });
 });
@@ -127,7 +129,10 @@ test('validation: bad role, missing content, unknown action, wrong types', async
     assert.match(await err({ ...base, content: '   ' }), /content.*empty/);
     assert.match(await err({ ...base, content: 5 }), /'content'.*string/);
     assert.match(await err({ ...base, content: 'c'.repeat(1024 * 1024 + 1) }), /content.*too long/);
-    assert.match(await err({ action: 'route_query', query: 'x' }), /^Unknown chat action: route_query\b/);
+    assert.match(await err({ action: 'search', query: 'x' }), /^Unknown chat action: search \(valid actions: log, get_by_tool, get_tool_conversations, get_conversation, route_query\)$/);
+    assert.equal(await err({ action: 'route_query' }), 'Missing required parameter: query');
+    assert.match(await err({ action: 'route_query', query: 'x', top_k: 0 }), /'top_k'.*from 1 to 100/);
+    assert.match(await err({ action: 'route_query', query: 'x', source_types: [1] }), /'source_types'.*array of strings/);
     assert.equal(await err({ action: 'get_by_tool' }), 'Missing required parameter: source_tool');
     assert.equal(await err({ action: 'get_tool_conversations' }), 'Missing required parameter: tool_name');
     assert.match(await err({ action: 'get_conversation', conversation_id: 'v', limit: 'all' }), /'limit'.*integer/);

@@ -20,9 +20,13 @@ test('help and version', async (t) => {
   assert.match(serve.stdout, /--db-path/);
   const call = await runCliExpect(sb, ['call', '--help'], 0);
   assert.match(call.stdout, /Usage: ltmc call TOOL JSON/);
-  assert.match(call.stdout, /todo_action\s+add, list, complete, search, update, delete/);
-  assert.match(call.stdout, /chat_action\s+log, get_by_tool, get_tool_conversations, get_conversation/);
-  assert.match(call.stdout, /config_action\s+validate_config, get_config_schema, export_config/);
+  const toolLines = call.stdout.split('\n').filter((l) => /^\s+\w+_action\s/.test(l)).map((l) => l.trim().split(/\s+/).join(' '));
+  assert.deepEqual(toolLines, [
+    'memory_action store, bulk_store, retrieve, build_context, retrieve_by_type, ask_with_context, get, update, delete, list',
+    'todo_action add, list, complete, search, update, delete',
+    'chat_action log, get_by_tool, get_tool_conversations, get_conversation, route_query',
+    'config_action validate_config, get_config_schema, export_config',
+  ]);
   assert.equal((await runCliExpect(sb, ['help', 'call'], 0)).stdout, call.stdout);
   const doctor = await runCliExpect(sb, ['doctor', '--help'], 0);
   assert.match(doctor.stdout, /Usage: ltmc doctor/);

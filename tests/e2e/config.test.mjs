@@ -8,7 +8,13 @@ import { test } from 'node:test';
 import { closeClean, config, connect, runCli, runCliExpect, sandbox, todo, withClient } from './helpers.mjs';
 
 const SETTINGS = ['data_dir', 'db_path', 'project', 'log_level', 'busy_timeout_ms', 'sqlite_cache_mb', 'sqlite_mmap_mb',
-  'sqlite_synchronous', 'max_message_mb', 'tools_page_size'];
+  'sqlite_synchronous', 'max_message_mb', 'tools_page_size', 'embedding_backend', 'glove_path', 'hash_dim',
+  'bert_model_dir', 'http_embedding_url', 'http_embedding_model', 'http_embedding_api_key', 'http_embedding_timeout_ms',
+  'chunk_bytes', 'chunk_overlap_bytes', 'max_memory_bytes', 'context_neighbours', 'context_weight', 'lexical_weight',
+  'near_duplicate_threshold', 'retrieve_token_budget'];
+// Settings that have no default: unset unless configured (export_config shows null).
+const NO_DEFAULT = ['data_dir', 'db_path', 'glove_path', 'bert_model_dir', 'http_embedding_url', 'http_embedding_model',
+  'http_embedding_api_key'];
 
 test('validate_config: overall_valid on a good setup', async (t) => {
   await withClient(t, async (c, { sb }) => {
@@ -94,11 +100,18 @@ test('get_config_schema: generated from the settings table, matches --help', asy
     assert.equal(s.additionalProperties, false);
     assert.deepEqual(Object.keys(s.properties).sort(), [...SETTINGS].sort());
     for (const [name, p] of Object.entries(s.properties)) {
-      assert.ok(['string', 'integer', 'boolean'].includes(p.type), `${name}: type ${p.type}`);
+      assert.ok(['string', 'integer', 'number', 'boolean'].includes(p.type), `${name}: type ${p.type}`);
       assert.ok(p.description && p.description.length > 5, `${name}: description`);
       assert.equal(p['x-env'], `LTMC_${name.toUpperCase()}`, `${name}: x-env`);
-      if (p.type === 'integer') assert.ok(p.minimum <= p.default && p.default <= p.maximum, `${name}: default within bounds`);
+      assert.equal('default' in p, !NO_DEFAULT.includes(name), `${name}: default given exactly when the setting has one`);
+      if (p.type === 'integer' || p.type === 'number') assert.ok(p.minimum <= p.default && p.default <= p.maximum, `${name}: default within bounds`);
     }
+    assert.deepEqual(s.properties.embedding_backend.enum, ['glove', 'hash', 'bert', 'http']);
+    assert.equal(s.properties.embedding_backend.default, 'glove');
+    assert.equal(s.properties.max_memory_bytes.default, 1048576);
+    assert.equal(s.properties.lexical_weight.type, 'number');
+    assert.deepEqual([s.properties.lexical_weight.minimum, s.properties.lexical_weight.default, s.properties.lexical_weight.maximum], [0, 0.5, 1]);
+    assert.equal(s.properties.http_embedding_api_key.writeOnly, true, 'the API key is a secret');
     assert.equal(s.properties.data_dir['x-legacy-key'], 'paths.data_dir');
     assert.equal(s.properties.db_path['x-legacy-key'], 'database.db_path');
     assert.equal(s.properties.log_level['x-legacy-key'], 'logging.level');
@@ -120,7 +133,9 @@ test('get_config_schema: generated from the settings table, matches --help', asy
     assert.deepEqual(Object.keys(exp.config_export.settings).sort(), [...SETTINGS].sort());
     for (const [name, v] of Object.entries(exp.config_export.settings)) {
       const p = s.properties[name];
-      if (p.type === 'integer') assert.ok(Number.isInteger(v) && v >= p.minimum && v <= p.maximum, `${name}=${v}`);
+      if (v === null) assert.ok(NO_DEFAULT.includes(name) && name !== 'data_dir' && name !== 'db_path', `${name} is null`);
+      else if (p.type === 'integer') assert.ok(Number.isInteger(v) && v >= p.minimum && v <= p.maximum, `${name}=${v}`);
+      else if (p.type === 'number') assert.ok(typeof v === 'number' && v >= p.minimum && v <= p.maximum, `${name}=${v}`);
       else assert.equal(typeof v, p.type, name);
       if (p.enum) assert.ok(p.enum.includes(v), `${name}=${v}`);
     }
@@ -139,7 +154,12 @@ test('export_config: defaults only', async (t) => {
     assert.equal(e.settings.data_dir, sb.dataDir);
     assert.equal(e.sources.data_dir, 'env');
     assert.equal(e.sources.db_path, 'env');
-    for (const k of SETTINGS.filter((k) => k !== 'data_dir' && k !== 'db_path')) assert.equal(e.sources[k], 'default', k);
+    assert.equal(e.sources.glove_path, 'env', 'the sandbox names the GloVe file through LTMC_GLOVE_PATH');
+    for (const k of SETTINGS.filter((k) => !['data_dir', 'db_path', 'glove_path'].includes(k))) assert.equal(e.sources[k], 'default', k);
+    assert.equal(e.settings.max_memory_bytes, 1048576);
+    assert.equal(e.settings.lexical_weight, 0.5);
+    assert.equal(e.settings.context_weight, 0.35);
+    assert.equal(e.settings.http_embedding_api_key, null);
     assert.equal(e.settings.project, 'default');
     assert.equal(e.settings.log_level, 'info');
     assert.equal(e.settings.busy_timeout_ms, 5000);
@@ -156,8 +176,11 @@ test('precedence: defaults < file < env < flags, with sources reported', async (
     tools_page_size: 7,
     log_level: 'warning',
     sqlite_synchronous: 'full',
+    lexical_weight: 0.25,
+    near_duplicate_threshold: 0.9,
   });
-  const env = { LTMC_PROJECT: 'p-env', LTMC_BUSY_TIMEOUT_MS: '2222', LTMC_TOOLS_PAGE_SIZE: '5', LTMC_SQLITE_SYNCHRONOUS: 'normal' };
+  const env = { LTMC_PROJECT: 'p-env', LTMC_BUSY_TIMEOUT_MS: '2222', LTMC_TOOLS_PAGE_SIZE: '5', LTMC_SQLITE_SYNCHRONOUS: 'normal',
+    LTMC_NEAR_DUPLICATE_THRESHOLD: '0.75', LTMC_HTTP_EMBEDDING_API_KEY: 'sk-e2e-do-not-echo' };
   const args = ['--config', cfgPath, '--project', 'p-flag', '--tools-page-size=2'];
   const session = await connect(sb, { env, args });
   try {
@@ -173,12 +196,17 @@ test('precedence: defaults < file < env < flags, with sources reported', async (
       sqlite_mmap_mb: [256, 'default'],
       max_message_mb: [64, 'default'],
       data_dir: [sb.dataDir, 'env'],
+      lexical_weight: [0.25, 'file'], // a real-valued setting
+      near_duplicate_threshold: [0.75, 'env'],
+      http_embedding_api_key: ['********', 'env'], // a secret: masked, its source still shown
     };
     for (const [k, [v, src]] of Object.entries(expect)) {
       assert.equal(e.settings[k], v, `value of ${k}`);
       assert.equal(e.sources[k], src, `source of ${k}`);
     }
     assert.equal(e.config_file, cfgPath);
+    const validated = await config(c, { action: 'validate_config' });
+    for (const shown of [e, validated]) assert.doesNotMatch(JSON.stringify(shown), /sk-e2e-do-not-echo/, 'a secret is never echoed');
     // The effective values are the ones in use.
     const page = await c.listTools();
     assert.equal(page.tools.length, 2, 'tools_page_size=2 from the flag applies');

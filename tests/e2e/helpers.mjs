@@ -19,7 +19,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const BIN = process.env.LTMC_BIN ?? resolve(here, '../../build/san/ltmc');
 if (!existsSync(BIN)) throw new Error(`ltmc binary not found at ${BIN}; run make build/san/ltmc or set LTMC_BIN`);
 
-export const TOOL_NAMES = ['todo_action', 'chat_action', 'config_action'];
+// The GloVe word vectors (make model): every sandbox names the file through
+// LTMC_GLOVE_PATH, so the tests search by meaning with the real embedder
+// rather than the hash fallback (for build/san/ltmc the file is not found
+// beside the binary).
+export const GLOVE = resolve(process.env.LTMC_GLOVE_PATH ?? resolve(here, '../../build/glove-100d.ltmcvec'));
+if (!existsSync(GLOVE)) throw new Error(`GloVe vectors not found at ${GLOVE}; run make model or set LTMC_GLOVE_PATH`);
+
+export const TOOL_NAMES = ['memory_action', 'todo_action', 'chat_action', 'config_action'];
 
 // Markers of a sanitizer report on stderr: any of them fails a clean shutdown.
 const SANITIZER_MARKERS = /LeakSanitizer|AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer|ThreadSanitizer/;
@@ -61,6 +68,7 @@ export function sandbox(t, opts = {}) {
     ASAN_OPTIONS: ['detect_leaks=1', process.env.ASAN_OPTIONS].filter(Boolean).join(':'),
     UBSAN_OPTIONS: ['print_stacktrace=1', process.env.UBSAN_OPTIONS].filter(Boolean).join(':'),
     LTMC_LOG_LEVEL: 'warning',
+    LTMC_GLOVE_PATH: GLOVE,
   };
   if (opts.dataEnv !== false) {
     env.LTMC_DATA_DIR = dataDir;
@@ -211,6 +219,7 @@ export function checkToolResult(res, { expectError = false, what = 'tool call' }
   return sc;
 }
 
+export const memory = (client, args, o) => callTool(client, 'memory_action', args, o);
 export const todo = (client, args, o) => callTool(client, 'todo_action', args, o);
 export const chat = (client, args, o) => callTool(client, 'chat_action', args, o);
 export const config = (client, args, o) => callTool(client, 'config_action', args, o);

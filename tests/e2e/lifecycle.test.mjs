@@ -28,14 +28,15 @@ test('initialize: serverInfo, version, instructions, capabilities', async (t) =>
   assert.match(stderr, /serving MCP on stdio|^$/s);
 });
 
-test('listTools: exactly the three tools, each with a well-formed schema', async (t) => {
+test('listTools: exactly the four tools, in order, each with a well-formed schema', async (t) => {
   await withClient(t, async (client) => {
     const { tools, nextCursor } = await client.listTools();
     assert.equal(nextCursor, undefined, 'one page with the default page size');
-    assert.deepEqual(tools.map((x) => x.name).sort(), [...TOOL_NAMES].sort());
+    assert.deepEqual(tools.map((x) => x.name), TOOL_NAMES);
     const expectedActions = {
+      memory_action: ['store', 'bulk_store', 'retrieve', 'build_context', 'retrieve_by_type', 'ask_with_context', 'get', 'update', 'delete', 'list'],
       todo_action: ['add', 'list', 'complete', 'search', 'update', 'delete'],
-      chat_action: ['log', 'get_by_tool', 'get_tool_conversations', 'get_conversation'],
+      chat_action: ['log', 'get_by_tool', 'get_tool_conversations', 'get_conversation', 'route_query'],
       config_action: ['validate_config', 'get_config_schema', 'export_config'],
     };
     for (const tool of tools) {
@@ -66,6 +67,18 @@ test('listTools: exactly the three tools, each with a well-formed schema', async
     assert.equal(byName.config_action.annotations.readOnlyHint, true, 'config_action is read-only');
     assert.equal(byName.todo_action.annotations.readOnlyHint, false);
     assert.equal(byName.chat_action.annotations.readOnlyHint, false);
+    assert.equal(byName.memory_action.annotations.readOnlyHint, false);
+    assert.equal(byName.memory_action.annotations.destructiveHint, true, 'memory_action deletes and overwrites');
+    // memory: the limits the server enforces are declared.
+    const mp = byName.memory_action.inputSchema.properties;
+    assert.deepEqual([mp.top_k.minimum, mp.top_k.maximum], [1, 100]);
+    assert.deepEqual([mp.doc_id.type, mp.doc_id.minimum], ['integer', 1]);
+    assert.equal(mp.tags.type, 'array');
+    assert.equal(mp.documents.type, 'array');
+    assert.match(mp.content.description, /max_memory_bytes/);
+    assert.match(mp.content.description, /Required for: store\./);
+    assert.equal(byName.chat_action.inputSchema.properties.source_types.type, 'array');
+    assert.match(byName.chat_action.inputSchema.properties.query.description, /Required for: route_query/);
     // todo: title is declared with a limit the server enforces.
     assert.equal(byName.todo_action.inputSchema.properties.title.type, 'string');
     assert.deepEqual(byName.todo_action.inputSchema.properties.priority.enum, ['low', 'medium', 'high', 'urgent']);
@@ -89,7 +102,7 @@ test('tools/list paging with LTMC_TOOLS_PAGE_SIZE=1 (SDK) and invalid cursors', 
         cursor = res.nextCursor;
       }
       assert.deepEqual(names, TOOL_NAMES, 'paging yields every tool once, in a stable order');
-      assert.equal(cursors.length, 2);
+      assert.equal(cursors.length, TOOL_NAMES.length - 1);
       // The same cursor gives the same page again.
       const again = await client.listTools({ cursor: cursors[0] });
       assert.equal(again.tools[0].name, names[1]);
@@ -117,7 +130,7 @@ test('tools/list paging over raw stdio, non-string cursor rejected', async (t) =
       assert.equal(p1.result.tools.length, 2);
       assert.equal(typeof p1.result.nextCursor, 'string');
       const p2 = await raw.request(2, 'tools/list', { cursor: p1.result.nextCursor });
-      assert.equal(p2.result.tools.length, 1);
+      assert.equal(p2.result.tools.length, 2);
       assert.equal(p2.result.nextCursor, undefined);
       assert.deepEqual([...p1.result.tools, ...p2.result.tools].map((x) => x.name), TOOL_NAMES);
       const bad = await raw.request(3, 'tools/list', { cursor: 5 });
