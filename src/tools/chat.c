@@ -194,6 +194,10 @@ static int add_memory_hits(tool_ctx *ctx, const char *query, const char *type, s
     if (memory_search(ctx->mem, ctx->st, query, &f, k, &hits, &n, err)) return -1;
     for (size_t i = 0; i < n; i++) {
         json_t *row = memory_get(ctx->st, ctx->project, hits[i].memory_id, err);
+        if (!row && err->code == LT_ERR_NOT_FOUND) { /* deleted by another process since the search */
+            lt_err_clear(err);
+            continue;
+        }
         if (!row) { free(hits); return -1; }
         json_t *item = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:f, s:f}", "source_type", "memory", "id",
                                  json_object_get(row, "doc_id"), "resource_type", json_object_get(row, "resource_type"),

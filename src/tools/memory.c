@@ -179,13 +179,17 @@ static int search_documents(tool_ctx *ctx, const json_t *args, const char *query
     for (size_t i = 0; i < n; i++) {
         if (budget_exhausted(&b)) { omitted++; continue; }
         json_t *row = memory_get(ctx->st, ctx->project, hits[i].memory_id, err);
+        if (!row && err->code == LT_ERR_NOT_FOUND) { /* deleted by another process since the search */
+            lt_err_clear(err);
+            continue;
+        }
         if (!row) { free(hits); return -1; }
         budget_take(&b, row, "content");
         json_object_del(row, "updated_at");
         jx_set_real(row, "score", round4(hits[i].score));
         jx_set_real(row, "similarity_score", round4(hits[i].similarity));
         jx_set_real(row, "lexical_score", round4(hits[i].lexical));
-        jx_set_int(row, "rank", (int64_t)i + 1);
+        jx_set_int(row, "rank", (int64_t)json_array_size(docs) + 1);
         json_array_append_new(docs, row);
     }
     jx_set_str(out, "query", query);

@@ -1,7 +1,7 @@
 // chat_action through the SDK client.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chat, sleep, withClient } from './helpers.mjs';
+import { chat, memory, sleep, withClient } from './helpers.mjs';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -161,5 +161,96 @@ test('projects are isolated', async (t) => {
     assert.equal(ca.conversations.length, 1);
     assert.equal(ca.conversations[0].message_count, 1, 'B\'s message in the same conversation id is not counted');
     assert.equal((await chat(c, { action: 'get_tool_conversations', tool_name: 'tool', project: 'C' })).total_found, 0);
+  });
+});
+
+test('route_query: memories and chat history searched together, merged by score; source_types narrows', async (t) => {
+  await withClient(t, async (c) => {
+    const log = async (content, extra = {}) => (await chat(c, { action: 'log', conversation_id: 'sprint', role: 'user', content, ...extra })).chat_id;
+    const m1 = await log('Should we migrate the database to PostgreSQL next sprint?');
+    const m2 = await log('PostgreSQL would give us better concurrency than SQLite.', { role: 'assistant' });
+    await log('The lint step failed in CI again.');
+    await log('PostgreSQL in project other', { project: 'other' });
+    const store = async (file_name, content, resource_type) => (await memory(c, { action: 'store', file_name, content, resource_type })).doc_id;
+    const adr = await store('adr-7', 'Decision: migrate from SQLite to PostgreSQL in the next sprint.', 'decision');
+    const notes = await store('pg-notes', 'PostgreSQL tuning notes: shared_buffers and work_mem.', 'note');
+    const db = await store('db-choice', 'We keep the relational database on a managed cloud service.', 'decision');
+    await store('pets', 'We adopted a puppy from the shelter last weekend.', 'note');
+
+    const CHAT_KEYS = ['content', 'conversation_id', 'created_at', 'id', 'rank', 'role', 'score', 'similarity_score', 'source_type'];
+    const MEMORY_KEYS = ['content', 'conversation_id', 'created_at', 'file_name', 'id', 'rank', 'resource_type', 'score', 'similarity_score', 'source_type'];
+    const check = (r, query) => {
+      assert.deepEqual(Object.keys(r).sort(), ['query', 'routed_chunks', 'routing_strategy', 'source_types_searched', 'success', 'tokens_used', 'total_found']);
+      assert.equal(r.query, query);
+      const items = r.routed_chunks;
+      assert.equal(r.total_found, items.length);
+      assert.deepEqual(items.map((x) => x.rank), items.map((_, i) => i + 1));
+      for (let i = 1; i < items.length; i++) assert.ok(items[i - 1].score >= items[i].score, 'merged best first');
+      for (const x of items) {
+        assert.ok(x.score >= 0 && x.score <= 1, `score ${x.score}`);
+        assert.deepEqual(Object.keys(x).filter((k) => k !== 'truncated').sort(), x.source_type === 'chat' ? CHAT_KEYS : MEMORY_KEYS, JSON.stringify(x));
+        assert.match(x.created_at, ISO);
+      }
+      return items;
+    };
+    const key = (x) => `${x.source_type}:${x.id}`;
+
+    // No source_types: a general search over every memory and the chat history.
+    const q = 'PostgreSQL migration';
+    const all = await chat(c, { action: 'route_query', query: q, top_k: 10 });
+    assert.equal(all.routing_strategy, 'general_search');
+    assert.deepEqual(all.source_types_searched, ['memory', 'chat']);
+    const items = check(all, q);
+    const got = items.map(key);
+    for (const want of [`chat:${m1}`, `chat:${m2}`, `memory:${adr}`, `memory:${notes}`]) assert.ok(got.includes(want), `${want} in ${got}`);
+    assert.ok([`chat:${m1}`, `memory:${adr}`].includes(got[0]), `a text with both words first: ${got}`);
+    const chatItem = items.find((x) => x.id === m1 && x.source_type === 'chat');
+    assert.deepEqual([chatItem.conversation_id, chatItem.role, chatItem.content], ['sprint', 'user', 'Should we migrate the database to PostgreSQL next sprint?']);
+    const memItem = items.find((x) => x.id === adr && x.source_type === 'memory');
+    assert.deepEqual([memItem.file_name, memItem.resource_type, memItem.conversation_id], ['adr-7', 'decision', 'default']);
+    assert.ok(!items.some((x) => x.content.includes('project other')), 'other projects stay out');
+    assert.ok(!items.some((x) => x.content.includes('lint step')), 'chat messages are found by their words');
+
+    // Only chat history.
+    const onlyChat = await chat(c, { action: 'route_query', query: q, source_types: ['chat'], top_k: 10 });
+    assert.equal(onlyChat.routing_strategy, 'filtered_by_type');
+    assert.deepEqual(onlyChat.source_types_searched, ['chat']);
+    assert.deepEqual(check(onlyChat, q).map(key).sort(), [`chat:${m1}`, `chat:${m2}`].sort());
+    // The general search is exactly the chat results merged with memory retrieval's, by score.
+    const retrieved = await memory(c, { action: 'retrieve', query: q, top_k: 10 });
+    const expected = new Map([...onlyChat.routed_chunks.map((x) => [key(x), x.score]), ...retrieved.documents.map((d) => [`memory:${d.doc_id}`, d.score])]);
+    assert.deepEqual(new Map(items.map((x) => [key(x), x.score])), expected);
+    // Only memories of one resource type (found by meaning too: db-choice shares no word with the query).
+    const decisions = await chat(c, { action: 'route_query', query: q, source_types: ['decision'], top_k: 10 });
+    assert.deepEqual(decisions.source_types_searched, ['decision']);
+    const dItems = check(decisions, q);
+    assert.deepEqual(dItems.map(key).sort(), [`memory:${adr}`, `memory:${db}`].sort());
+    assert.ok(dItems.every((x) => x.resource_type === 'decision'));
+    assert.equal(dItems[0].id, adr);
+    // Several types, given as a comma-separated string too.
+    const both = await chat(c, { action: 'route_query', query: q, source_types: 'note, chat', top_k: 10 });
+    assert.deepEqual(both.source_types_searched, ['note', 'chat']);
+    const bItems = check(both, q);
+    assert.ok(bItems.every((x) => x.source_type === 'chat' || x.resource_type === 'note'));
+    assert.ok(bItems.some((x) => x.source_type === 'chat') && bItems.some((x) => x.id === notes && x.source_type === 'memory'));
+    assert.deepEqual(check(await chat(c, { action: 'route_query', query: q, source_types: ['no-such-type'] }), q), []);
+
+    // top_k bounds the merged list; max_tokens cuts it.
+    const top1 = await chat(c, { action: 'route_query', query: q, top_k: 1 });
+    assert.equal(check(top1, q).length, 1);
+    assert.equal(key(top1.routed_chunks[0]), got[0]);
+    const tight = await chat(c, { action: 'route_query', query: q, max_tokens: 5 });
+    const tItems = check(tight, q);
+    assert.equal(tItems.length, 1);
+    assert.equal(tItems[0].truncated, true);
+    assert.ok(tItems[0].content.endsWith('...[truncated]'));
+    assert.equal(tight.tokens_used, 5);
+
+    // A message logged now is found at once; in its own project only.
+    const fresh = await log('Kubernetes upgrade window is Friday night.');
+    const k8s = await chat(c, { action: 'route_query', query: 'Kubernetes upgrade', source_types: ['chat'] });
+    assert.deepEqual(check(k8s, 'Kubernetes upgrade').map(key), [`chat:${fresh}`]);
+    const other = await chat(c, { action: 'route_query', query: q, project: 'other' });
+    assert.deepEqual(check(other, q).map((x) => x.content), ['PostgreSQL in project other']);
   });
 });

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { closeClean, connect, runCli, runCliExpect, sandbox, todo } from './helpers.mjs';
+import { closeClean, connect, GLOVE, memory, runCli, runCliExpect, sandbox, todo } from './helpers.mjs';
 
 test('help and version', async (t) => {
   const sb = sandbox(t);
   const top = await runCliExpect(sb, ['--help'], 0);
-  for (const s of ['Usage: ltmc COMMAND', 'serve', 'call TOOL JSON', 'doctor', 'version', '--config', '--data-dir', 'LTMC_DATA_DIR'])
+  for (const s of ['Usage: ltmc COMMAND', 'serve', 'call TOOL JSON', 'doctor', 'reembed', 'version', '--config', '--data-dir', 'LTMC_DATA_DIR'])
     assert.ok(top.stdout.includes(s), `ltmc --help lacks ${s}`);
   assert.equal(top.stderr, '');
   assert.equal((await runCliExpect(sb, ['help'], 0)).stdout, top.stdout);
@@ -183,4 +183,114 @@ test('ltmc doctor: fails on a bad config and on an unusable data dir', async (t)
   const blocker = sb2.file('blocker', 'a file');
   const r2 = await runCliExpect(sb2, ['doctor'], 1, { env: { LTMC_DATA_DIR: join(blocker, 'data'), LTMC_DB_PATH: join(blocker, 'data', 'ltmc.db') } });
   assert.match(r2.stdout, /\[FAIL\] data directory/);
+});
+
+const EMBEDDINGS_GLOVE = /^ {2}\[ok {2}\] embeddings +glove backend, model (glove-100d\S*), 100 dimensions, (\S+)$/m;
+const EMBEDDINGS_HASH = /^ {2}\[ok {2}\] embeddings +hash backend, model (hash-\S+), 256 dimensions$/m;
+
+test('ltmc doctor reports the embedder; a missing GloVe file is a warning and hash runs instead', async (t) => {
+  const sb = sandbox(t);
+  const r = await runCliExpect(sb, ['doctor'], 0);
+  const m = r.stdout.match(EMBEDDINGS_GLOVE);
+  assert.ok(m, `doctor lacks the glove embeddings line:\n${r.stdout}`);
+  assert.equal(m[2], GLOVE);
+  assert.match(r.stdout, /^ {2}\[ok {2}\] memories +0 memories, 0 chunks$/m);
+  assert.match(r.stdout, /^ {2}\[ok {2}\] tools +4 tools offered$/m);
+  assert.doesNotMatch(r.stdout, /\[warn\]/);
+
+  const hash = await runCliExpect(sb, ['doctor'], 0, { env: { LTMC_EMBEDDING_BACKEND: 'hash' } });
+  assert.match(hash.stdout, EMBEDDINGS_HASH);
+
+  const missing = join(sb.root, 'no-such-glove.ltmcvec');
+  const fb = await runCliExpect(sb, ['doctor'], 0, { env: { LTMC_GLOVE_PATH: missing } });
+  assert.match(fb.stdout, new RegExp(`\\[warn\\] embeddings +glove word vectors not found \\(looked in ${missing.replace(/[.]/g, '\\.')}\\); using the hash embedder`));
+  assert.match(fb.stdout, EMBEDDINGS_HASH);
+  // serve says so on stderr, and still works (by words).
+  const s = await connect(sb, { env: { LTMC_GLOVE_PATH: missing } });
+  try {
+    const st = await memory(s.client, { action: 'store', file_name: 'f', content: 'Fallback embedder still stores.' });
+    assert.match(st.embedding_model, /^hash-/);
+    assert.equal((await memory(s.client, { action: 'retrieve', query: 'fallback', top_k: 1 })).documents[0].doc_id, st.doc_id);
+  } finally {
+    const stderr = await closeClean(s);
+    assert.match(stderr, /warning: glove word vectors not found/);
+  }
+  // Misconfigured backends fail doctor with a reason.
+  const bert = await runCliExpect(sb, ['doctor'], 1, { env: { LTMC_EMBEDDING_BACKEND: 'bert' } });
+  assert.match(bert.stdout, /\[FAIL\] embeddings +embedding_backend is bert but bert_model_dir is not set/);
+});
+
+test('ltmc reembed: vectors from another model are reported by doctor, then replaced', async (t) => {
+  const sb = sandbox(t);
+  // Stored with GloVe, in two projects.
+  const s = await connect(sb);
+  const texts = [
+    ['pets', 'We adopted a puppy from the shelter last weekend and named him Biscuit.'],
+    ['travel', 'My flight to Denver was delayed three hours because of a snowstorm.'],
+    ['long', Array.from({ length: 30 }, (_, i) => `Line ${i} of a long memory about gardening and tomatoes.`).join(' ')],
+  ];
+  let chunks = 0;
+  try {
+    for (const [name, content] of texts) chunks += (await memory(s.client, { action: 'store', file_name: name, content })).chunk_count;
+    chunks += (await memory(s.client, { action: 'store', file_name: 'p2', content: 'Another project entirely.', project: 'p2' })).chunk_count;
+  } finally {
+    await closeClean(s);
+  }
+  assert.ok(chunks >= 5);
+  const clean = await runCliExpect(sb, ['doctor'], 0);
+  assert.match(clean.stdout, new RegExp(`\\] memories +4 memories, ${chunks} chunks`));
+  assert.doesNotMatch(clean.stdout, /\[warn\]/);
+
+  // Switch to the hash embedder: doctor warns that the stored vectors are another model's.
+  const hash = { env: { LTMC_EMBEDDING_BACKEND: 'hash' } };
+  const before = await runCliExpect(sb, ['doctor'], 0, hash);
+  assert.match(before.stdout, EMBEDDINGS_HASH);
+  assert.match(before.stdout, new RegExp(`\\[warn\\] vectors +${chunks} of ${chunks} vectors come from another embedding model and are not searched by meaning; run \`ltmc reembed\``));
+
+  // A server already running with the hash backend finds them by words only (no vector of its model) ...
+  const h = await connect(sb, hash);
+  const biscuit = async () => (await memory(h.client, { action: 'retrieve', query: 'Biscuit', top_k: 1 })).documents[0];
+  assert.equal((await biscuit()).file_name, 'pets');
+  assert.equal((await biscuit()).similarity_score, 0, 'no hash vector yet');
+
+  const re = await runCliExpect(sb, ['reembed'], 0, hash);
+  assert.match(re.stderr, /^reembed: 4 memories with hash-\S+$/m);
+  assert.match(re.stderr, /^reembed: done, 4 memories now use hash-\S+$/m);
+  assert.equal(re.stdout, '');
+
+  const after = await runCliExpect(sb, ['doctor'], 0, hash);
+  assert.doesNotMatch(after.stdout, /\[warn\]/, after.stdout);
+  assert.match(after.stdout, /All checks passed/);
+  assert.match(after.stdout, /\] memories +4 memories, \d+ chunks/);
+  // And now GloVe is the other model.
+  const back = await runCliExpect(sb, ['doctor'], 0);
+  assert.match(back.stdout, /\[warn\] vectors +\d+ of \d+ vectors come from another embedding model/);
+
+  // ... and picks the new vectors up without a restart; the memories are intact, in both projects.
+  try {
+    const list = await memory(h.client, { action: 'list' });
+    assert.deepEqual(list.documents.map((d) => d.file_name).sort(), ['long', 'pets', 'travel']);
+    const got = await biscuit();
+    assert.equal(got.file_name, 'pets');
+    assert.ok(got.similarity_score > 0.1, `searched by the new hash vectors too (similarity ${got.similarity_score})`);
+    const p2 = await memory(h.client, { action: 'retrieve', query: 'project', project: 'p2' });
+    assert.deepEqual(p2.documents.map((d) => d.file_name), ['p2']);
+  } finally {
+    await closeClean(h);
+  }
+  // Reembedding with GloVe again restores search by meaning.
+  await runCliExpect(sb, ['reembed'], 0);
+  const g = await connect(sb);
+  try {
+    const r = await memory(g.client, { action: 'retrieve', query: 'got a young dog from an animal rescue', top_k: 1 });
+    assert.equal(r.documents[0].file_name, 'pets');
+    assert.equal(r.documents[0].lexical_score, 0);
+  } finally {
+    await closeClean(g);
+  }
+  assert.doesNotMatch((await runCliExpect(sb, ['doctor'], 0)).stdout, /\[warn\]/);
+  // An empty database reembeds nothing, successfully.
+  const empty = sandbox(t);
+  const none = await runCliExpect(empty, ['reembed'], 0);
+  assert.match(none.stderr, /reembed: done, 0 memories/);
 });

@@ -112,3 +112,146 @@ test('a process started on a database another process is writing to joins cleanl
     await closeClean(first);
   }
 });
+
+// Memories: each process keeps its own in-memory vector index and must
+// follow the other's writes (stores, deletes) through the database.
+const TOPICS = [
+  ['We adopted a puppy from the shelter last weekend and named him Biscuit.', 'got a young dog from an animal rescue'],
+  ["Grandma's lasagna recipe needs ricotta, spinach and fresh basil.", 'cooking pasta with cheese'],
+  ['My flight to Denver was delayed three hours because of a snowstorm.', 'airplane trip postponed by bad weather'],
+  ['I started learning to play the guitar with online lessons.', 'practicing music on an instrument'],
+  ['The car engine made a grinding noise so I took it to the mechanic.', 'automobile repair garage'],
+  ['The dentist said my tooth needs a filling next month.', 'cavity treatment appointment'],
+];
+const STORES_EACH = 200;
+
+test(`two processes x ${STORES_EACH} memory stores interleaved with retrieves: each finds the other's memories, exact counts`, async (t) => {
+  const sb = sandbox(t);
+  const procs = [await connect(sb, { clientName: 'mem-A' }), await connect(sb, { clientName: 'mem-B' })];
+  const names = ['A', 'B'];
+  const mem = (s, args) => callTool(s.client, 'memory_action', args);
+  try {
+    // Both processes load their (empty) index before the other writes anything.
+    for (const s of procs) assert.equal((await mem(s, { action: 'retrieve', query: 'anything' })).total_found, 0);
+    const started = performance.now();
+    const probes = []; // [doc_id, topic index, writer]
+    const errors = [];
+    const run = async (p) => {
+      const me = procs[p], other = procs[1 - p];
+      for (let i = 0; i < STORES_EACH; i++) {
+        // Filler: ledger lines, far in meaning from every probe topic; a unique code per memory.
+        const code = `${names[p].toLowerCase()}code${String(i).padStart(4, '0')}`;
+        const r = await mem(me, { action: 'store', file_name: `${names[p]}-${i}`, content: `Ledger line ${i} of writer ${names[p]}: item ${code}, quantity ${i % 7}.`, tags: [names[p]] });
+        assert.equal(r.duplicate, false);
+        if (i % 25 === 12) {
+          // The other process finds this memory by its unique word at once.
+          const seen = await mem(other, { action: 'retrieve', query: code, top_k: 1 });
+          assert.equal(seen.documents[0]?.doc_id, r.doc_id, `${names[1 - p]} finds ${code} stored by ${names[p]}`);
+        }
+        if (i % 40 === 20 && probes.length < TOPICS.length) {
+          // A probe topic stored here is found by meaning (no shared word) by the other process.
+          const topic = probes.length;
+          probes.push(null);
+          const pr = await mem(me, { action: 'store', file_name: `probe-${topic}`, content: TOPICS[topic][0], tags: ['probe'] });
+          probes[topic] = [pr.doc_id, topic, p];
+          const found = await mem(other, { action: 'retrieve', query: TOPICS[topic][1], top_k: 3 });
+          const best = found.documents[0];
+          assert.equal(best?.doc_id, pr.doc_id, `${names[1 - p]} finds ${names[p]}'s probe "${TOPICS[topic][0]}" by meaning; got ${JSON.stringify(found.documents.map((d) => d.file_name))}`);
+          assert.equal(best.lexical_score, 0, 'by meaning alone: the vector index has the other process\'s row');
+        }
+        if (i % 10 === 5) await mem(me, { action: 'retrieve', query: `ledger quantity ${i}`, top_k: 5 });
+      }
+    };
+    const results = await Promise.allSettled([run(0), run(1)]);
+    for (const r of results) if (r.status === 'rejected') errors.push(r.reason);
+    if (errors.length) throw errors[0];
+    const ms = performance.now() - started;
+    console.log(`# ${2 * STORES_EACH} stores and their retrieves from 2 processes in ${ms.toFixed(0)} ms (ASan build)`);
+
+    const total = 2 * STORES_EACH + probes.length;
+    assert.equal(probes.length, TOPICS.length);
+    for (const s of procs) {
+      assert.equal((await mem(s, { action: 'list', limit: 1 })).total_count, total, 'every process counts every memory');
+      for (const n of names) assert.equal((await mem(s, { action: 'list', tags: [n], limit: 1 })).total_count, STORES_EACH);
+      // Every probe is found by meaning from each process.
+      for (const [id, topic] of probes) {
+        const r = await mem(s, { action: 'retrieve', query: TOPICS[topic][1], top_k: 1 });
+        assert.equal(r.documents[0].doc_id, id);
+      }
+    }
+    // Every memory exactly once, by its unique code, from either process.
+    for (let i = 0; i < STORES_EACH; i += 37) {
+      for (const [p, n] of names.entries()) {
+        const code = `${n.toLowerCase()}code${String(i).padStart(4, '0')}`;
+        const r = await mem(procs[1 - p], { action: 'retrieve', query: code, top_k: 3 });
+        assert.equal(r.documents[0].file_name, `${n}-${i}`);
+        assert.equal(r.documents[0].lexical_score, 1);
+        assert.ok(r.documents.slice(1).every((d) => d.lexical_score < 1), 'no copy');
+      }
+    }
+
+    // A delete in one process is honoured by the other's next retrieve, by meaning and by words.
+    const [victim, topic, writer] = probes[0];
+    const deleter = procs[1 - writer], reader = procs[writer];
+    await mem(deleter, { action: 'delete', doc_id: victim });
+    for (const q of [TOPICS[topic][1], TOPICS[topic][0], 'Biscuit']) {
+      const r = await mem(reader, { action: 'retrieve', query: q, top_k: 100 });
+      assert.ok(!r.documents.some((d) => d.doc_id === victim), `deleted memory returned for "${q}"`);
+    }
+    const gone = await callTool(reader.client, 'memory_action', { action: 'get', doc_id: victim }, { expectError: true });
+    assert.equal(gone.error, `Memory with ID ${victim} not found`);
+    // An update in one process changes what the other finds.
+    const [upd, updTopic] = probes[1];
+    await mem(procs[0], { action: 'update', doc_id: upd, content: 'The bicycle chain snapped halfway up the hill.' });
+    assert.equal((await mem(procs[1], { action: 'retrieve', query: 'cycling accident on a slope', top_k: 1 })).documents[0].doc_id, upd);
+    assert.notEqual((await mem(procs[1], { action: 'retrieve', query: TOPICS[updTopic][1], top_k: 1 })).documents[0].doc_id, upd);
+    for (const s of procs) assert.equal((await mem(s, { action: 'list', limit: 1 })).total_count, total - 1);
+  } finally {
+    await closeAllClean(...procs);
+  }
+});
+
+test('retrieves in one process stay correct while another deletes the memories they match', async (t) => {
+  const sb = sandbox(t);
+  const a = await connect(sb, { clientName: 'reader' });
+  const b = await connect(sb, { clientName: 'deleter' });
+  const mem = (s, args) => callTool(s.client, 'memory_action', args);
+  let deleting = true;
+  let deletes;
+  try {
+    const documents = Array.from({ length: 250 }, (_, i) => ({ file_name: `n${i}`, content: `Shared harbour logbook entry ${i}: boats, tides and weather.` }));
+    const stored = await mem(a, { action: 'bulk_store', documents });
+    const victims = stored.documents.map((d) => d.doc_id);
+    await mem(a, { action: 'retrieve', query: 'harbour logbook' }); // a has loaded every row
+    deletes = (async () => {
+      try {
+        for (const id of victims.slice(0, 220)) if (deleting) await mem(b, { action: 'delete', doc_id: id });
+      } finally {
+        deleting = false;
+      }
+    })();
+    // Every search that may meet a memory deleted after it was ranked; none may fail.
+    let rounds = 0;
+    const queries = ['harbour logbook tides', 'boats and weather', 'sea voyage records'];
+    while (deleting) {
+      const query = queries[rounds % 3];
+      for (const action of ['retrieve', 'ask_with_context', 'build_context', 'retrieve_by_type']) {
+        const r = await mem(a, { action, query, top_k: 20, ...(action === 'retrieve_by_type' ? { doc_type: 'document' } : {}) });
+        const docs = r.documents ?? r.retrieved_chunks ?? r.parts;
+        if (r.documents) assert.deepEqual(r.documents.map((d) => d.rank), r.documents.map((_, i) => i + 1), 'ranks stay 1..n');
+        assert.ok(docs.length > 0);
+      }
+      await callTool(a.client, 'chat_action', { action: 'route_query', query, top_k: 20 });
+      rounds++;
+    }
+    await deletes;
+    assert.ok(rounds >= 3, `only ${rounds} rounds overlapped the deletes`);
+    const after = await mem(a, { action: 'retrieve', query: 'harbour logbook tides', top_k: 100 });
+    assert.deepEqual(after.documents.map((d) => d.doc_id).sort((x, y) => x - y), victims.slice(220));
+    assert.equal((await mem(a, { action: 'list', limit: 1 })).total_count, 30);
+  } finally {
+    deleting = false;
+    await deletes?.catch(() => {});
+    await closeAllClean(a, b);
+  }
+});
