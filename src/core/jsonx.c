@@ -34,11 +34,11 @@ bool jx_bool(const json_t *obj, const char *key, bool def) {
 }
 
 char *jx_dump(const json_t *val) {
-    return json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    return json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 }
 
 char *jx_dump_pretty(const json_t *val) {
-    return json_dumps(val, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    return json_dumps(val, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 }
 
 json_t *jx_parse(const char *buf, size_t len, char *why, size_t why_len) {

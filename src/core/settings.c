@@ -178,7 +178,7 @@ static char *normalise(const setting_def *d, const char *text, const char *path_
         double v = strtod(text, &end);
         if (errno || end == text || *end || !(v >= d->dmin && v <= d->dmax)) return NULL;
         char buf[64];
-        snprintf(buf, sizeof buf, "%.17g", v);
+        snprintf(buf, sizeof buf, "%.15g", v);
         return strdup(buf);
     }
     case SETTING_BOOL:
@@ -235,7 +235,7 @@ static int apply_json(settings *s, int id, json_t *val, const char *where, const
         break;
     case SETTING_REAL:
         if (json_is_number(val)) {
-            snprintf(buf, sizeof buf, "%.17g", json_number_value(val));
+            snprintf(buf, sizeof buf, "%.15g", json_number_value(val));
             text = buf;
             type_ok = true;
         }

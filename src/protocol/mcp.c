@@ -16,9 +16,10 @@
 static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", NULL};
 
 static const char *const instructions =
-    "ltmc is your long-term memory across conversations: it keeps per-project todos and chat history in a local "
-    "database that outlives this session. Check todo_action list at the start of work and record tasks and "
-    "important exchanges as you go, so a later session can pick up where this one stopped.";
+    "ltmc is your long-term memory across conversations: memory_action stores documents, decisions and insights "
+    "and retrieves them by meaning and by words; todo_action and chat_action keep per-project tasks and "
+    "conversation history in a local database that outlives this session. Search memory_action retrieve before "
+    "starting work and store what you learn as you go, so a later session can pick up where this one stopped.";
 
 struct mcp_msg {
     json_t *root;

@@ -143,19 +143,43 @@ static int ctx_words(memory_engine *m, store *st, int64_t id, char **out, lt_err
     return 0;
 }
 
-/* Rewrites the ctx column of every chunk of memory id (ctx_words). */
+/* Rewrites the ctx column of every chunk of memory id (ctx_words). One
+ * single-row UPDATE per chunk: an UPDATE of a virtual table that may touch
+ * several rows opens a statement savepoint, and FTS5 flushes its pending
+ * terms to a new segment at every savepoint. */
 static int rebuild_ctx(memory_engine *m, store *st, int64_t id, lt_err *err) {
     if (m->cfg.context_neighbours <= 0) return 0;
-    char *words;
-    if (ctx_words(m, st, id, &words, err)) return -1;
-    store_stmt *s = store_prepare(
-        st, "UPDATE chunks_fts SET ctx = ?1 WHERE rowid IN (SELECT id FROM chunks WHERE memory_id = ?2)", err);
-    if (!s) { free(words); return -1; }
-    store_bind_text(s, 1, words);
-    store_bind_int(s, 2, id);
-    int rc = store_step(s, err);
+    store_stmt *s = store_prepare(st, "SELECT id FROM chunks WHERE memory_id = ? ORDER BY id", err);
+    if (!s) return -1;
+    store_bind_int(s, 1, id);
+    int64_t *chunks = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = store_step(s, err)) == 1) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            int64_t *grown = realloc(chunks, cap * sizeof *grown);
+            if (!grown) { free(chunks); store_reset(s); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+            chunks = grown;
+        }
+        chunks[n++] = store_col_int(s, 0);
+    }
+    char *words = NULL;
+    if (rc < 0 || n == 0 || ctx_words(m, st, id, &words, err)) {
+        free(chunks);
+        return rc < 0 || n ? -1 : 0;
+    }
+    rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        s = store_prepare(st, "UPDATE chunks_fts SET ctx = ?1 WHERE rowid = ?2", err);
+        if (!s) { rc = -1; break; }
+        store_bind_text(s, 1, words);
+        store_bind_int(s, 2, chunks[i]);
+        if (store_step(s, err) < 0) rc = -1;
+    }
     free(words);
-    return rc < 0 ? -1 : 0;
+    free(chunks);
+    return rc;
 }
 
 /* Ids of up to N memories on each side of id in its conversation. */
@@ -896,11 +920,20 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
         free(match);
         if (!expr) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
         char sql[2048];
-        snprintf(sql, sizeof sql,
-                 "SELECT f.rowid, c.memory_id, -bm25(chunks_fts, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts f"
-                 " JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
-                 " WHERE chunks_fts MATCH ?7 AND %s ORDER BY score DESC LIMIT ?8",
-                 m->cfg.context_weight, where);
+        if (narrowed)
+            snprintf(sql, sizeof sql,
+                     "SELECT f.rowid, c.memory_id, -bm25(chunks_fts, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts f"
+                     " JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
+                     " WHERE chunks_fts MATCH ?7 AND %s ORDER BY score DESC LIMIT ?8",
+                     m->cfg.context_weight, where);
+        else /* The proj token already keeps MATCH to the project's chunks (their
+              * memory's project; the hex token is unique even after stemming):
+              * join only the best rows, not every matching one. */
+            snprintf(sql, sizeof sql,
+                     "SELECT f.rowid, c.memory_id, f.score FROM (SELECT rowid, -bm25(chunks_fts, 1.0, 1.0, %.4f, 0.0)"
+                     " AS score FROM chunks_fts WHERE chunks_fts MATCH ?7 ORDER BY score DESC LIMIT ?8) f"
+                     " JOIN chunks c ON c.id = f.rowid ORDER BY f.score DESC",
+                     m->cfg.context_weight);
         store_stmt *s = store_prepare(st, sql, err);
         if (!s) { free(expr); goto done; }
         filter_bind(s, f);

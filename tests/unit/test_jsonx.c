@@ -96,6 +96,12 @@ static void test_dump_any_value_and_real_precision(void **state) {
     free(d);
     json_decref(back);
     json_decref(v);
+    /* Short decimals print as people write them, not as 0.34999999999999998. */
+    v = json_real(0.35);
+    d = jx_dump(v);
+    assert_string_equal(d, "0.35");
+    free(d);
+    json_decref(v);
 }
 
 static void test_parse_values_of_any_type(void **state) {
