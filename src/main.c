@@ -271,6 +271,8 @@ static memory_engine *open_memory(const settings *cfg, char *fallback, size_t fa
         settings_real(cfg, SET_CONTEXT_WEIGHT),
         settings_real(cfg, SET_LEXICAL_WEIGHT),
         settings_real(cfg, SET_NEAR_DUPLICATE_THRESHOLD),
+        (size_t)settings_int(cfg, SET_LEXICAL_SCAN),
+        settings_real(cfg, SET_BM25_B),
     };
     if (mc.overlap_bytes * 2 >= mc.chunk_bytes) {
         lt_err_set(err, LT_ERR_INVALID, "chunk_overlap_bytes (%zu) must be less than half of chunk_bytes (%zu)",

@@ -98,6 +98,11 @@ static void filter_bind(store_stmt *s, const memory_filter *f) {
 
 /* The words of memory id's ctx column: the text of up to N memories before
  * and after it in the same conversation of the project. *out is malloc'd. */
+/* A neighbour lends its first words only: enough for what the exchange
+ * was about, and every store rewrites its neighbours' ctx, so the cost of
+ * that rewrite stays small whatever their length. */
+#define CTX_EXCERPT_BYTES 300
+
 static int ctx_words(memory_engine *m, store *st, int64_t id, char **out, lt_err *err) {
     int n = m->cfg.context_neighbours;
     *out = NULL;
@@ -121,8 +126,8 @@ static int ctx_words(memory_engine *m, store *st, int64_t id, char **out, lt_err
     while ((rc = store_step(s, err)) == 1) {
         const char *text = store_col_text(s, 0);
         size_t len = strlen(text);
-        if (len > m->cfg.chunk_bytes) {
-            len = m->cfg.chunk_bytes;
+        if (len > CTX_EXCERPT_BYTES) {
+            len = CTX_EXCERPT_BYTES;
             while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
         }
         if (used + len + 2 > cap) {
@@ -919,26 +924,40 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
         free(proj);
         free(match);
         if (!expr) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+        /* FTS5 walks the matching rows from the newest down and stops after
+         * lexical_scan of them, so a query costs the same on a million
+         * memories as on ten thousand; ltmc_bm25 ranks only those rows and
+         * the best `want` join the fusion. The vector side stays exact over
+         * every chunk, so an older memory is still found by meaning. */
         char sql[2048];
         if (narrowed)
             snprintf(sql, sizeof sql,
-                     "SELECT f.rowid, c.memory_id, -bm25(chunks_fts, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts f"
+                     "SELECT g.rowid, g.memory_id, g.score FROM (SELECT f.rowid AS rowid, c.memory_id AS memory_id,"
+                     " ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts f"
                      " JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
-                     " WHERE chunks_fts MATCH ?7 AND %s ORDER BY score DESC LIMIT ?8",
-                     m->cfg.context_weight, where);
-        else /* The proj token already keeps MATCH to the project's chunks (their
-              * memory's project; the hex token is unique even after stemming):
-              * join only the best rows, not every matching one. */
+                     " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC LIMIT ?10) g"
+                     " ORDER BY g.score DESC LIMIT ?8",
+                     m->cfg.length_norm, m->cfg.context_weight, where);
+        else /* The proj token keeps MATCH to the project's chunks (the hex
+              * token is unique even after stemming): join only the best. */
             snprintf(sql, sizeof sql,
-                     "SELECT f.rowid, c.memory_id, f.score FROM (SELECT rowid, -bm25(chunks_fts, 1.0, 1.0, %.4f, 0.0)"
-                     " AS score FROM chunks_fts WHERE chunks_fts MATCH ?7 ORDER BY score DESC LIMIT ?8) f"
-                     " JOIN chunks c ON c.id = f.rowid ORDER BY f.score DESC",
-                     m->cfg.context_weight);
+                     "SELECT g.rowid, c.memory_id, g.score FROM (SELECT rowid, score FROM (SELECT rowid,"
+                     " ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts"
+                     " WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC LIMIT ?10) ORDER BY score DESC LIMIT ?8) g"
+                     " JOIN chunks c ON c.id = g.rowid ORDER BY g.score DESC",
+                     m->cfg.length_norm, m->cfg.context_weight);
+        int64_t max_rowid = 0;
+        store_stmt *mx = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
+        if (!mx || store_step(mx, err) != 1) { free(expr); goto done; }
+        max_rowid = store_col_int(mx, 0);
+        store_reset(mx);
         store_stmt *s = store_prepare(st, sql, err);
         if (!s) { free(expr); goto done; }
         filter_bind(s, f);
         store_bind_text(s, 7, expr);
         store_bind_int(s, 8, (int64_t)want);
+        store_bind_int(s, 9, max_rowid);
+        store_bind_int(s, 10, (int64_t)m->cfg.lexical_scan);
         int step;
         while ((step = store_step(s, err)) == 1) {
             int64_t chunk = store_col_int(s, 0);

@@ -38,6 +38,8 @@ typedef struct {
     double context_weight;     /* BM25 weight of the ctx column */
     double lexical_weight;     /* w in the fusion formula */
     double near_duplicate;     /* cosine at or above which a new memory is reported as a near-duplicate */
+    size_t lexical_scan;       /* newest matching chunks ranked by BM25 per search */
+    double length_norm;        /* BM25's b: 0 ignores chunk length, 0.75 is the usual */
 } memory_config;
 
 typedef struct memory_engine memory_engine;

@@ -184,54 +184,72 @@ int vindex_sync(vindex *v, store *st, lt_err *err) {
     return rc;
 }
 
-/* The hot loop: float query against int8 rows. Each row's dot product is
- * summed in eight lanes (lane j takes the elements i with i % 8 == j, below
- * the last multiple of 8), added in a fixed order, then the tail: the AVX2
- * version does the lanes in one vector, the portable one in an array, and
- * both give the same floats (multiply then add, no fused multiply-add). */
-static void score_rows_portable(const int8_t *rows, const float *scales, size_t n, int dim, const float *q,
+/* The hot loop. The query is quantised like the rows (int8 and a scale),
+ * so a row's score is an exact integer dot product times the two scales:
+ * the AVX2 version multiplies 32 pairs per instruction and gives the same
+ * integers as the portable one. Quantising the query moves a cosine by
+ * about 0.005 at most, far below what separates a match from a non-match. */
+typedef struct {
+    int8_t *v;
+    float scale;
+} qvec;
+
+static int32_t dot_portable(const int8_t *a, const int8_t *b, int dim) {
+    int32_t sum = 0;
+    for (int i = 0; i < dim; i++) sum += (int32_t)a[i] * (int32_t)b[i];
+    return sum;
+}
+
+static void score_rows_portable(const int8_t *rows, const float *scales, size_t n, int dim, const qvec *q,
                                 float *out) {
-    for (size_t r = 0; r < n; r++) {
-        const int8_t *row = rows + r * (size_t)dim;
-        float acc[8] = {0};
-        int i = 0;
-        for (; i + 8 <= dim; i += 8)
-            for (int j = 0; j < 8; j++) acc[j] += q[i + j] * (float)row[i + j];
-        float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for (; i < dim; i++) sum += q[i] * (float)row[i];
-        out[r] = sum * scales[r];
-    }
+    for (size_t r = 0; r < n; r++)
+        out[r] = (float)dot_portable(rows + r * (size_t)dim, q->v, dim) * scales[r] * q->scale;
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
 __attribute__((target("avx2"))) static void score_rows_avx2(const int8_t *rows, const float *scales, size_t n,
-                                                              int dim, const float *q, float *out) {
+                                                              int dim, const qvec *q, float *out) {
+    const __m256i ones = _mm256_set1_epi16(1);
     for (size_t r = 0; r < n; r++) {
         const int8_t *row = rows + r * (size_t)dim;
-        __m256 acc = _mm256_setzero_ps();
+        __m256i acc = _mm256_setzero_si256();
         int i = 0;
-        for (; i + 8 <= dim; i += 8) {
-            __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(row + i));
-            __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), x));
+        for (; i + 32 <= dim; i += 32) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(row + i));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q->v + i));
+            /* a.b = |b| . (a with b's sign): maddubs needs one unsigned side.
+             * Pairs sum to at most 2 * 127 * 127, inside int16. */
+            __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(b), _mm256_sign_epi8(a, b));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones));
         }
-        float lane[8];
-        _mm256_storeu_ps(lane, acc);
-        float sum = ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
-        for (; i < dim; i++) sum += q[i] * (float)row[i];
-        out[r] = sum * scales[r];
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+        int32_t sum = _mm_cvtsi128_si32(s4) + dot_portable(row + i, q->v + i, dim - i);
+        out[r] = (float)sum * scales[r] * q->scale;
     }
 }
 
-static void score_rows(const int8_t *rows, const float *scales, size_t n, int dim, const float *q, float *out) {
+static void score_rows(const int8_t *rows, const float *scales, size_t n, int dim, const qvec *q, float *out) {
     if (__builtin_cpu_supports("avx2")) score_rows_avx2(rows, scales, n, dim, q, out);
     else score_rows_portable(rows, scales, n, dim, q, out);
 }
 #else
 #define score_rows score_rows_portable
 #endif
+
+/* q as int8 with its scale; -1 when out of memory. */
+static int qvec_make(const float *q, int dim, qvec *out) {
+    out->v = malloc((size_t)dim);
+    if (!out->v) return -1;
+    float maxabs = 0;
+    for (int i = 0; i < dim; i++) maxabs = fmaxf(maxabs, fabsf(q[i]));
+    out->scale = maxabs > 0 ? maxabs / 127.0f : 1.0f;
+    for (int i = 0; i < dim; i++) out->v[i] = (int8_t)lrintf(q[i] / out->scale);
+    return 0;
+}
 
 static bool allowed_has(const int64_t *allowed, size_t n, int64_t id) {
     size_t lo = 0, hi = n;
@@ -277,25 +295,34 @@ size_t vindex_search_range(vindex *v, const char *project, const float *q, size_
                            size_t n_allowed, vhit *out, float *min_score, float *max_score) {
     float lo = INFINITY, hi = -INFINITY;
     size_t n = 0;
+    qvec qv;
+    if (qvec_make(q, v->dim, &qv)) {
+        if (min_score) *min_score = 0;
+        if (max_score) *max_score = 0;
+        return 0;
+    }
     pthread_rwlock_rdlock(&v->lock);
     partition *p = find_part(v, project, false);
     if (p) {
         float scores[SCORE_BLOCK];
         for (size_t base = 0; base < p->n; base += SCORE_BLOCK) {
             size_t m = p->n - base < SCORE_BLOCK ? p->n - base : SCORE_BLOCK;
-            score_rows(p->rows + base * (size_t)v->dim, p->scales + base, m, v->dim, q, scores);
+            score_rows(p->rows + base * (size_t)v->dim, p->scales + base, m, v->dim, &qv, scores);
             for (size_t i = 0; i < m; i++) {
                 size_t r = base + i;
+                float sc = scores[i];
                 if (p->chunk[r] < 0) continue;
                 if (allowed && !allowed_has(allowed, n_allowed, p->memory[r])) continue;
-                lo = fminf(lo, scores[i]);
-                hi = fmaxf(hi, scores[i]);
-                if (k) heap_push(out, &n, k, (vhit){p->chunk[r], p->memory[r], scores[i]});
+                if (sc < lo) lo = sc;
+                if (sc > hi) hi = sc;
+                /* Most rows lose to the heap's worst: decide that inline. */
+                if (n < k || (k && sc > out[0].score)) heap_push(out, &n, k, (vhit){p->chunk[r], p->memory[r], sc});
             }
         }
     }
     pthread_rwlock_unlock(&v->lock);
-    qsort(out, n, sizeof *out, by_score_desc);
+    free(qv.v);
+    if (n) qsort(out, n, sizeof *out, by_score_desc);
     if (min_score) *min_score = lo == INFINITY ? 0 : lo;
     if (max_score) *max_score = hi == -INFINITY ? 0 : hi;
     return n;
@@ -317,11 +344,14 @@ static ssize_t find_row(const partition *p, int64_t chunk_id) {
 }
 
 bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_id, float *score) {
+    qvec qv;
+    if (qvec_make(q, v->dim, &qv)) return false;
     pthread_rwlock_rdlock(&v->lock);
     partition *p = find_part(v, project, false);
     ssize_t r = p ? find_row(p, chunk_id) : -1;
-    if (r >= 0) score_rows(p->rows + (size_t)r * (size_t)v->dim, p->scales + r, 1, v->dim, q, score);
+    if (r >= 0) score_rows(p->rows + (size_t)r * (size_t)v->dim, p->scales + r, 1, v->dim, &qv, score);
     pthread_rwlock_unlock(&v->lock);
+    free(qv.v);
     return r >= 0;
 }
 

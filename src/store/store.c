@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "../core/log.h"
+#include "fts.h"
 #include "schema.h"
 
 #include <assert.h>
@@ -137,6 +138,10 @@ store *store_open(const store_options *opt, lt_err *err) {
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, opt->busy_timeout_ms);
+    if (fts_register(st->db) != 0) {
+        lt_err_set(err, LT_ERR_DB, "this SQLite has no FTS5, which ltmc's full-text search needs");
+        goto fail;
+    }
 
     /* WAL lets readers run beside one writer in other processes; NORMAL
      * sync is crash-safe in WAL (a power cut may lose the last commits but

@@ -107,7 +107,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     eo.backend = "hash";
     eo.hash_dim = 32;
     embedder *emb = embedder_open(&eo, &err);
-    memory_config mc = {200, 20, 1 << 20, 2, 0.35, 0.5, 0.95};
+    memory_config mc = {200, 20, 1 << 20, 2, 0.35, 0.5, 0.95, 4000, 0.75};
     mem = emb ? memory_engine_new(emb, &mc, &err) : NULL;
     if (!mem) {
         fprintf(stderr, "memory engine: %s\n", err.msg);

@@ -20,7 +20,7 @@ static int mem_setup(void **state) {
     lt_err err;
     embedder *e = embedder_open(&eo, &err);
     assert_non_null(e);
-    memory_config mc = {200, 20, MAX_CONTENT, 2, 0.35, 0.5, 0.95};
+    memory_config mc = {200, 20, MAX_CONTENT, 2, 0.35, 0.5, 0.95, 4000, 0.75};
     f->mem = memory_engine_new(e, &mc, &err);
     assert_non_null(f->mem);
     tu_active_mem = f->mem;
@@ -249,7 +249,7 @@ static void set_near_duplicate(void **state, double threshold) {
     lt_err err;
     embedder *e = embedder_open(&eo, &err);
     assert_non_null(e);
-    memory_config mc = {200, 20, MAX_CONTENT, 2, 0.35, 0.5, threshold};
+    memory_config mc = {200, 20, MAX_CONTENT, 2, 0.35, 0.5, threshold, 4000, 0.75};
     F->mem = memory_engine_new(e, &mc, &err);
     assert_non_null(F->mem);
     tu_active_mem = F->mem;

@@ -139,9 +139,14 @@ typedef struct {
     bool live;
 } ref_row;
 
+/* The index quantises the query like a row (int8, scale max|q|/127) and
+ * scores with exact integer products: do the same, in doubles. */
 static double ref_score(const ref_row *r, const float *q) {
+    float maxabs = 0;
+    for (int i = 0; i < DIM; i++) maxabs = fmaxf(maxabs, fabsf(q[i]));
+    float qs = maxabs > 0 ? maxabs / 127.0f : 1.0f;
     double s = 0;
-    for (int i = 0; i < DIM; i++) s += (double)q[i] * r->deq[i];
+    for (int i = 0; i < DIM; i++) s += (double)lrintf(q[i] / qs) * qs * r->deq[i];
     return s;
 }
 

@@ -233,7 +233,7 @@ static TU_UNUSED memory_engine *tu_memory_new(void) {
     lt_err err;
     embedder *e = embedder_open(&eo, &err);
     if (!e) fail_msg("embedder_open: %s", err.msg);
-    memory_config mc = {200, 20, 1 << 20, 2, 0.35, 0.5, 0.95};
+    memory_config mc = {200, 20, 1 << 20, 2, 0.35, 0.5, 0.95, 4000, 0.75};
     memory_engine *m = memory_engine_new(e, &mc, &err);
     if (!m) fail_msg("memory_engine_new: %s", err.msg);
     return m;

@@ -1,0 +1,134 @@
+#include "fts.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per-query data, computed on the first row and kept as FTS5 aux data. */
+typedef struct {
+    int n_phrases;
+    double avgdl;
+    double *idf; /* per phrase; 0 for phrases that do not score */
+} rank_query;
+
+typedef struct {
+    sqlite3_int64 hits;
+    sqlite3_int64 last_rowid;
+} df_count;
+
+static int count_hit(const Fts5ExtensionApi *api, Fts5Context *fts, void *ud) {
+    df_count *c = ud;
+    c->hits++;
+    c->last_rowid = api->xRowid(fts);
+    return c->hits >= FTS_DF_SAMPLE ? SQLITE_DONE : SQLITE_OK;
+}
+
+static rank_query *prepare_query(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 max_rowid,
+                                 int first_phrase, int *rc) {
+    rank_query *q = calloc(1, sizeof *q);
+    int n = api->xPhraseCount(fts);
+    double *idf = calloc((size_t)(n > 0 ? n : 1), sizeof *idf);
+    if (!q || !idf) {
+        free(q);
+        free(idf);
+        *rc = SQLITE_NOMEM;
+        return NULL;
+    }
+    q->n_phrases = n;
+    q->idf = idf;
+    sqlite3_int64 rows = 0, tokens = 0;
+    *rc = api->xRowCount(fts, &rows);
+    if (*rc == SQLITE_OK) *rc = api->xColumnTotalSize(fts, -1, &tokens);
+    if (rows < 1) rows = 1;
+    q->avgdl = (double)tokens / (double)rows;
+    for (int i = first_phrase; i < n && *rc == SQLITE_OK; i++) {
+        df_count c = {0, 0};
+        *rc = api->xQueryPhrase(fts, i, &c, count_hit);
+        if (*rc == SQLITE_DONE) *rc = SQLITE_OK;
+        double df = (double)c.hits;
+        /* The sample stopped early: the term is spread evenly enough over
+         * the rowid range for the share of it covered to scale the count. */
+        if (c.hits >= FTS_DF_SAMPLE && c.last_rowid > 0 && max_rowid > c.last_rowid)
+            df = df * (double)max_rowid / (double)c.last_rowid;
+        if (df > (double)rows) df = (double)rows;
+        double v = log(((double)rows - df + 0.5) / (df + 0.5));
+        idf[i] = v > 1e-6 ? v : 1e-6;
+    }
+    return q;
+}
+
+static void free_query(void *p) {
+    rank_query *q = p;
+    if (!q) return;
+    free(q->idf);
+    free(q);
+}
+
+#define MAX_COLUMNS 16
+
+static void ltmc_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int argc,
+                      sqlite3_value **argv) {
+    int ncol = api->xColumnCount(fts);
+    if (argc != 4 + ncol || ncol > MAX_COLUMNS) {
+        sqlite3_result_error(ctx, "ltmc_bm25: expected k1, b, max_rowid, first_phrase and one weight per column", -1);
+        return;
+    }
+    double k1 = sqlite3_value_double(argv[0]), b = sqlite3_value_double(argv[1]);
+    sqlite3_int64 max_rowid = sqlite3_value_int64(argv[2]);
+    int first = sqlite3_value_int(argv[3]);
+    double w[MAX_COLUMNS];
+    for (int i = 0; i < ncol; i++) w[i] = sqlite3_value_double(argv[4 + i]);
+
+    int rc = SQLITE_OK;
+    rank_query *q = api->xGetAuxdata(fts, 0);
+    if (!q) {
+        q = prepare_query(api, fts, max_rowid, first, &rc);
+        if (!q || rc != SQLITE_OK || (rc = api->xSetAuxdata(fts, q, free_query)) != SQLITE_OK) {
+            if (q && rc != SQLITE_OK) free_query(q);
+            sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+    }
+    double norm = 1.0;
+    if (b > 0) {
+        int len = 0;
+        if ((rc = api->xColumnSize(fts, -1, &len)) != SQLITE_OK) {
+            sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+        norm = 1.0 - b + b * (double)len / (q->avgdl > 0 ? q->avgdl : 1.0);
+    }
+    double score = 0;
+    for (int i = first; i < q->n_phrases; i++) {
+        Fts5PhraseIter it;
+        int col = -1, off = 0;
+        double freq = 0;
+        /* Every occurrence of the phrase, weighted by its column. */
+        if ((rc = api->xPhraseFirst(fts, i, &it, &col, &off)) != SQLITE_OK) {
+            sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+        for (; col >= 0; api->xPhraseNext(fts, &it, &col, &off))
+            if (col < ncol) freq += w[col];
+        if (freq > 0) score += q->idf[i] * freq * (k1 + 1) / (freq + k1 * norm);
+    }
+    sqlite3_result_double(ctx, score);
+}
+
+static fts5_api *fts5_api_of(sqlite3 *db) {
+    fts5_api *api = NULL;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL);
+        sqlite3_step(s);
+    }
+    sqlite3_finalize(s);
+    return api;
+}
+
+int fts_register(sqlite3 *db) {
+    fts5_api *api = fts5_api_of(db);
+    if (!api) return -1;
+    return api->xCreateFunction(api, "ltmc_bm25", NULL, ltmc_bm25, NULL) == SQLITE_OK ? 0 : -1;
+}

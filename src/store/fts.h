@@ -1,0 +1,26 @@
+/* fts.h - ltmc's ranking function for SQLite FTS5.
+ *
+ * ltmc_bm25(table, k1, b, max_rowid, first_phrase, w0, w1, ...) scores a row
+ * like FTS5's own bm25() (Okapi BM25 over the row's tokens, column weights
+ * w0.. applied to term frequencies), with two differences that keep a query
+ * over millions of rows fast:
+ *   - a term's document frequency is counted over at most FTS_DF_SAMPLE of
+ *     its rows and extrapolated from how far into the rowid range
+ *     (1..max_rowid) that sample reached; bm25() walks every row of every
+ *     term first. IDF is logarithmic, so the estimate changes little;
+ *   - with b = 0 no row's length is read (no length normalisation).
+ * Phrases before first_phrase (e.g. a project filter) do not score.
+ *
+ * Registered on every connection by store_open(). Returns the score as a
+ * positive number (higher is better), unlike bm25(). */
+#ifndef LT_FTS_H
+#define LT_FTS_H
+
+#define FTS_DF_SAMPLE 2048
+
+struct sqlite3;
+
+/* Registers ltmc_bm25 on db. Returns 0, or -1 when FTS5 is missing. */
+int fts_register(struct sqlite3 *db);
+
+#endif
