@@ -98,14 +98,16 @@ test('metadata round-trips as an object', async (t) => {
     assert.match(huge.error, /metadata.*too large/);
     assert.equal((await chat(c, { action: 'get_conversation', conversation_id: 'm' })).total_count, 1);
 
-    // Deeply nested metadata round-trips ...
+    // Nested metadata round-trips up to the documented 64 levels ...
     const nest = (n) => JSON.parse('{"a":' + '['.repeat(n) + ']'.repeat(n) + '}');
-    await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(1000) });
+    await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(63) });
     const back = await chat(c, { action: 'get_conversation', conversation_id: 'deep' });
-    assert.deepEqual(back.messages[0].metadata, nest(1000));
-    // ... and nesting beyond what the database accepts is an error result, not a crash.
-    const tooDeep = await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(2020) }, { expectError: true });
-    assert.match(tooDeep.error, /metadata/);
+    assert.deepEqual(back.messages[0].metadata, nest(63));
+    // ... and deeper nesting is a clear error result that writes nothing.
+    for (const depth of [64, 2020]) {
+      const tooDeep = await chat(c, { action: 'log', conversation_id: 'deep', role: 'user', content: 'x', metadata: nest(depth) }, { expectError: true });
+      assert.equal(tooDeep.error, "Parameter 'metadata' is nested too deeply (limit 64 levels)");
+    }
     assert.equal((await chat(c, { action: 'get_conversation', conversation_id: 'deep' })).total_count, 1);
   });
 });
