@@ -95,12 +95,13 @@ static const setting_def table[SET_COUNT] = {
     [SET_RETRIEVE_TOKEN_BUDGET] = {"retrieve_token_budget", SETTING_INT, "4000", "LTMC_RETRIEVE_TOKEN_BUDGET", NULL,
                                    "Default max_tokens of memory retrieval results (about 4 bytes a token).", NULL,
                                    100, 1000000},
-    [SET_LEXICAL_SCAN] = {"lexical_scan", SETTING_INT, "4000", "LTMC_LEXICAL_SCAN", NULL,
+    [SET_LEXICAL_SCAN] = {"lexical_scan", SETTING_INT, "1000", "LTMC_LEXICAL_SCAN", NULL,
                           "Most matching chunks (newest first) a search ranks by BM25; bounds the cost of a query "
                           "on a large store. Similarity of meaning always covers every chunk.",
                           NULL, 100, 10000000},
-    [SET_BM25_B] = {"bm25_b", SETTING_REAL, "0.75", "LTMC_BM25_B", NULL,
-                    "BM25 length normalisation (b): 0 ignores how long a chunk is, 1 normalises fully.", NULL, 0,
+    [SET_BM25_B] = {"bm25_b", SETTING_REAL, "0", "LTMC_BM25_B", NULL,
+                    "BM25 length normalisation (b): 0 ignores how long a chunk is (fastest: no length is read; "
+                    "chunks are bounded anyway), 0.75 is the textbook value.", NULL, 0,
                     0, false, false, 0.0, 1.0},
 };
 

@@ -96,26 +96,51 @@ static void collect(const char *tok, size_t len, void *ud) {
 
 #define QUERY_MAX_WORDS 64
 
-char *lexical_query(const char *text, size_t len) {
+size_t lexical_terms(const char *text, size_t len, char ***terms) {
     word_list all = {0};
     tokenize(text, len, TOKENIZE_COMPOUNDS, collect, &all);
     size_t content = 0;
     for (size_t i = 0; i < all.n; i++)
         if (!is_stop(all.words[i], strlen(all.words[i]))) content++;
+    /* Keep the first QUERY_MAX_WORDS words worth asking for; free the rest. */
+    size_t kept = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        char *w = all.words[i];
+        if ((content && is_stop(w, strlen(w))) || kept == QUERY_MAX_WORDS) free(w);
+        else all.words[kept++] = w;
+    }
+    if (all.oom || kept == 0) {
+        lexical_terms_free(all.words, kept);
+        *terms = NULL;
+        return 0;
+    }
+    *terms = all.words;
+    return kept;
+}
+
+void lexical_terms_free(char **terms, size_t n) {
+    for (size_t i = 0; i < n; i++) free(terms[i]);
+    free(terms);
+}
+
+char *lexical_or(char *const *terms, size_t n) {
     sbuf b = {0};
-    size_t used = 0;
-    for (size_t i = 0; i < all.n && used < QUERY_MAX_WORDS; i++) {
-        const char *w = all.words[i];
-        if (content && is_stop(w, strlen(w))) continue;
-        if (used++) sb_add(&b, " OR ", 4);
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_add(&b, " OR ", 4);
         sb_add(&b, "\"", 1);
-        for (const char *p = w; *p; p++) sb_add(&b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+        for (const char *p = terms[i]; *p; p++) sb_add(&b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
         sb_add(&b, "\"", 1);
     }
-    for (size_t i = 0; i < all.n; i++) free(all.words[i]);
-    free(all.words);
-    if (all.oom || used == 0) { free(b.buf); return NULL; }
     return sb_finish(&b);
+}
+
+char *lexical_query(const char *text, size_t len) {
+    char **terms;
+    size_t n = lexical_terms(text, len, &terms);
+    if (!n) return NULL;
+    char *q = lexical_or(terms, n);
+    lexical_terms_free(terms, n);
+    return q;
 }
 
 char *lexical_project_token(const char *project) {

@@ -13,8 +13,16 @@
 /* The text's tokens joined by spaces, identifiers split (malloc'd). */
 char *lexical_words(const char *text, size_t len);
 
-/* An FTS5 MATCH expression for a free-text query, e.g. "caroline" OR
- * "support" OR "group", or NULL when the query has no words (malloc'd). */
+/* The words a free-text query asks for, in order, without duplicates (and
+ * without stop words, unless nothing else is left); at most 64. Returns
+ * their number; *terms is malloc'd (free with lexical_terms_free). */
+size_t lexical_terms(const char *text, size_t len, char ***terms);
+void lexical_terms_free(char **terms, size_t n);
+
+/* "a" OR "b" OR ...: an FTS5 expression for terms, quoted (malloc'd). */
+char *lexical_or(char *const *terms, size_t n);
+
+/* lexical_or(lexical_terms(text)), or NULL when the query has no words. */
 char *lexical_query(const char *text, size_t len);
 
 /* The token that marks a project's rows ("p" + hex of its bytes, lower

@@ -842,6 +842,269 @@ int memory_delete(memory_engine *m, store *st, const char *project, int64_t id, 
     return 0;
 }
 
+/* ---- lexical ranking ------------------------------------------------------------------
+ *
+ * BM25 over every row that matches a query costs time in proportion to the
+ * matches, which on a large store is most of it. So a search ranks at most
+ * lexical_scan rows, spent on the likeliest answers first, in tiers that
+ * never overlap:
+ *   1. rows holding every query term;
+ *   2. rows holding two or more of the (up to PAIR_TERMS rarest) terms;
+ *   3. rows holding one of the rarer terms (terms are counted cheaply, up to
+ *      the budget, and taken rarest first while their rows fit), so a memory
+ *      that shares an unusual word with the query is found however old;
+ *   4. the newest of the remaining rows that match any term.
+ * A tier with more rows than the budget left ranks its newest ones (FTS5
+ * walks rowids downward and stops). Every tier scores all query terms
+ * (ltmc_bm25 ignores the phrases that only select rows), so scores compare;
+ * when the matches fit the budget the result is exact BM25. */
+
+typedef struct {
+    int64_t chunk_id, memory_id;
+    double score;
+} lex_hit;
+
+typedef struct {
+    size_t index;
+    int64_t rows;
+} term_count;
+
+static int cmp_term_count(const void *a, const void *b) {
+    const term_count *x = a, *y = b;
+    return x->rows < y->rows ? -1 : x->rows > y->rows;
+}
+
+#define PAIR_TERMS 6
+#define COLS "{words dt ctx}"
+
+/* Appends the strings (up to four; NULLs end the list) to s, which is
+ * malloc'd or NULL; returns the longer string, or NULL when out of memory
+ * (s is freed). */
+static char *cat(char *s, const char *a, const char *b, const char *c, const char *d) {
+    if (!s) return NULL;
+    const char *parts[] = {a, b, c, d};
+    size_t len = strlen(s), add = 0;
+    for (int i = 0; i < 4 && parts[i]; i++) add += strlen(parts[i]);
+    char *grown = realloc(s, len + add + 1);
+    if (!grown) { free(s); return NULL; }
+    for (int i = 0; i < 4 && parts[i]; i++) {
+        size_t l = strlen(parts[i]);
+        memcpy(grown + len, parts[i], l);
+        len += l;
+    }
+    grown[len] = '\0';
+    return grown;
+}
+
+/* proj : "p.." AND COLS : (all terms) [AND (select) [NOT (exclude)]]: the
+ * first n+1 phrases are the project and the scored terms. */
+static char *tier_expr(const char *proj, const char *all, const char *select, const char *exclude) {
+    char *e = cat(strdup("proj : \""), proj, "\" AND ", NULL, NULL);
+    if (!select && exclude) /* NOT needs a left side: (any term) NOT (what was ranked) */
+        return cat(cat(e, "(" COLS " : (", all, ") NOT ", NULL), COLS " : (", exclude, "))", NULL);
+    e = cat(e, COLS " : (", all, ")", NULL);
+    if (select && exclude) e = cat(cat(e, " AND (" COLS " : (", select, ") NOT ", NULL), COLS " : (", exclude, "))", NULL);
+    else if (select) e = cat(e, " AND " COLS " : (", select, ")", NULL);
+    return e;
+}
+
+static int count_rows(store *st, const char *expr, int64_t limit, int64_t *count, lt_err *err) {
+    store_stmt *s = store_prepare(st, "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ?1 LIMIT ?2)",
+                                  err);
+    if (!s) return -1;
+    store_bind_text(s, 1, expr);
+    store_bind_int(s, 2, limit);
+    if (store_step(s, err) != 1) return -1;
+    *count = store_col_int(s, 0);
+    store_reset(s);
+    return 0;
+}
+
+static int cmp_lex_desc(const void *a, const void *b) {
+    double x = ((const lex_hit *)a)->score, y = ((const lex_hit *)b)->score;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Ranks up to *budget rows matching expr (newest first), appends the best
+ * `want` to hits, and charges the budget with the rows ranked. A NULL expr
+ * is an allocation failure. */
+static int run_tier(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed,
+                    char *expr, size_t n_terms, size_t want, int64_t max_rowid, int64_t *budget, lex_hit **hits,
+                    size_t *n, lt_err *err) {
+    if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    char sql[2048];
+    if (narrowed)
+        snprintf(sql, sizeof sql,
+                 "SELECT f.rowid, c.memory_id, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, ?11, 1.0, 1.0, %.4f, 0.0)"
+                 " FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
+                 " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC LIMIT ?10",
+                 m->cfg.length_norm, m->cfg.context_weight, where);
+    else /* The proj token keeps MATCH to the project's chunks (the hex
+          * token is unique even after stemming); memory ids come later. */
+        snprintf(sql, sizeof sql,
+                 "SELECT rowid, 0, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, ?11, 1.0, 1.0, %.4f, 0.0) FROM chunks_fts"
+                 " WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC LIMIT ?10",
+                 m->cfg.length_norm, m->cfg.context_weight);
+    store_stmt *s = store_prepare(st, sql, err);
+    int rc = s ? 0 : -1;
+    lex_hit *rows = NULL;
+    size_t n_rows = 0, cap = 0;
+    if (s) {
+        filter_bind(s, f);
+        store_bind_text(s, 7, expr);
+        store_bind_int(s, 9, max_rowid);
+        store_bind_int(s, 10, *budget);
+        store_bind_int(s, 11, (int64_t)n_terms);
+        while ((rc = store_step(s, err)) == 1) {
+            if (n_rows == cap) {
+                cap = cap ? cap * 2 : 256;
+                lex_hit *grown = realloc(rows, cap * sizeof *grown);
+                if (!grown) { store_reset(s); rc = lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); break; }
+                rows = grown;
+            }
+            rows[n_rows++] = (lex_hit){store_col_int(s, 0), store_col_int(s, 1), store_col_real(s, 2)};
+        }
+    }
+    free(expr);
+    *budget -= (int64_t)n_rows;
+    if (rc < 0) { free(rows); return -1; }
+    if (n_rows) qsort(rows, n_rows, sizeof *rows, cmp_lex_desc);
+    size_t keep = n_rows < want ? n_rows : want;
+    lex_hit *grown = keep ? realloc(*hits, (*n + keep) * sizeof *grown) : *hits;
+    if (keep && !grown) { free(rows); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+    *hits = grown;
+    for (size_t i = 0; i < keep; i++) {
+        if (!narrowed) { /* the chunk's memory, for the few kept */
+            store_stmt *c = store_prepare(st, "SELECT memory_id FROM chunks WHERE id = ?", err);
+            if (!c) { free(rows); return -1; }
+            store_bind_int(c, 1, rows[i].chunk_id);
+            int step = store_step(c, err);
+            if (step < 0) { free(rows); return -1; }
+            if (step == 0) continue; /* deleted meanwhile */
+            rows[i].memory_id = store_col_int(c, 0);
+            store_reset(c);
+        }
+        (*hits)[(*n)++] = rows[i];
+    }
+    free(rows);
+    return 0;
+}
+
+static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed,
+                        const char *query, size_t want, lex_hit **hits, size_t *n_hits, lt_err *err) {
+    *hits = NULL;
+    *n_hits = 0;
+    char **terms;
+    size_t n = lexical_terms(query, strlen(query), &terms);
+    if (n == 0) return 0; /* no words: nothing to find by words */
+    int rc = -1;
+    char *proj = lexical_project_token(f->project), *all = lexical_or(terms, n);
+    char *every = NULL, *pairs = NULL, *rare = NULL, *ranked = NULL;
+    term_count *counts = calloc(n, sizeof *counts);
+    int64_t budget = (int64_t)m->cfg.lexical_scan, max_rowid = 0;
+    if (!proj || !all || !counts) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+    store_stmt *s = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
+    if (!s || store_step(s, err) != 1) goto out;
+    max_rowid = store_col_int(s, 0);
+    store_reset(s);
+
+    /* How many of the project's rows hold each term, counted no further
+     * than the budget: walking rowids is cheap, ranking them is not. */
+    for (size_t i = 0; i < n; i++) {
+        char *one = lexical_or(&terms[i], 1);
+        char *e = one ? tier_expr(proj, one, NULL, NULL) : NULL;
+        free(one);
+        if (!e) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+        counts[i].index = i;
+        int c = count_rows(st, e, budget + 1, &counts[i].rows, err);
+        free(e);
+        if (c) goto out;
+    }
+    qsort(counts, n, sizeof *counts, cmp_term_count);
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) total += counts[i].rows;
+    if (total <= budget) { /* everything fits: exact BM25 over all matches */
+        rc = run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, NULL), n, want, max_rowid, &budget, hits,
+                      n_hits, err);
+        goto out;
+    }
+
+    /* 1 and 2: several terms in one row. */
+    if (n >= 2) {
+        every = strdup("");
+        for (size_t i = 0; i < n && every; i++) {
+            char *one = lexical_or(&terms[i], 1);
+            every = one ? cat(every, i ? " AND " : "", one, NULL, NULL) : (free(every), NULL);
+            free(one);
+        }
+        if (!every) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+        /* every holds the terms in the scored order: it can stand for all. */
+        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, every, NULL, NULL), n, want, max_rowid, &budget, hits,
+                     n_hits, err))
+            goto out;
+        ranked = strdup(every);
+    }
+    if (n >= 3 && budget > 0) {
+        size_t np = n < PAIR_TERMS ? n : PAIR_TERMS;
+        pairs = strdup("");
+        for (size_t a = 0; a < np && pairs; a++)
+            for (size_t b = a + 1; b < np && pairs; b++) {
+                char *x = lexical_or(&terms[counts[a].index], 1), *y = lexical_or(&terms[counts[b].index], 1);
+                pairs = x && y ? cat(cat(pairs, pairs[0] ? " OR (" : "(", x, " AND ", y), ")", NULL, NULL, NULL)
+                               : (free(pairs), NULL);
+                free(x);
+                free(y);
+            }
+        if (!pairs || !ranked) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, pairs, ranked), n, want, max_rowid, &budget,
+                     hits, n_hits, err))
+            goto out;
+        free(ranked);
+        ranked = strdup(pairs);
+    }
+    /* 3: rows of the rarer terms, rarest first while they fit. */
+    if (budget > 0) {
+        rare = strdup("");
+        int64_t room = budget;
+        size_t n_rare = 0;
+        for (size_t i = 0; i < n && rare && counts[i].rows <= room; i++) {
+            if (counts[i].rows == 0) continue; /* matches nothing */
+            char *one = lexical_or(&terms[counts[i].index], 1);
+            rare = one ? cat(rare, n_rare ? " OR " : "", one, NULL, NULL) : (free(rare), NULL);
+            free(one);
+            room -= counts[i].rows;
+            n_rare++;
+        }
+        if (!rare) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+        if (n_rare) {
+            if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, rare, ranked), n, want, max_rowid, &budget,
+                         hits, n_hits, err))
+                goto out;
+            char *both = ranked ? cat(strdup("("), ranked, ") OR (", rare, ")") : strdup(rare);
+            free(ranked);
+            ranked = both;
+            if (!ranked) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+        }
+    }
+    /* 4: the newest of the rest. */
+    if (budget > 0 &&
+        run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, ranked), n, want, max_rowid, &budget, hits,
+                 n_hits, err))
+        goto out;
+    rc = 0;
+out:
+    if (rc) { free(*hits); *hits = NULL; *n_hits = 0; }
+    free(every);
+    free(pairs);
+    free(rare);
+    free(ranked);
+    free(counts);
+    free(all);
+    free(proj);
+    lexical_terms_free(terms, n);
+    return rc;
+}
+
 /* ---- search ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -901,7 +1164,7 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
     int dim = embedder_dim(m->emb);
     float *q = malloc(sizeof(float) * (size_t)dim);
     vhit *vh = malloc(sizeof(vhit) * want);
-    candidate *cand = malloc(sizeof(candidate) * want * 2);
+    candidate *cand = malloc(sizeof(candidate) * want); /* the vector hits; grown for the lexical ones */
     if (!q || !vh || !cand) {
         free(q); free(vh); free(cand); free(allowed);
         return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
@@ -914,64 +1177,25 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
     for (size_t i = 0; i < nv; i++)
         cand[n_cand++] = (candidate){vh[i].chunk_id, vh[i].memory_id, 0, vh[i].score, true};
 
-    char *match = lexical_query(query, strlen(query));
     double lmax = 0;
-    if (match) {
-        char *proj = lexical_project_token(f->project);
-        size_t mlen = strlen(match) + (proj ? strlen(proj) : 0) + 64;
-        char *expr = malloc(mlen);
-        if (proj && expr) snprintf(expr, mlen, "proj : \"%s\" AND {words dt ctx} : (%s)", proj, match);
-        free(proj);
-        free(match);
-        if (!expr) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
-        /* FTS5 walks the matching rows from the newest down and stops after
-         * lexical_scan of them, so a query costs the same on a million
-         * memories as on ten thousand; ltmc_bm25 ranks only those rows and
-         * the best `want` join the fusion. The vector side stays exact over
-         * every chunk, so an older memory is still found by meaning. */
-        char sql[2048];
-        if (narrowed)
-            snprintf(sql, sizeof sql,
-                     "SELECT g.rowid, g.memory_id, g.score FROM (SELECT f.rowid AS rowid, c.memory_id AS memory_id,"
-                     " ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts f"
-                     " JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
-                     " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC LIMIT ?10) g"
-                     " ORDER BY g.score DESC LIMIT ?8",
-                     m->cfg.length_norm, m->cfg.context_weight, where);
-        else /* The proj token keeps MATCH to the project's chunks (the hex
-              * token is unique even after stemming): join only the best. */
-            snprintf(sql, sizeof sql,
-                     "SELECT g.rowid, c.memory_id, g.score FROM (SELECT rowid, score FROM (SELECT rowid,"
-                     " ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, 1.0, 1.0, %.4f, 0.0) AS score FROM chunks_fts"
-                     " WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC LIMIT ?10) ORDER BY score DESC LIMIT ?8) g"
-                     " JOIN chunks c ON c.id = g.rowid ORDER BY g.score DESC",
-                     m->cfg.length_norm, m->cfg.context_weight);
-        int64_t max_rowid = 0;
-        store_stmt *mx = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
-        if (!mx || store_step(mx, err) != 1) { free(expr); goto done; }
-        max_rowid = store_col_int(mx, 0);
-        store_reset(mx);
-        store_stmt *s = store_prepare(st, sql, err);
-        if (!s) { free(expr); goto done; }
-        filter_bind(s, f);
-        store_bind_text(s, 7, expr);
-        store_bind_int(s, 8, (int64_t)want);
-        store_bind_int(s, 9, max_rowid);
-        store_bind_int(s, 10, (int64_t)m->cfg.lexical_scan);
-        int step;
-        while ((step = store_step(s, err)) == 1) {
-            int64_t chunk = store_col_int(s, 0);
-            double score = store_col_real(s, 2);
-            if (score > lmax) lmax = score;
-            int at = cand_find(cand, n_cand, chunk);
-            if (at >= 0) { cand[at].lexical = score; continue; }
-            float sim = 0;
-            bool has = vindex_score(m->index, f->project, q, chunk, &sim);
-            cand[n_cand++] = (candidate){chunk, store_col_int(s, 1), score, sim, has};
+    lex_hit *lh = NULL;
+    size_t nl = 0;
+    if (lexical_rank(m, st, f, where, narrowed, query, want, &lh, &nl, err)) goto done;
+    candidate *room = realloc(cand, sizeof(candidate) * (n_cand + nl + 1));
+    if (!room) { free(lh); lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+    cand = room;
+    for (size_t i = 0; i < nl; i++) {
+        if (lh[i].score > lmax) lmax = lh[i].score;
+        int at = cand_find(cand, n_cand, lh[i].chunk_id);
+        if (at >= 0) {
+            cand[at].lexical = lh[i].score;
+            continue;
         }
-        free(expr);
-        if (step < 0) goto done;
+        float sim = 0;
+        bool has = vindex_score(m->index, f->project, q, lh[i].chunk_id, &sim);
+        cand[n_cand++] = (candidate){lh[i].chunk_id, lh[i].memory_id, lh[i].score, sim, has};
     }
+    free(lh);
 
     /* Fuse, then keep each memory's best chunk. */
     double w = m->cfg.lexical_weight, span = (double)vmax - (double)vmin;

@@ -25,9 +25,10 @@ static int count_hit(const Fts5ExtensionApi *api, Fts5Context *fts, void *ud) {
 }
 
 static rank_query *prepare_query(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 max_rowid,
-                                 int first_phrase, int *rc) {
+                                 int first_phrase, int end_phrase, int *rc) {
     rank_query *q = calloc(1, sizeof *q);
     int n = api->xPhraseCount(fts);
+    if (end_phrase < n) n = end_phrase; /* later phrases only select rows */
     double *idf = calloc((size_t)(n > 0 ? n : 1), sizeof *idf);
     if (!q || !idf) {
         free(q);
@@ -70,20 +71,21 @@ static void free_query(void *p) {
 static void ltmc_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int argc,
                       sqlite3_value **argv) {
     int ncol = api->xColumnCount(fts);
-    if (argc != 4 + ncol || ncol > MAX_COLUMNS) {
-        sqlite3_result_error(ctx, "ltmc_bm25: expected k1, b, max_rowid, first_phrase and one weight per column", -1);
+    if (argc != 5 + ncol || ncol > MAX_COLUMNS) {
+        sqlite3_result_error(ctx, "ltmc_bm25: expected k1, b, max_rowid, first_phrase, phrases and one weight per "
+                             "column", -1);
         return;
     }
     double k1 = sqlite3_value_double(argv[0]), b = sqlite3_value_double(argv[1]);
     sqlite3_int64 max_rowid = sqlite3_value_int64(argv[2]);
-    int first = sqlite3_value_int(argv[3]);
+    int first = sqlite3_value_int(argv[3]), count = sqlite3_value_int(argv[4]);
     double w[MAX_COLUMNS];
-    for (int i = 0; i < ncol; i++) w[i] = sqlite3_value_double(argv[4 + i]);
+    for (int i = 0; i < ncol; i++) w[i] = sqlite3_value_double(argv[5 + i]);
 
     int rc = SQLITE_OK;
     rank_query *q = api->xGetAuxdata(fts, 0);
     if (!q) {
-        q = prepare_query(api, fts, max_rowid, first, &rc);
+        q = prepare_query(api, fts, max_rowid, first, first + count, &rc);
         if (!q || rc != SQLITE_OK || (rc = api->xSetAuxdata(fts, q, free_query)) != SQLITE_OK) {
             if (q && rc != SQLITE_OK) free_query(q);
             sqlite3_result_error_code(ctx, rc);
