@@ -896,16 +896,18 @@ static char *cat(char *s, const char *a, const char *b, const char *c, const cha
     return grown;
 }
 
-/* proj : "p.." AND COLS : (all terms) [AND (select) [NOT (exclude)]]: the
- * first n+1 phrases are the project and the scored terms. */
+/* COLS : (all terms) [AND (select) [NOT (exclude)]] AND proj : "p..": the
+ * first n phrases are the scored terms. The project's token comes last:
+ * FTS5 walks an AND from the left, and the project's rows are many. */
 static char *tier_expr(const char *proj, const char *all, const char *select, const char *exclude) {
-    char *e = cat(strdup("proj : \""), proj, "\" AND ", NULL, NULL);
+    char *e;
     if (!select && exclude) /* NOT needs a left side: (any term) NOT (what was ranked) */
-        return cat(cat(e, "(" COLS " : (", all, ") NOT ", NULL), COLS " : (", exclude, "))", NULL);
-    e = cat(e, COLS " : (", all, ")", NULL);
+        e = cat(cat(strdup("(" COLS " : ("), all, ") NOT ", NULL, NULL), COLS " : (", exclude, "))", NULL);
+    else
+        e = cat(strdup(COLS " : ("), all, ")", NULL, NULL);
     if (select && exclude) e = cat(cat(e, " AND (" COLS " : (", select, ") NOT ", NULL), COLS " : (", exclude, "))", NULL);
     else if (select) e = cat(e, " AND " COLS " : (", select, ")", NULL);
-    return e;
+    return cat(e, " AND proj : \"", proj, "\"", NULL);
 }
 
 static int count_rows(store *st, const char *expr, int64_t limit, int64_t *count, lt_err *err) {
@@ -935,14 +937,14 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
     char sql[2048];
     if (narrowed)
         snprintf(sql, sizeof sql,
-                 "SELECT f.rowid, c.memory_id, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, ?11, 1.0, 1.0, %.4f, 0.0)"
+                 "SELECT f.rowid, c.memory_id, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0)"
                  " FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
                  " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC LIMIT ?10",
                  m->cfg.length_norm, m->cfg.context_weight, where);
     else /* The proj token keeps MATCH to the project's chunks (the hex
           * token is unique even after stemming); memory ids come later. */
         snprintf(sql, sizeof sql,
-                 "SELECT rowid, 0, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 1, ?11, 1.0, 1.0, %.4f, 0.0) FROM chunks_fts"
+                 "SELECT rowid, 0, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0) FROM chunks_fts"
                  " WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC LIMIT ?10",
                  m->cfg.length_norm, m->cfg.context_weight);
     store_stmt *s = store_prepare(st, sql, err);
