@@ -142,7 +142,7 @@ int graph_auto_link(store *st, embedder *emb, const char *project, const autolin
             cands[n_cands++] = (candidate){(float)(dot > 1 ? 1 : dot), (int)i, (int)j};
         }
     }
-    qsort(cands, n_cands, sizeof *cands, cmp_candidate);
+    if (n_cands) qsort(cands, n_cands, sizeof *cands, cmp_candidate);
     /* Best first, while both ends have room: the kept candidates are
      * compacted to the front of the array. */
     int *links = calloc(n ? n : 1, sizeof *links);

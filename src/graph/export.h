@@ -5,14 +5,16 @@
  *             "edges": [{source_id, target_id, relationship_type, weight,
  *                        properties, created_at}]}
  *            lossless; graph_import reads it back.
- *   cypher   one statement per line, one line per node (MERGE on the
- *            project and id, under the label LtmcNode plus a label for the
- *            kind) and per edge (MATCH both ends, MERGE the relationship),
- *            for cypher-shell or Neo4j Browser. Identifiers are backtick-
- *            quoted (` doubled), strings single-quoted with backslash
- *            escapes, so any name survives. Neo4j properties cannot nest:
- *            objects and mixed lists become JSON text; null members and
- *            empty keys are left out.
+ *   cypher   one statement per node (MERGE on the project and id, under
+ *            the label LtmcNode plus a label for the kind) and one per edge
+ *            (MATCH both ends, MERGE the relationship), each ending with
+ *            ";\n", for cypher-shell or Neo4j Browser. Names (labels,
+ *            relationship types, property keys) are backtick-quoted with `
+ *            doubled and otherwise written as they are, so a name with a
+ *            line break spans lines; strings are single-quoted with
+ *            backslash escapes (control characters as \uXXXX), so any text
+ *            survives. Neo4j properties cannot nest: objects and mixed lists
+ *            become JSON text; null members and empty keys are left out.
  *   graphml  one XML document (GraphML 1.0) with the same fields as data
  *            keys. XML 1.0 cannot carry most control characters, so those
  *            become U+FFFD there.

@@ -113,7 +113,7 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
              " SELECT n.id, n.node_key, n.kind, n.label, b.depth, count(*) OVER (), sum(b.c) OVER ()"
              " FROM best b JOIN graph_nodes n ON n.id = b.node ORDER BY b.depth, n.node_key LIMIT ?4 OFFSET ?7",
              steps);
-    int64_t total = -1, rows = 0;
+    int64_t total = -1, rows = 0, max_rows = q->max_rows > 0 ? q->max_rows : WALK_MAX_ROWS;
     json_t *nodes = json_array(), *keys = json_array();
     int64_t *ids = malloc((size_t)(q->limit > 0 ? q->limit : 1) * sizeof *ids);
     int ret = -1;
@@ -127,7 +127,7 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
         store_bind_int(s, 3, q->depth);
         if (q->relation) store_bind_text(s, 5, q->relation);
         store_bind_int(s, 4, pass ? 1 : q->limit);
-        store_bind_int(s, 6, WALK_MAX_ROWS);
+        store_bind_int(s, 6, max_rows);
         store_bind_int(s, 7, pass ? 0 : q->offset);
         start_clock(st);
         int rc;
@@ -155,8 +155,8 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
     jx_set_int(out, "total_count", total);
     jx_set_int(out, "offset", q->offset);
     jx_set_bool(out, "has_more", q->offset + (int64_t)n < total);
-    jx_set_bool(out, "truncated", rows >= WALK_MAX_ROWS);
-    if (rows >= WALK_MAX_ROWS)
+    jx_set_bool(out, "truncated", rows >= max_rows);
+    if (rows >= max_rows)
         jx_set_str(out, "message", "The walk reached its row limit: the deepest level is incomplete; use a smaller "
                                    "depth or a relation_type filter");
     ret = 0;
@@ -256,7 +256,7 @@ int graph_path(store *st, const walk_query *q, const char *target, json_t *out, 
     snprintf(sql, sizeof sql,
              "%s SELECT f.edges, b.edges, f.depth + b.depth AS len FROM f JOIN b ON b.node = f.node"
              " ORDER BY len, f.edges, b.edges LIMIT 1", ctes);
-    int64_t edges[2 * WALK_MAX_DEPTH + 2];
+    int64_t edges[2 * WALK_MAX_DEPTH + 2], max_rows = q->max_rows > 0 ? q->max_rows : WALK_MAX_ROWS;
     size_t n = 0;
     bool found = false, truncated = false;
     for (int pass = 0; pass < 2; pass++) {
@@ -272,7 +272,7 @@ int graph_path(store *st, const walk_query *q, const char *target, json_t *out, 
         store_bind_int(s, 3, (q->depth + 1) / 2);
         store_bind_int(s, 4, q->depth / 2);
         if (q->relation) store_bind_text(s, 5, q->relation);
-        store_bind_int(s, 6, WALK_MAX_ROWS);
+        store_bind_int(s, 6, max_rows);
         start_clock(st);
         int rc = store_step(s, err);
         store_set_deadline(st, 0);
@@ -282,7 +282,7 @@ int graph_path(store *st, const walk_query *q, const char *target, json_t *out, 
             n = parse_ids(store_col_text(s, 0), edges, 0, sizeof edges / sizeof edges[0], false);
             n = parse_ids(store_col_text(s, 1), edges, n, sizeof edges / sizeof edges[0], true);
         } else if (rc == 1) {
-            truncated = store_col_int(s, 0) >= WALK_MAX_ROWS || store_col_int(s, 1) >= WALK_MAX_ROWS;
+            truncated = store_col_int(s, 0) >= max_rows || store_col_int(s, 1) >= max_rows;
         }
         store_reset(s);
     }

@@ -29,6 +29,7 @@ typedef struct {
     graph_dir dir;        /* follow edges out of, into, or either way from a node */
     int depth;            /* 1..WALK_MAX_DEPTH */
     int64_t limit, offset;
+    int64_t max_rows;     /* rows the CTE may produce; 0: WALK_MAX_ROWS */
 } walk_query;
 
 /* The nodes within depth of start (start itself at depth 0), nearest
