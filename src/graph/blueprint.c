@@ -454,6 +454,28 @@ typedef struct {
 
 static int cmp_id_index(const void *a, const void *b) { return strcmp(((const id_index *)a)->id, ((const id_index *)b)->id); }
 
+/* By id, then by position: the first of equal ids is the one given first. */
+static int cmp_id_position(const void *a, const void *b) {
+    int c = cmp_id_index(a, b);
+    return c ? c : ((const id_index *)a)->index - ((const id_index *)b)->index;
+}
+
+typedef struct {
+    int64_t node; /* graph node row id */
+    int index;
+} node_index;
+
+static int cmp_node_index(const void *a, const void *b) {
+    int64_t x = ((const node_index *)a)->node, y = ((const node_index *)b)->node;
+    return (x > y) - (x < y);
+}
+
+static int find_node(const node_index *sorted, size_t n, int64_t node) {
+    node_index key = {node, 0};
+    const node_index *hit = bsearch(&key, sorted, n, sizeof *sorted, cmp_node_index);
+    return hit ? hit->index : -1;
+}
+
 static int find_index(const id_index *sorted, size_t n, const char *id) {
     id_index key = {id, 0};
     const id_index *hit = bsearch(&key, sorted, n, sizeof *sorted, cmp_id_index);
@@ -606,38 +628,43 @@ int blueprint_resolve_order(store *st, const char *project, const json_t *ids, j
     if (n_in == 0) return lt_err_set(err, LT_ERR_INVALID, "Parameter 'blueprint_ids' must not be empty");
     if (n_in > BLUEPRINT_ORDER_MAX)
         return lt_err_set(err, LT_ERR_INVALID, "Parameter 'blueprint_ids' has %zu ids (limit %d)", n_in, BLUEPRINT_ORDER_MAX);
-    /* Distinct ids, in the order given. */
+    /* Distinct ids, in the order given: sort (id, position) pairs and keep
+     * the first of each run. */
     id_index *sorted = calloc(n_in, sizeof *sorted);
     bp_vertex *v = calloc(n_in, sizeof *v);
     int *heap = malloc(n_in * sizeof *heap);
-    char *ids_text = NULL;
+    node_index *by_node = calloc(n_in, sizeof *by_node);
+    bool *keep = calloc(n_in, sizeof *keep);
+    char *ids_text = NULL, *nodes_text = NULL;
     int n = 0, ret = -1;
-    if (!sorted || !v || !heap) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+    if (!sorted || !v || !heap || !by_node || !keep) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+    for (size_t i = 0; i < n_in; i++) sorted[i] = (id_index){json_string_value(json_array_get(ids, i)), (int)i};
+    qsort(sorted, n_in, sizeof *sorted, cmp_id_position);
+    for (size_t i = 0; i < n_in; i++) keep[sorted[i].index] = i == 0 || strcmp(sorted[i].id, sorted[i - 1].id) != 0;
     for (size_t i = 0; i < n_in; i++) {
-        const char *id = json_string_value(json_array_get(ids, i));
-        bool dup = false;
-        for (int j = 0; j < n && !dup; j++) dup = strcmp(v[j].id, id) == 0;
-        if (dup) continue;
-        v[n].id = id;
-        sorted[n] = (id_index){id, n};
+        if (!keep[i]) continue;
+        v[n].id = json_string_value(json_array_get(ids, i));
+        sorted[n] = (id_index){v[n].id, n};
         n++;
     }
     qsort(sorted, (size_t)n, sizeof *sorted, cmp_id_index);
     ids_text = jx_dump(ids);
     if (!ids_text) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
 
-    store_stmt *s = store_prepare(st, "SELECT id, title, complexity_score, priority_score FROM blueprints"
-                                      " WHERE project = ?1 AND id IN (SELECT value FROM json_each(?2))", err);
+    store_stmt *s = store_prepare(st, "SELECT b.id, b.title, b.complexity_score, b.priority_score, n.id FROM blueprints b"
+                                      " LEFT JOIN graph_nodes n ON n.project = b.project AND n.node_key = 'blueprint:' || b.id"
+                                      " WHERE b.project = ?1 AND b.id IN (SELECT value FROM json_each(?2))", err);
     if (!s) goto done;
     store_bind_text(s, 1, project);
     store_bind_text(s, 2, ids_text);
-    int rc, found = 0;
+    int rc, found = 0, n_nodes = 0;
     while ((rc = store_step(s, err)) == 1) {
         int i = find_index(sorted, (size_t)n, store_col_text(s, 0));
         assert(i >= 0);
         v[i].title = strdup(store_col_text(s, 1));
         v[i].complexity = store_col_real(s, 2);
         v[i].priority = store_col_real(s, 3);
+        if (!store_col_is_null(s, 4)) by_node[n_nodes++] = (node_index){store_col_int(s, 4), i};
         found++;
     }
     if (rc < 0) goto done;
@@ -650,28 +677,40 @@ int blueprint_resolve_order(store *st, const char *project, const json_t *ids, j
         lt_err_set(err, LT_ERR_NOT_FOUND, "Blueprint%s not found: %s", n - found > 1 ? "s" : "", missing);
         goto done;
     }
+    qsort(by_node, (size_t)n_nodes, sizeof *by_node, cmp_node_index);
 
-    s = store_prepare(st, "SELECT substr(sn.node_key, 11), substr(dn.node_key, 11) FROM json_each(?2) j"
-                          " JOIN graph_nodes sn ON sn.project = ?1 AND sn.node_key = 'blueprint:' || j.value"
-                          " JOIN graph_edges e ON e.src = sn.id AND e.relation = 'DEPENDS_ON'"
-                          " JOIN graph_nodes dn ON dn.id = e.dst AND dn.kind = 'blueprint' ORDER BY e.id", err);
+    /* The dependencies out of the set's nodes, read from the covering
+     * (src, relation, dst) index alone; ends are matched by node row id. */
+    json_t *node_ids = json_array();
+    for (int i = 0; i < n_nodes; i++) json_array_append_new(node_ids, json_integer(by_node[i].node));
+    nodes_text = jx_dump(node_ids);
+    json_decref(node_ids);
+    if (!nodes_text) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
+    s = store_prepare(st, "SELECT e.src, e.dst FROM graph_edges e WHERE e.src IN (SELECT value FROM json_each(?1))"
+                          " AND e.relation = 'DEPENDS_ON'", err);
     if (!s) goto done;
-    store_bind_text(s, 1, project);
-    store_bind_text(s, 2, ids_text);
+    store_bind_text(s, 1, nodes_text);
     int64_t analyzed = 0;
     while ((rc = store_step(s, err)) == 1) {
-        int d = find_index(sorted, (size_t)n, store_col_text(s, 0));
-        if (d < 0 || v[d].done) continue; /* a duplicate id in json_each: seen once already */
-        const char *pre_id = store_col_text(s, 1);
-        int p = find_index(sorted, (size_t)n, pre_id);
+        int d = find_node(by_node, (size_t)n_nodes, store_col_int(s, 0));
+        int64_t dst = store_col_int(s, 1);
+        int p = find_node(by_node, (size_t)n_nodes, dst);
+        assert(d >= 0);
         if (p < 0) {
-            if (!v[d].unlisted) v[d].unlisted = json_array();
-            json_array_append_new(v[d].unlisted, json_string(pre_id));
+            /* Outside the set: named if it is a blueprint (rare, so looked up one by one). */
+            store_stmt *k = store_prepare(st, "SELECT substr(node_key, 11) FROM graph_nodes WHERE id = ? AND kind = 'blueprint'",
+                                          err);
+            if (!k) { store_reset(s); goto done; }
+            store_bind_int(k, 1, dst);
+            int krc = store_step(k, err);
+            if (krc < 0) { store_reset(s); goto done; }
+            if (krc == 1) {
+                if (!v[d].unlisted) v[d].unlisted = json_array();
+                json_array_append_new(v[d].unlisted, json_string(store_col_text(k, 0)));
+                store_reset(k);
+            }
             continue;
         }
-        bool seen = false;
-        for (int k = 0; k < v[d].n_pre && !seen; k++) seen = v[d].pre[k] == p;
-        if (seen) continue;
         if (push_int(&v[d].pre, &v[d].n_pre, &v[d].cap_pre, p) ||
             push_int(&v[p].next, &v[p].n_next, &v[p].cap_next, d)) {
             store_reset(s);
@@ -722,7 +761,10 @@ done:
     free(v);
     free(sorted);
     free(heap);
+    free(by_node);
+    free(keep);
     free(ids_text);
+    free(nodes_text);
     return ret;
 }
 

@@ -191,7 +191,7 @@ int graph_depends_path(store *st, int64_t from, int64_t to, json_t **path, lt_er
     }
     if (rc < 0) { free(edges); return -1; }
     qsort(edges, n, sizeof *edges, cmp_pair);
-    id_map parent;
+    id_map parent = {NULL, NULL, 0};
     int64_t *queue = malloc((n + 2) * sizeof *queue);
     if (!queue || !map_init(&parent, n + 2)) {
         free(queue);

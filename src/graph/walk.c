@@ -52,48 +52,42 @@ static int need_start(store *st, const char *project, const char *id, int64_t *n
     return 0;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The relationships whose both ends are among the page's nodes. */
-static int page_edges(store *st, const walk_query *q, int64_t *ids, json_t *keys, json_t *out, lt_err *err) {
-    size_t n = json_array_size(keys);
-    int64_t *sorted = malloc((n ? n : 1) * sizeof *sorted);
-    if (!sorted) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
-    memcpy(sorted, ids, n * sizeof *ids);
-    qsort(sorted, n, sizeof *sorted, cmp_i64);
+/* The relationships whose both ends are among the page's nodes, in one
+ * statement: each page node's edges come from the src index, whose dst
+ * column is checked against the page before any row is read (the unary +
+ * keeps SQLite from probing every src x dst pair instead). */
+static int page_edges(store *st, const walk_query *q, const int64_t *ids, size_t n, json_t *out, lt_err *err) {
+    json_t *id_list = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(id_list, json_integer(ids[i]));
+    char *text = jx_dump(id_list);
+    json_decref(id_list);
+    if (!text) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    const char *sql = q->relation
+                          ? "SELECT s.node_key, d.node_key, e.relation, e.weight FROM graph_edges e"
+                            " JOIN graph_nodes s ON s.id = e.src JOIN graph_nodes d ON d.id = e.dst"
+                            " WHERE e.src IN (SELECT value FROM json_each(?1)) AND +e.dst IN (SELECT value FROM json_each(?1))"
+                            " AND e.relation = ?2 ORDER BY e.id LIMIT ?3"
+                          : "SELECT s.node_key, d.node_key, e.relation, e.weight FROM graph_edges e"
+                            " JOIN graph_nodes s ON s.id = e.src JOIN graph_nodes d ON d.id = e.dst"
+                            " WHERE e.src IN (SELECT value FROM json_each(?1)) AND +e.dst IN (SELECT value FROM json_each(?1))"
+                            " ORDER BY e.id LIMIT ?3";
+    store_stmt *s = store_prepare(st, sql, err);
+    if (!s) { free(text); return -1; }
+    store_bind_text(s, 1, text);
+    if (q->relation) store_bind_text(s, 2, q->relation);
+    store_bind_int(s, 3, WALK_MAX_EDGES + 1);
+    free(text);
     json_t *rels = json_array();
     json_object_set_new(out, "relationships", rels);
-    bool truncated = false;
-    const char *sql = q->relation
-                          ? "SELECT e.dst, d.node_key, e.relation, e.weight FROM graph_edges e JOIN graph_nodes d"
-                            " ON d.id = e.dst WHERE e.src = ?1 AND e.relation = ?2 ORDER BY e.id"
-                          : "SELECT e.dst, d.node_key, e.relation, e.weight FROM graph_edges e JOIN graph_nodes d"
-                            " ON d.id = e.dst WHERE e.src = ?1 ORDER BY e.id";
-    for (size_t i = 0; i < n && !truncated; i++) {
-        store_stmt *s = store_prepare(st, sql, err);
-        if (!s) { free(sorted); return -1; }
-        store_bind_int(s, 1, ids[i]);
-        if (q->relation) store_bind_text(s, 2, q->relation);
-        int rc;
-        while ((rc = store_step(s, err)) == 1) {
-            int64_t dst = store_col_int(s, 0);
-            if (!bsearch(&dst, sorted, n, sizeof *sorted, cmp_i64)) continue;
-            if (json_array_size(rels) == WALK_MAX_EDGES) {
-                truncated = true;
-                store_reset(s);
-                break;
-            }
-            json_array_append_new(rels, json_pack("{s:O, s:s, s:s, s:f}", "source_id", json_array_get(keys, i),
-                                                  "target_id", store_col_text(s, 1), "relationship_type",
-                                                  store_col_text(s, 2), "weight", store_col_real(s, 3)));
-        }
-        if (rc < 0) { free(sorted); return -1; }
+    int rc;
+    while ((rc = store_step(s, err)) == 1) {
+        if (json_array_size(rels) == WALK_MAX_EDGES) { store_reset(s); break; }
+        json_array_append_new(rels, json_pack("{s:s, s:s, s:s, s:f}", "source_id", store_col_text(s, 0), "target_id",
+                                              store_col_text(s, 1), "relationship_type", store_col_text(s, 2), "weight",
+                                              store_col_real(s, 3)));
     }
-    free(sorted);
-    jx_set_bool(out, "relationships_truncated", truncated);
+    if (rc < 0) return -1;
+    jx_set_bool(out, "relationships_truncated", rc == 1);
     return 0;
 }
 
@@ -107,14 +101,18 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
      * holds more rows than the project has nodes; ORDER BY depth makes the
      * queue breadth-first, so the row limit cuts the deepest level first.
      * sum(c) counts the walk's rows, to tell when that limit was hit. */
+    /* Nodes are read only for the page: the order (depth, then node row
+     * id, i.e. oldest first) needs nothing but the walk itself. */
     snprintf(sql, sizeof sql,
              "WITH RECURSIVE w(node, depth) AS (SELECT ?1, 0%s ORDER BY 2 LIMIT ?6),"
-             " best AS (SELECT node, min(depth) AS depth, count(*) AS c FROM w GROUP BY node)"
-             " SELECT n.id, n.node_key, n.kind, n.label, b.depth, count(*) OVER (), sum(b.c) OVER ()"
-             " FROM best b JOIN graph_nodes n ON n.id = b.node ORDER BY b.depth, n.node_key LIMIT ?4 OFFSET ?7",
+             " best AS (SELECT node, min(depth) AS depth, count(*) AS c FROM w GROUP BY node),"
+             " page AS (SELECT node, depth, count(*) OVER () AS total, sum(c) OVER () AS rows FROM best"
+             " ORDER BY depth, node LIMIT ?4 OFFSET ?7)"
+             " SELECT n.id, n.node_key, n.kind, n.label, p.depth, p.total, p.rows"
+             " FROM page p JOIN graph_nodes n ON n.id = p.node ORDER BY p.depth, p.node",
              steps);
     int64_t total = -1, rows = 0, max_rows = q->max_rows > 0 ? q->max_rows : WALK_MAX_ROWS;
-    json_t *nodes = json_array(), *keys = json_array();
+    json_t *nodes = json_array();
     int64_t *ids = malloc((size_t)(q->limit > 0 ? q->limit : 1) * sizeof *ids);
     int ret = -1;
     if (!ids) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
@@ -135,9 +133,7 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
             total = store_col_int(s, 5);
             rows = store_col_int(s, 6);
             if (pass) continue;
-            size_t i = json_array_size(nodes);
-            ids[i] = store_col_int(s, 0);
-            json_array_append_new(keys, json_string(store_col_text(s, 1)));
+            ids[json_array_size(nodes)] = store_col_int(s, 0);
             json_t *node = json_pack("{s:s, s:s, s:s?, s:I}", "id", store_col_text(s, 1), "kind", store_col_text(s, 2),
                                      "label", store_col_text(s, 3), "depth", (json_int_t)store_col_int(s, 4));
             json_array_append_new(nodes, node);
@@ -147,8 +143,8 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
     }
     if (total < 0) total = 0;
     json_object_set_new(out, "nodes", json_incref(nodes));
-    if (page_edges(st, q, ids, keys, out, err)) goto done;
     size_t n = json_array_size(nodes);
+    if (page_edges(st, q, ids, n, out, err)) goto done;
     jx_set_str(out, "start_id", q->start);
     jx_set_int(out, "depth", q->depth);
     jx_set_int(out, "count", (int64_t)n);
@@ -162,7 +158,6 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
     ret = 0;
 done:
     json_decref(nodes);
-    json_decref(keys);
     free(ids);
     return ret;
 }

@@ -33,7 +33,7 @@ typedef struct {
 } walk_query;
 
 /* The nodes within depth of start (start itself at depth 0), nearest
- * first, then by id, one page of them: nodes[{id, kind, label, depth}],
+ * first, then oldest, one page of them: nodes[{id, kind, label, depth}],
  * relationships[] among the nodes of the page (up to WALK_MAX_EDGES),
  * count, total_count, has_more, truncated. Fails when start is absent. */
 int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err);

@@ -121,8 +121,9 @@ static const schema_migration migrations[] = {
      "CREATE INDEX graph_edges_by_dst ON graph_edges(dst, relation);"},
 
     /* The knowledge graph's query paths and task blueprints. Traversals walk
-     * edges from either end filtered by relation, so each end has an index
-     * led by (node, relation); listings, exports and counts go by project.
+     * edges from either end filtered by relation, so each end has a
+     * covering index led by (node, relation); listings, exports and counts
+     * go by project.
      * A blueprint's dependencies are not a table of their own: they are
      * DEPENDS_ON edges (dependent -> prerequisite) between the blueprints'
      * graph nodes "blueprint:<id>", so graph queries see them and deleting
@@ -130,6 +131,10 @@ static const schema_migration migrations[] = {
      * list_project's min_complexity. */
     {3, "graph indexes, blueprints",
      "CREATE INDEX graph_edges_by_src ON graph_edges(src, relation, dst);"
+     /* Covering for walks against the edges (src read from the index, not
+      * the table); it supersedes migration 2's (dst, relation). */
+     "DROP INDEX IF EXISTS graph_edges_by_dst;"
+     "CREATE INDEX graph_edges_by_dst_src ON graph_edges(dst, relation, src);"
      "CREATE INDEX graph_edges_by_project ON graph_edges(project, relation);"
      "CREATE INDEX graph_edges_by_project_id ON graph_edges(project, id);"
      "CREATE INDEX graph_nodes_by_kind ON graph_nodes(project, kind);"

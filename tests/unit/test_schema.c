@@ -94,7 +94,9 @@ static void test_blueprints_and_graph_indexes(void **state) {
     }
     assert_int_equal(q(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('graph_edges_by_src',"
                            " 'graph_edges_by_project', 'graph_edges_by_project_id', 'graph_nodes_by_kind',"
-                           " 'graph_nodes_by_project_id', 'blueprints_by_priority', 'blueprints_by_project')"), 7);
+                           " 'graph_nodes_by_project_id', 'blueprints_by_priority', 'blueprints_by_project',"
+                           " 'graph_edges_by_dst_src')"), 8);
+    assert_int_equal(q(db, "SELECT count(*) FROM sqlite_master WHERE name = 'graph_edges_by_dst'"), 0);
     sqlite3_close(db);
 }
 
