@@ -158,8 +158,10 @@ int graph_auto_link(store *st, embedder *emb, const char *project, const autolin
     free(links);
     write_ctx w = {project, docs, n, cands, kept, 0, 0};
     if (store_write(st, write_tx, &w, err)) goto done;
+    /* The links made, best first; a call may make up to
+     * AUTOLINK_MAX_DOCS * max_links / 2 of them, but the result stays small. */
     json_t *list = json_array();
-    for (size_t k = 0; k < kept; k++) {
+    for (size_t k = 0; k < kept && k < AUTOLINK_MAX_LISTED; k++) {
         const char *a = docs[cands[k].i].id, *b = docs[cands[k].j].id;
         if (strcmp(a, b) > 0) {
             const char *t = a;
@@ -173,6 +175,7 @@ int graph_auto_link(store *st, embedder *emb, const char *project, const autolin
     jx_set_int(out, "links_updated", w.updated);
     jx_set_int(out, "documents_processed", (int64_t)n);
     json_object_set_new(out, "links", list);
+    jx_set_bool(out, "links_truncated", kept > AUTOLINK_MAX_LISTED);
     ret = 0;
 done:
     free(vec);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #define AUTOLINK_MAX_DOCS 1000
+#define AUTOLINK_MAX_LISTED 1000 /* links listed in a result */
 #define AUTOLINK_RELATION "SIMILAR_TO"
 
 typedef struct {
@@ -28,7 +29,8 @@ typedef struct {
 } autolink_doc;
 
 /* Fills out with links_created, links_updated, documents_processed and
- * links[{source_id, target_id, similarity_score}], best first. */
+ * links[{source_id, target_id, similarity_score}], best first (the first
+ * AUTOLINK_MAX_LISTED; links_truncated says when there were more). */
 int graph_auto_link(store *st, embedder *emb, const char *project, const autolink_doc *docs, size_t n,
                     double threshold, int max_links, json_t *out, lt_err *err);
 

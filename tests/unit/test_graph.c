@@ -591,6 +591,7 @@ static void test_auto_link(void **state) {
     json_t *l = json_array_get(links, 0);
     assert_true(jx_real(l, "similarity_score") >= 0.6);
     assert_true(strcmp(jx_str(l, "source_id"), jx_str(l, "target_id")) < 0);
+    assert_json_bool(r, "links_truncated", false);
     json_decref(r);
 
     r = g_ok(state,
@@ -634,6 +635,21 @@ static void test_auto_link(void **state) {
              "\"similarity_threshold\":0.5}", (long long)m1, (long long)m2);
     r = g_ok(state, q);
     assert_json_int(r, "links_created", 1);
+    json_decref(r);
+
+    /* 50 identical documents: 1225 links, of which the result lists 1000. */
+    json_t *docs = json_array();
+    for (int i = 0; i < 50; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "s%d", i);
+        json_array_append_new(docs, json_pack("{s:s, s:s}", "id", id, "content", "the very same words"));
+    }
+    r = callj(state, "graph_action", json_pack("{s:s, s:o, s:f, s:i, s:s}", "action", "auto_link", "documents", docs,
+                                               "similarity_threshold", 0.9, "max_links_per_document", 100, "project",
+                                               "many"), true);
+    assert_json_int(r, "links_created", 1225);
+    assert_int_equal(json_array_size(json_object_get(r, "links")), 1000);
+    assert_json_bool(r, "links_truncated", true);
     json_decref(r);
 
     G_ERR("{\"action\":\"auto_link\"}", "Missing required parameter: documents");
