@@ -357,7 +357,8 @@ static json_t *edge_row(store_stmt *s) {
     return row;
 }
 
-json_t *graph_edge_json(store *st, int64_t id, lt_err *err) {
+/* The edge with row id `id` as JSON; NULL with err if absent. */
+static json_t *graph_edge_json(store *st, int64_t id, lt_err *err) {
     store_stmt *s = store_prepare(st, "SELECT " EDGE_COLUMNS " FROM graph_edges e" EDGE_JOINS " WHERE e.id = ?", err);
     if (!s) return NULL;
     store_bind_int(s, 1, id);

@@ -90,7 +90,4 @@ int graph_stats(store *st, const char *project, json_t *out, lt_err *err);
  * first to last), else NULL. */
 int graph_depends_path(store *st, int64_t from, int64_t to, json_t **path, lt_err *err);
 
-/* The edge with row id `id` as JSON (see above); NULL with err if absent. */
-json_t *graph_edge_json(store *st, int64_t id, lt_err *err);
-
 #endif

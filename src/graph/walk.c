@@ -9,39 +9,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One recursive step of a walk: from the node in column `node` of `cte`,
- * along edges in direction `out` (src -> dst) or against it. `extra` adds
- * the columns a path search carries. */
-static size_t step_sql(char *buf, size_t len, const char *cte, bool out, bool relation, bool path) {
+/* One recursive step of a walk from the node in column `node` of `cte`:
+ * along edges (out: src -> dst) or against them, while the depth is below
+ * parameter ?depth_param, of relation ?5 when relation is set. A path
+ * search also carries the nodes seen (to stay cycle-free) and the edges
+ * taken. */
+static size_t step_sql(char *buf, size_t len, const char *cte, bool out, int depth_param, bool relation, bool path) {
     const char *from = out ? "src" : "dst", *to = out ? "dst" : "src";
-    char cols[256];
-    if (path)
+    char cols[256] = "", cycle[128] = "";
+    if (path) {
         snprintf(cols, sizeof cols, ", %s.seen || e.%s || ',', %s.edges || e.id || ','", cte, to, cte);
-    else
-        cols[0] = '\0';
-    char cycle[128] = "";
-    if (path) snprintf(cycle, sizeof cycle, " AND instr(%s.seen, ',' || e.%s || ',') = 0", cte, to);
+        snprintf(cycle, sizeof cycle, " AND instr(%s.seen, ',' || e.%s || ',') = 0", cte, to);
+    }
     return (size_t)snprintf(buf, len,
                             " UNION %sSELECT e.%s, %s.depth + 1%s FROM %s JOIN graph_edges e ON e.%s = %s.node"
                             " WHERE %s.depth < ?%d%s%s",
-                            path ? "ALL " : "", to, cte, cols, cte, from, cte, cte, path && cte[0] == 'b' ? 4 : 3,
+                            path ? "ALL " : "", to, cte, cols, cte, from, cte, cte, depth_param,
                             relation ? " AND e.relation = ?5" : "", cycle);
 }
 
 /* The recursive steps for a direction: out, in, or both. */
-static void steps_sql(char *buf, size_t len, const char *cte, graph_dir dir, bool relation, bool path) {
+static void steps_sql(char *buf, size_t len, const char *cte, graph_dir dir, int depth_param, bool relation,
+                      bool path) {
     size_t n = 0;
     buf[0] = '\0';
-    if (dir != GRAPH_IN) n += step_sql(buf + n, len - n, cte, true, relation, path);
-    if (dir != GRAPH_OUT && n < len) step_sql(buf + n, len - n, cte, false, relation, path);
+    if (dir != GRAPH_IN) n += step_sql(buf + n, len - n, cte, true, depth_param, relation, path);
+    if (dir != GRAPH_OUT && n < len) step_sql(buf + n, len - n, cte, false, depth_param, relation, path);
 }
 
-static void start_clock(store *st) { store_set_deadline(st, clock_mono_ns() + (uint64_t)WALK_TIME_LIMIT_MS * 1000000u); }
+static int time_limit(const walk_query *q) { return q->time_limit_ms > 0 ? q->time_limit_ms : WALK_TIME_LIMIT_MS; }
 
-static int timed_out(lt_err *err, const char *what) {
+static void start_clock(store *st, const walk_query *q) {
+    store_set_deadline(st, clock_mono_ns() + (uint64_t)time_limit(q) * 1000000u);
+}
+
+static int timed_out(lt_err *err, const walk_query *q, const char *what) {
     if (err && err->code == LT_ERR_TIMEOUT)
         lt_err_set(err, LT_ERR_TIMEOUT, "The %s was stopped after %d ms: use a smaller depth or a relation_type filter",
-                   what, WALK_TIME_LIMIT_MS);
+                   what, time_limit(q));
     return -1;
 }
 
@@ -96,7 +101,7 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
     int64_t start;
     if (need_start(st, q->project, q->start, &start, err)) return -1;
     char steps[1024], sql[2048];
-    steps_sql(steps, sizeof steps, "w", q->dir, q->relation != NULL, false);
+    steps_sql(steps, sizeof steps, "w", q->dir, 3, q->relation != NULL, false);
     /* UNION (not ALL) keeps one row per (node, depth), so a level never
      * holds more rows than the project has nodes; ORDER BY depth makes the
      * queue breadth-first, so the row limit cuts the deepest level first.
@@ -127,7 +132,7 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
         store_bind_int(s, 4, pass ? 1 : q->limit);
         store_bind_int(s, 6, max_rows);
         store_bind_int(s, 7, pass ? 0 : q->offset);
-        start_clock(st);
+        start_clock(st, q);
         int rc;
         while ((rc = store_step(s, err)) == 1) {
             total = store_col_int(s, 5);
@@ -139,7 +144,7 @@ int graph_traverse(store *st, const walk_query *q, json_t *out, lt_err *err) {
             json_array_append_new(nodes, node);
         }
         store_set_deadline(st, 0);
-        if (rc < 0) { timed_out(err, "traversal"); goto done; }
+        if (rc < 0) { timed_out(err, q, "traversal"); goto done; }
     }
     if (total < 0) total = 0;
     json_object_set_new(out, "nodes", json_incref(nodes));
@@ -242,8 +247,8 @@ int graph_path(store *st, const walk_query *q, const char *target, json_t *out, 
      * cycles; halving the depth keeps the number of paths small. */
     graph_dir back = q->dir == GRAPH_OUT ? GRAPH_IN : q->dir == GRAPH_IN ? GRAPH_OUT : GRAPH_BOTH;
     char fsteps[1024], bsteps[1024], ctes[3072], sql[3584];
-    steps_sql(fsteps, sizeof fsteps, "f", q->dir, q->relation != NULL, true);
-    steps_sql(bsteps, sizeof bsteps, "b", back, q->relation != NULL, true);
+    steps_sql(fsteps, sizeof fsteps, "f", q->dir, 3, q->relation != NULL, true);
+    steps_sql(bsteps, sizeof bsteps, "b", back, 4, q->relation != NULL, true);
     snprintf(ctes, sizeof ctes,
              "WITH RECURSIVE f(node, depth, seen, edges) AS (SELECT ?1, 0, ',' || ?1 || ',', ''%s ORDER BY 2 LIMIT ?6),"
              " b(node, depth, seen, edges) AS (SELECT ?2, 0, ',' || ?2 || ',', ''%s ORDER BY 2 LIMIT ?6)",
@@ -268,10 +273,10 @@ int graph_path(store *st, const walk_query *q, const char *target, json_t *out, 
         store_bind_int(s, 4, q->depth / 2);
         if (q->relation) store_bind_text(s, 5, q->relation);
         store_bind_int(s, 6, max_rows);
-        start_clock(st);
+        start_clock(st, q);
         int rc = store_step(s, err);
         store_set_deadline(st, 0);
-        if (rc < 0) return timed_out(err, "path search");
+        if (rc < 0) return timed_out(err, q, "path search");
         if (rc == 1 && pass == 0) {
             found = true;
             n = parse_ids(store_col_text(s, 0), edges, 0, sizeof edges / sizeof edges[0], false);

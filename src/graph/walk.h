@@ -4,7 +4,8 @@
  * CTE's queue is ordered by depth), and bounded three ways: in depth
  * (WALK_MAX_DEPTH), in the rows the CTE may produce (WALK_MAX_ROWS, after
  * which the result says truncated), and in time (WALK_TIME_LIMIT_MS, after
- * which the query is stopped and the call fails with LT_ERR_TIMEOUT).
+ * which the query is stopped through store_set_deadline and the call fails
+ * with LT_ERR_TIMEOUT).
  * Edges only join nodes of one project, so a walk that starts in a project
  * stays in it. */
 #ifndef LT_WALK_H
@@ -30,6 +31,7 @@ typedef struct {
     int depth;            /* 1..WALK_MAX_DEPTH */
     int64_t limit, offset;
     int64_t max_rows;     /* rows the CTE may produce; 0: WALK_MAX_ROWS */
+    int time_limit_ms;    /* 0: WALK_TIME_LIMIT_MS */
 } walk_query;
 
 /* The nodes within depth of start (start itself at depth 0), nearest

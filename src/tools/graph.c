@@ -117,7 +117,7 @@ static int g_auto_link(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *e
 
 static walk_query walk_from(tool_ctx *ctx, const json_t *args, const char *start, int depth) {
     walk_query q = {ctx->project, start, jx_str(args, "relation_type"), graph_dir_parse(jx_str(args, "direction")), depth,
-                    jx_int(args, "limit", 100), jx_int(args, "offset", 0), 0};
+                    jx_int(args, "limit", 100), jx_int(args, "offset", 0), 0, 0};
     return q;
 }
 

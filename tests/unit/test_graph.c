@@ -479,7 +479,7 @@ static void test_traverse_row_limit(void **state) {
         snprintf(leaf, sizeof leaf, "leaf%03d", i);
         link3(state, NULL, "hub", leaf, "R");
     }
-    walk_query q = {"default", "hub", NULL, GRAPH_BOTH, 2, 50, 0, 100};
+    walk_query q = {"default", "hub", NULL, GRAPH_BOTH, 2, 50, 0, 100, 0};
     json_t *out = json_object();
     lt_err err;
     assert_int_equal(graph_traverse(F->st, &q, out, &err), 0);
@@ -493,6 +493,43 @@ static void test_traverse_row_limit(void **state) {
     assert_json_bool(out, "truncated", false);
     assert_json_int(out, "total_count", 301);
     assert_json_int(out, "count", 50);
+    json_decref(out);
+}
+
+/* A walk that runs past its time limit is stopped, with a message saying
+ * what to do; the connection stays usable. Through the engine, whose limit
+ * is a parameter (the tool's is 2 s). */
+static void test_walk_time_limit(void **state) {
+    lt_err err;
+    /* 20,000 nodes, three edges out of each: a depth-6 walk from anywhere
+     * produces tens of thousands of rows. */
+    const char *sql =
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)"
+        " INSERT INTO graph_nodes(id, project, node_key, kind, created_at) SELECT i + 1, 'slow', 'n' || i, 'entity', 't' FROM n;"
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)"
+        " INSERT OR IGNORE INTO graph_edges(project, src, dst, relation, created_at)"
+        " SELECT 'slow', i + 1, (i * 7 + 1) % 20000 + 1, 'R', 't' FROM n WHERE (i * 7 + 1) % 20000 != i UNION ALL"
+        " SELECT 'slow', i + 1, (i * 13 + 5) % 20000 + 1, 'R', 't' FROM n WHERE (i * 13 + 5) % 20000 != i UNION ALL"
+        " SELECT 'slow', i + 1, (i * 31 + 11) % 20000 + 1, 'R', 't' FROM n WHERE (i * 31 + 11) % 20000 != i;";
+    if (store_exec(F->st, sql, &err)) fail_msg("%s", err.msg);
+    walk_query q = {"slow", "n0", NULL, GRAPH_BOTH, 6, 10, 0, 0, 1};
+    json_t *out = json_object();
+    lt_err_clear(&err);
+    assert_int_equal(graph_traverse(F->st, &q, out, &err), -1);
+    assert_int_equal(err.code, LT_ERR_TIMEOUT);
+    assert_string_equal(err.msg, "The traversal was stopped after 1 ms: use a smaller depth or a relation_type filter");
+    json_decref(out);
+    out = json_object();
+    assert_int_equal(graph_path(F->st, &q, "n19999", out, &err), -1);
+    assert_int_equal(err.code, LT_ERR_TIMEOUT);
+    assert_contains(err.msg, "The path search was stopped after 1 ms");
+    json_decref(out);
+    /* With the default limit the same walk completes. */
+    q.time_limit_ms = 0;
+    q.depth = 3;
+    out = json_object();
+    assert_int_equal(graph_traverse(F->st, &q, out, &err), 0);
+    assert_true(jx_int(out, "total_count", 0) > 10);
     json_decref(out);
 }
 
@@ -1251,6 +1288,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_traverse, tu_fixture_setup, tu_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_traverse_relationships_listed, tu_fixture_setup, tu_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_traverse_row_limit, tu_fixture_setup, tu_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_walk_time_limit, tu_fixture_setup, tu_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_path, tu_fixture_setup, tu_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_auto_link, tu_fixture_setup, tu_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_json_export_roundtrip, tu_fixture_setup, tu_fixture_teardown),
