@@ -6,7 +6,9 @@
 #                 client), all against an AddressSanitizer+UBSan build
 #   make bench    benchmarks (release build), medians and percentiles printed:
 #                 stdio transport and todos (bench_stdio), semantic memory up to
-#                 100,000 memories (bench_memory); BENCH_SCALE=full adds 1,000,000
+#                 100,000 memories (bench_memory; BENCH_SCALE=full adds
+#                 1,000,000), knowledge graph of 100,000 nodes / 500,000 edges
+#                 and 1,000 blueprints (bench_graph)
 #   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   make model    fetch and convert the GloVe word vectors (part of make)
 #   make eval     retrieval quality on ../shared/data/locomo-dev
@@ -97,9 +99,10 @@ e2e: $(BUILD)/san/ltmc model
 	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	cd tests/e2e && LTMC_BIN=$(CURDIR)/$(BUILD)/san/ltmc node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory
+bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUILD)/bench_graph
 	$(BUILD)/bench_stdio $(BUILD)/ltmc
 	$(BUILD)/bench_memory $(BUILD)/ltmc $(BENCH_SCALE)
+	$(BUILD)/bench_graph $(BUILD)/ltmc
 
 $(BUILD)/bench_%: bench/bench_%.c bench/benchutil.h bench/vocab.h
 	$(CC) -O2 -g $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)

@@ -94,7 +94,7 @@ static void command_help(const char *cmd) {
         size_t n;
         const tool_def *const *tools = tools_all(&n);
         for (size_t i = 0; i < n; i++) {
-            printf("  %-16s", tools[i]->name);
+            printf("  %-18s", tools[i]->name);
             for (const action_def *a = tools[i]->actions; a->name; a++)
                 printf("%s%s", a == tools[i]->actions ? "" : ", ", a->name);
             printf("\n");

@@ -15,7 +15,8 @@ typedef enum {
     LT_ERR_IO,        /* file system or OS failure */
     LT_ERR_DB,        /* database failure */
     LT_ERR_BUSY,      /* database stayed locked past every retry */
-    LT_ERR_INTERNAL   /* a bug or resource exhaustion */
+    LT_ERR_INTERNAL,  /* a bug or resource exhaustion */
+    LT_ERR_TIMEOUT    /* a statement ran past the time bound its caller set */
 } lt_err_code;
 
 typedef struct {

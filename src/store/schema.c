@@ -119,6 +119,49 @@ static const schema_migration migrations[] = {
      "  UNIQUE (src, dst, relation)"
      ");"
      "CREATE INDEX graph_edges_by_dst ON graph_edges(dst, relation);"},
+
+    /* The knowledge graph's query paths and task blueprints. Traversals walk
+     * edges from either end filtered by relation, so each end has a
+     * covering index led by (node, relation); listings, exports and counts
+     * go by project.
+     * A blueprint's dependencies are not a table of their own: they are
+     * DEPENDS_ON edges (dependent -> prerequisite) between the blueprints'
+     * graph nodes "blueprint:<id>", so graph queries see them and deleting
+     * a blueprint's node removes them. complexity_rank orders the levels for
+     * list_project's min_complexity. */
+    {3, "graph indexes, blueprints",
+     "CREATE INDEX graph_edges_by_src ON graph_edges(src, relation, dst);"
+     /* Covering for walks against the edges (src read from the index, not
+      * the table); it supersedes migration 2's (dst, relation). */
+     "DROP INDEX IF EXISTS graph_edges_by_dst;"
+     "CREATE INDEX graph_edges_by_dst_src ON graph_edges(dst, relation, src);"
+     "CREATE INDEX graph_edges_by_project ON graph_edges(project, relation);"
+     "CREATE INDEX graph_edges_by_project_id ON graph_edges(project, id);"
+     "CREATE INDEX graph_nodes_by_kind ON graph_nodes(project, kind);"
+     "CREATE INDEX graph_nodes_by_project_id ON graph_nodes(project, id);"
+     "CREATE TABLE blueprints ("
+     "  id TEXT PRIMARY KEY CHECK (id GLOB 'bp_[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),"
+     "  project TEXT NOT NULL,"
+     "  project_id TEXT NOT NULL,"
+     "  title TEXT NOT NULL,"
+     "  description TEXT NOT NULL,"
+     "  complexity TEXT NOT NULL CHECK (complexity IN ('trivial','simple','medium','complex','critical')),"
+     "  complexity_score REAL NOT NULL,"
+     "  priority_score REAL NOT NULL,"
+     "  estimated_duration_minutes INTEGER NOT NULL,"
+     "  required_skills TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(required_skills)),"
+     "  tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),"
+     "  status TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL,"
+     "  complexity_rank INTEGER GENERATED ALWAYS AS"
+     "    (CASE complexity WHEN 'trivial' THEN 0 WHEN 'simple' THEN 1 WHEN 'medium' THEN 2"
+     "     WHEN 'complex' THEN 3 ELSE 4 END) VIRTUAL"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX blueprints_by_priority ON blueprints(project, project_id, priority_score DESC,"
+     "  complexity_score DESC, created_at DESC);"
+     "CREATE INDEX blueprints_by_project ON blueprints(project, priority_score DESC, complexity_score DESC,"
+     "  created_at DESC);"},
 };
 
 const schema_migration *schema_migrations(size_t *count) {

@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include "../core/clock.h"
 #include "../core/log.h"
 #include "fts.h"
 #include "schema.h"
@@ -31,6 +32,7 @@ struct store {
     int busy_timeout_ms;
     cached_stmt cache[STMT_CACHE_SLOTS];
     sqlite3_stmt *uncached; /* the one uncached statement alive, if the cache is full */
+    uint64_t deadline_ns;   /* store_set_deadline; 0 = none */
 };
 
 static uint64_t fnv1a(const char *s) {
@@ -60,7 +62,10 @@ int store_exec(store *st, const char *sql, lt_err *err) {
     char *msg = NULL;
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        lt_err_set(err, is_busy(rc) ? LT_ERR_BUSY : LT_ERR_DB, "%s", msg ? msg : sqlite3_errstr(rc));
+        if ((rc & 0xff) == SQLITE_INTERRUPT)
+            lt_err_set(err, LT_ERR_TIMEOUT, "the query ran past its time limit and was stopped");
+        else
+            lt_err_set(err, is_busy(rc) ? LT_ERR_BUSY : LT_ERR_DB, "%s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return -1;
     }
@@ -246,8 +251,11 @@ int store_step(store_stmt *s, lt_err *err) {
             backoff(attempt);
             continue;
         }
-        lt_err_set(err, is_busy(rc) ? LT_ERR_BUSY : (rc & 0xff) == SQLITE_CONSTRAINT ? LT_ERR_CONFLICT : LT_ERR_DB,
-                   "%s", sqlite3_errmsg(db));
+        if ((rc & 0xff) == SQLITE_INTERRUPT)
+            lt_err_set(err, LT_ERR_TIMEOUT, "the query ran past its time limit and was stopped");
+        else
+            lt_err_set(err, is_busy(rc) ? LT_ERR_BUSY : (rc & 0xff) == SQLITE_CONSTRAINT ? LT_ERR_CONFLICT : LT_ERR_DB,
+                       "%s", sqlite3_errmsg(db));
         sqlite3_reset(s);
         return -1;
     }
@@ -304,6 +312,19 @@ int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err) {
         LOG_D("write lock busy, retry %d", attempt + 1);
         backoff(attempt);
     }
+}
+
+/* SQLite calls this every few thousand virtual-machine instructions; a
+ * non-zero return interrupts the running statement. */
+static int past_deadline(void *vst) {
+    const store *st = vst;
+    return st->deadline_ns && clock_mono_ns() > st->deadline_ns;
+}
+
+void store_set_deadline(store *st, uint64_t deadline_ns) {
+    st->deadline_ns = deadline_ns;
+    if (deadline_ns) sqlite3_progress_handler(st->db, 1000, past_deadline, st);
+    else sqlite3_progress_handler(st->db, 0, NULL, NULL);
 }
 
 int64_t store_last_insert_id(store *st) { return sqlite3_last_insert_rowid(st->db); }

@@ -75,6 +75,13 @@ int store_exec(store *st, const char *sql, lt_err *err);
 typedef int (*store_write_fn)(store *st, void *ctx, lt_err *err);
 int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
 
+/* Bounds how long statements may run, for queries whose cost depends on
+ * the data (graph traversals): until the deadline is cleared, a statement
+ * still running at deadline_ns (clock_mono_ns time) is interrupted and its
+ * step fails with LT_ERR_TIMEOUT. 0 clears it. A write interrupted this way
+ * rolls back like any failed write. */
+void store_set_deadline(store *st, uint64_t deadline_ns);
+
 int64_t store_last_insert_id(store *st);
 int store_changes(store *st);
 

@@ -267,6 +267,13 @@ static int delete_tx(store *st, void *vctx, lt_err *err) {
     if (!s) return -1;
     store_bind_int(s, 1, c->id);
     store_bind_text(s, 2, c->ctx->project);
+    if (store_step(s, err) < 0) return -1;
+    /* A todo linked in the knowledge graph has the node todo:<id>; it and
+     * its relationships go with the todo. */
+    s = store_prepare(st, "DELETE FROM graph_nodes WHERE project = ? AND node_key = 'todo:' || ?", err);
+    if (!s) return -1;
+    store_bind_text(s, 1, c->ctx->project);
+    store_bind_int(s, 2, c->id);
     return store_step(s, err) < 0 ? -1 : 0;
 }
 

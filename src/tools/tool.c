@@ -19,9 +19,10 @@ static const param_def project_param = {
     "visible from another.",
     NULL, 0, 0, 128};
 
-extern const tool_def memory_tool, todo_tool, chat_tool, config_tool;
+extern const tool_def memory_tool, todo_tool, chat_tool, graph_tool, blueprint_tool, config_tool;
 
-static const tool_def *const all_tools[] = {&memory_tool, &todo_tool, &chat_tool, &config_tool};
+static const tool_def *const all_tools[] = {&memory_tool, &todo_tool,      &chat_tool,
+                                            &graph_tool,  &blueprint_tool, &config_tool};
 
 const tool_def *const *tools_all(size_t *count) {
     *count = sizeof all_tools / sizeof all_tools[0];
@@ -378,6 +379,19 @@ static json_t *error_result(const char *msg) {
     jx_set_bool(r, "success", false);
     jx_set_str(r, "error", msg);
     return r;
+}
+
+int tool_fail_with(json_t *out, const lt_err *err, const json_t *details) {
+    assert(err->msg[0] && "a failing action must say why");
+    json_object_clear(out);
+    jx_set_bool(out, "success", false);
+    jx_set_str(out, "error", err->msg);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)details, key, v) {
+        if (strcmp(key, "success") != 0 && strcmp(key, "error") != 0) json_object_set(out, key, v);
+    }
+    return 0;
 }
 
 json_t *tool_call(const tool_def *t, const tool_env *env, const json_t *args, const atomic_int *cancelled,

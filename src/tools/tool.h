@@ -100,6 +100,12 @@ json_t *tool_describe(const tool_def *tool);
 json_t *tool_call(const tool_def *tool, const tool_env *env, const json_t *args, const atomic_int *cancelled,
                   bool *failed);
 
+/* For an action whose error result carries details beside "error" (the
+ * members of a dependency cycle, say): makes out {"success": false,
+ * "error": err's message, ...details} and returns 0, so the call path keeps
+ * the details (a plain -1 keeps only the message). */
+int tool_fail_with(json_t *out, const lt_err *err, const json_t *details);
+
 /* Only the validation step (for tests and fuzzing): returns the completed
  * argument object, or NULL with err set. */
 json_t *tool_validate(const tool_def *tool, const action_def **action, const json_t *args, lt_err *err);

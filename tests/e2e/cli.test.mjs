@@ -25,6 +25,8 @@ test('help and version', async (t) => {
     'memory_action store, bulk_store, retrieve, build_context, retrieve_by_type, ask_with_context, get, update, delete, list',
     'todo_action add, list, complete, search, update, delete',
     'chat_action log, get_by_tool, get_tool_conversations, get_conversation, route_query',
+    'graph_action link, query, auto_link, get_relationships, stats, unlink, delete_node, traverse, path, export, import',
+    'blueprint_action create, analyze_complexity, list_project, add_dependency, resolve_order, update_metadata, get_dependencies, delete',
     'config_action validate_config, get_config_schema, export_config',
   ]);
   assert.equal((await runCliExpect(sb, ['help', 'call'], 0)).stdout, call.stdout);

@@ -28,7 +28,7 @@ test('initialize: serverInfo, version, instructions, capabilities', async (t) =>
   assert.match(stderr, /serving MCP on stdio|^$/s);
 });
 
-test('listTools: exactly the four tools, in order, each with a well-formed schema', async (t) => {
+test('listTools: exactly the six tools, in order, each with a well-formed schema', async (t) => {
   await withClient(t, async (client) => {
     const { tools, nextCursor } = await client.listTools();
     assert.equal(nextCursor, undefined, 'one page with the default page size');
@@ -37,6 +37,8 @@ test('listTools: exactly the four tools, in order, each with a well-formed schem
       memory_action: ['store', 'bulk_store', 'retrieve', 'build_context', 'retrieve_by_type', 'ask_with_context', 'get', 'update', 'delete', 'list'],
       todo_action: ['add', 'list', 'complete', 'search', 'update', 'delete'],
       chat_action: ['log', 'get_by_tool', 'get_tool_conversations', 'get_conversation', 'route_query'],
+      graph_action: ['link', 'query', 'auto_link', 'get_relationships', 'stats', 'unlink', 'delete_node', 'traverse', 'path', 'export', 'import'],
+      blueprint_action: ['create', 'analyze_complexity', 'list_project', 'add_dependency', 'resolve_order', 'update_metadata', 'get_dependencies', 'delete'],
       config_action: ['validate_config', 'get_config_schema', 'export_config'],
     };
     for (const tool of tools) {
@@ -79,6 +81,21 @@ test('listTools: exactly the four tools, in order, each with a well-formed schem
     assert.match(mp.content.description, /Required for: store\./);
     assert.equal(byName.chat_action.inputSchema.properties.source_types.type, 'array');
     assert.match(byName.chat_action.inputSchema.properties.query.description, /Required for: route_query/);
+    // graph and blueprint: bounds the server enforces are declared.
+    const gp = byName.graph_action.inputSchema.properties;
+    assert.deepEqual([gp.depth.minimum, gp.depth.maximum], [1, 6]);
+    assert.deepEqual([gp.max_depth.minimum, gp.max_depth.maximum], [1, 6]);
+    assert.deepEqual(gp.direction.enum, ['both', 'outgoing', 'incoming']);
+    assert.deepEqual(gp.format.enum, ['json', 'cypher', 'graphml']);
+    assert.equal(gp.properties.type, 'object');
+    assert.equal(gp.documents.type, 'array');
+    assert.match(gp.source_id.description, /Required for: link, unlink, path\./);
+    assert.equal(byName.graph_action.annotations.destructiveHint, true);
+    const bp = byName.blueprint_action.inputSchema.properties;
+    assert.deepEqual(bp.complexity.enum, ['trivial', 'simple', 'medium', 'complex', 'critical']);
+    assert.equal(bp.blueprint_ids.type, 'array');
+    assert.equal(bp.is_critical.type, 'boolean');
+    assert.equal(bp.priority_score.type, 'number');
     // todo: title is declared with a limit the server enforces.
     assert.equal(byName.todo_action.inputSchema.properties.title.type, 'string');
     assert.deepEqual(byName.todo_action.inputSchema.properties.priority.enum, ['low', 'medium', 'high', 'urgent']);
@@ -131,8 +148,11 @@ test('tools/list paging over raw stdio, non-string cursor rejected', async (t) =
       assert.equal(typeof p1.result.nextCursor, 'string');
       const p2 = await raw.request(2, 'tools/list', { cursor: p1.result.nextCursor });
       assert.equal(p2.result.tools.length, 2);
-      assert.equal(p2.result.nextCursor, undefined);
-      assert.deepEqual([...p1.result.tools, ...p2.result.tools].map((x) => x.name), TOOL_NAMES);
+      assert.equal(typeof p2.result.nextCursor, 'string');
+      const p3 = await raw.request(5, 'tools/list', { cursor: p2.result.nextCursor });
+      assert.equal(p3.result.tools.length, 2);
+      assert.equal(p3.result.nextCursor, undefined);
+      assert.deepEqual([...p1.result.tools, ...p2.result.tools, ...p3.result.tools].map((x) => x.name), TOOL_NAMES);
       const bad = await raw.request(3, 'tools/list', { cursor: 5 });
       assert.equal(bad.error.code, -32602);
       const nul = await raw.request(4, 'tools/list', { cursor: null });

@@ -65,10 +65,46 @@ static void test_sql_applies_and_constrains(void **state) {
     sqlite3_close(db);
 }
 
+/* Migration 3: blueprint ids and levels are checked, complexity_rank
+ * orders the levels, and the graph's query indexes exist. */
+static void test_blueprints_and_graph_indexes(void **state) {
+    (void)state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    size_t n;
+    const schema_migration *ms = schema_migrations(&n);
+    for (size_t i = 0; i < n; i++) assert_int_equal(sqlite3_exec(db, ms[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    const char *ins = "INSERT INTO blueprints(id, project, project_id, title, description, complexity, complexity_score,"
+                      " priority_score, estimated_duration_minutes, status, created_at, updated_at) VALUES ";
+    char sql[512];
+    static const char *const levels[] = {"trivial", "simple", "medium", "complex", "critical"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(sql, sizeof sql, "%s('bp_0000000%d','p','p','t','d','%s',0.5,0.5,60,'pending','t','t')", ins, i, levels[i]);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        snprintf(sql, sizeof sql, "SELECT complexity_rank FROM blueprints WHERE id = 'bp_0000000%d'", i);
+        assert_int_equal(q(db, sql), i);
+    }
+    static const char *const bad[] = {"('bp_123','p','p','t','d','medium',0.5,0.5,60,'s','t','t')",
+                                      "('bp_ABCDEF12','p','p','t','d','medium',0.5,0.5,60,'s','t','t')",
+                                      "('bp_abcdef12','p','p','t','d','huge',0.5,0.5,60,'s','t','t')",
+                                      "('bp_00000000','p','p','t','d','medium',0.5,0.5,60,'s','t','t')", NULL};
+    for (const char *const *b = bad; *b; b++) {
+        snprintf(sql, sizeof sql, "%s%s", ins, *b);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL) & 0xff, SQLITE_CONSTRAINT);
+    }
+    assert_int_equal(q(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('graph_edges_by_src',"
+                           " 'graph_edges_by_project', 'graph_edges_by_project_id', 'graph_nodes_by_kind',"
+                           " 'graph_nodes_by_project_id', 'blueprints_by_priority', 'blueprints_by_project',"
+                           " 'graph_edges_by_dst_src')"), 8);
+    assert_int_equal(q(db, "SELECT count(*) FROM sqlite_master WHERE name = 'graph_edges_by_dst'"), 0);
+    sqlite3_close(db);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions_increase_from_one),
         cmocka_unit_test(test_sql_applies_and_constrains),
+        cmocka_unit_test(test_blueprints_and_graph_indexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -464,6 +464,51 @@ static void test_integrity_check(void **state) {
     store_close(st);
 }
 
+/* A deadline stops a runaway statement (here an endless recursive CTE)
+ * with LT_ERR_TIMEOUT, leaves the connection usable, and once cleared no
+ * longer applies; a write stopped by it rolls back. */
+static int endless_write(store *st, void *vctx, lt_err *err) {
+    (void)vctx;
+    store_stmt *s = store_prepare(st, "INSERT INTO todos(project, title, created_at, updated_at) VALUES ('p','t','t','t')",
+                                  err);
+    if (!s || store_step(s, err) < 0) return -1;
+    s = store_prepare(st, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c", err);
+    if (!s) return -1;
+    return store_step(s, err) < 0 ? -1 : 0;
+}
+
+static void test_deadline(void **state) {
+    fx *f = *state;
+    store *st = tu_store_open(f->db);
+    lt_err err;
+    lt_err_clear(&err);
+    const char *endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    store_stmt *s = store_prepare(st, endless, &err);
+    assert_non_null(s);
+    uint64_t t0 = clock_mono_ns();
+    store_set_deadline(st, t0 + 50 * 1000000ull);
+    assert_int_equal(store_step(s, &err), -1);
+    uint64_t ms = (clock_mono_ns() - t0) / 1000000;
+    assert_int_equal(err.code, LT_ERR_TIMEOUT);
+    assert_contains(err.msg, "time limit");
+    assert_true(ms >= 49 && ms < 2000);
+    /* The connection is still usable; cleared, the deadline stops nothing. */
+    store_set_deadline(st, 0);
+    assert_int_equal(scalar(st, "SELECT 7"), 7);
+    s = store_prepare(st, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000)"
+                          " SELECT count(*) FROM c", &err);
+    assert_int_equal(store_step(s, &err), 1);
+    assert_int_equal(store_col_int(s, 0), 200000);
+    store_reset(s);
+    /* A write past its deadline rolls back. */
+    store_set_deadline(st, clock_mono_ns() + 30 * 1000000ull);
+    assert_int_equal(store_write(st, endless_write, NULL, &err), -1);
+    store_set_deadline(st, 0);
+    assert_int_equal(err.code, LT_ERR_TIMEOUT);
+    assert_int_equal(scalar(st, "SELECT count(*) FROM todos"), 0);
+    store_close(st);
+}
+
 int main(void) {
     tu_quiet();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -482,6 +527,7 @@ int main(void) {
         T(test_write_retries_under_contention),
         T(test_write_gives_up_with_busy),
         T(test_integrity_check),
+        T(test_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * and consistency checks over every tool's declaration tables. */
 #include "testutil.h"
 
-static const char *const tool_names[] = {"memory_action", "todo_action", "chat_action", "config_action"};
+static const char *const tool_names[] = {"memory_action", "todo_action",      "chat_action",
+                                         "graph_action",  "blueprint_action", "config_action"};
 #define N_TOOLS (sizeof tool_names / sizeof tool_names[0])
 
 static void test_registry(void **state) {
@@ -14,7 +15,7 @@ static void test_registry(void **state) {
         assert_string_equal(all[i]->name, tool_names[i]);
         assert_ptr_equal(tool_find(tool_names[i]), all[i]);
     }
-    assert_null(tool_find("graph_action")); /* not offered until it works */
+    assert_null(tool_find("cache_action")); /* not offered until it works */
     assert_null(tool_find(""));
     assert_null(tool_find("TODO_ACTION"));
 }
@@ -51,6 +52,12 @@ static void test_unknown_action(void **state) {
     assert_string_equal(tu_validate_error("memory_action", "{\"action\": \"x\"}"),
                         "Unknown memory action: x (valid actions: store, bulk_store, retrieve, build_context, "
                         "retrieve_by_type, ask_with_context, get, update, delete, list)");
+    assert_string_equal(tu_validate_error("graph_action", "{\"action\": \"x\"}"),
+                        "Unknown graph action: x (valid actions: link, query, auto_link, get_relationships, stats, "
+                        "unlink, delete_node, traverse, path, export, import)");
+    assert_string_equal(tu_validate_error("blueprint_action", "{\"action\": \"x\"}"),
+                        "Unknown blueprint action: x (valid actions: create, analyze_complexity, list_project, "
+                        "add_dependency, resolve_order, update_metadata, get_dependencies, delete)");
     assert_string_equal(tu_validate_error("config_action", "{\"action\": \"x\"}"),
                         "Unknown config action: x (valid actions: validate_config, get_config_schema, export_config)");
     /* Action names are exact. */
