@@ -197,7 +197,7 @@ test('ltmc doctor reports the embedder; a missing GloVe file is a warning and ha
   assert.ok(m, `doctor lacks the glove embeddings line:\n${r.stdout}`);
   assert.equal(m[2], GLOVE);
   assert.match(r.stdout, /^ {2}\[ok {2}\] memories +0 memories, 0 chunks$/m);
-  assert.match(r.stdout, /^ {2}\[ok {2}\] tools +4 tools offered$/m);
+  assert.match(r.stdout, /^ {2}\[ok {2}\] tools +6 tools offered$/m);
   assert.doesNotMatch(r.stdout, /\[warn\]/);
 
   const hash = await runCliExpect(sb, ['doctor'], 0, { env: { LTMC_EMBEDDING_BACKEND: 'hash' } });
