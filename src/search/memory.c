@@ -910,15 +910,25 @@ static char *tier_expr(const char *proj, const char *all, const char *select, co
     return cat(e, " AND proj : \"", proj, "\"", NULL);
 }
 
-static int count_rows(store *st, const char *expr, int64_t limit, int64_t *count, lt_err *err) {
-    store_stmt *s = store_prepare(st, "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ?1 LIMIT ?2)",
+/* A term's document frequency over the whole index: counted exactly up to
+ * limit rows (newest first), and past that extrapolated from how far back
+ * in rowids those rows reach. */
+static int term_df(store *st, const char *term_expr, int64_t limit, int64_t max_rowid, int64_t *count, double *df,
+                   lt_err *err) {
+    store_stmt *s = store_prepare(st,
+                                  "SELECT count(*), coalesce(min(rowid), 0) FROM (SELECT rowid FROM chunks_fts"
+                                  " WHERE chunks_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)",
                                   err);
     if (!s) return -1;
-    store_bind_text(s, 1, expr);
+    store_bind_text(s, 1, term_expr);
     store_bind_int(s, 2, limit);
     if (store_step(s, err) != 1) return -1;
     *count = store_col_int(s, 0);
+    int64_t oldest = store_col_int(s, 1);
     store_reset(s);
+    *df = (double)*count;
+    if (*count >= limit && oldest > 0 && max_rowid >= oldest)
+        *df = (double)*count * (double)max_rowid / (double)(max_rowid - oldest + 1);
     return 0;
 }
 
@@ -931,20 +941,20 @@ static int cmp_lex_desc(const void *a, const void *b) {
  * `want` to hits, and charges the budget with the rows ranked. A NULL expr
  * is an allocation failure. */
 static int run_tier(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed,
-                    char *expr, size_t n_terms, size_t want, int64_t max_rowid, int64_t *budget, lex_hit **hits,
-                    size_t *n, lt_err *err) {
+                    char *expr, size_t n_terms, const double *df, size_t want, int64_t max_rowid, int64_t *budget,
+                    lex_hit **hits, size_t *n, lt_err *err) {
     if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     char sql[2048];
     if (narrowed)
         snprintf(sql, sizeof sql,
-                 "SELECT f.rowid, c.memory_id, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0)"
+                 "SELECT f.rowid, c.memory_id, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12)"
                  " FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
                  " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC LIMIT ?10",
                  m->cfg.length_norm, m->cfg.context_weight, where);
     else /* The proj token keeps MATCH to the project's chunks (the hex
           * token is unique even after stemming); memory ids come later. */
         snprintf(sql, sizeof sql,
-                 "SELECT rowid, 0, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0) FROM chunks_fts"
+                 "SELECT rowid, 0, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12) FROM chunks_fts"
                  " WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC LIMIT ?10",
                  m->cfg.length_norm, m->cfg.context_weight);
     store_stmt *s = store_prepare(st, sql, err);
@@ -957,6 +967,7 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
         store_bind_int(s, 9, max_rowid);
         store_bind_int(s, 10, *budget);
         store_bind_int(s, 11, (int64_t)n_terms);
+        store_bind_blob(s, 12, df, n_terms * sizeof *df);
         while ((rc = store_step(s, err)) == 1) {
             if (n_rows == cap) {
                 cap = cap ? cap * 2 : 256;
@@ -1003,8 +1014,9 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     char *proj = lexical_project_token(f->project), *all = lexical_or(terms, n);
     char *every = NULL, *pairs = NULL, *rare = NULL, *ranked = NULL;
     term_count *counts = calloc(n, sizeof *counts);
+    double *df = calloc(n, sizeof *df);
     int64_t budget = (int64_t)m->cfg.lexical_scan, max_rowid = 0;
-    if (!proj || !all || !counts) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+    if (!proj || !all || !counts || !df) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
     store_stmt *s = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
     if (!s || store_step(s, err) != 1) goto out;
     max_rowid = store_col_int(s, 0);
@@ -1014,11 +1026,11 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
      * than the budget: walking rowids is cheap, ranking them is not. */
     for (size_t i = 0; i < n; i++) {
         char *one = lexical_or(&terms[i], 1);
-        char *e = one ? tier_expr(proj, one, NULL, NULL) : NULL;
+        char *e = one ? cat(strdup(COLS " : ("), one, ")", NULL, NULL) : NULL;
         free(one);
         if (!e) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         counts[i].index = i;
-        int c = count_rows(st, e, budget + 1, &counts[i].rows, err);
+        int c = term_df(st, e, budget + 1, max_rowid, &counts[i].rows, &df[i], err);
         free(e);
         if (c) goto out;
     }
@@ -1026,7 +1038,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) total += counts[i].rows;
     if (total <= budget) { /* everything fits: exact BM25 over all matches */
-        rc = run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, NULL), n, want, max_rowid, &budget, hits,
+        rc = run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, NULL), n, df, want, max_rowid, &budget, hits,
                       n_hits, err);
         goto out;
     }
@@ -1041,7 +1053,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         }
         if (!every) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         /* every holds the terms in the scored order: it can stand for all. */
-        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, every, NULL, NULL), n, want, max_rowid, &budget, hits,
+        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, every, NULL, NULL), n, df, want, max_rowid, &budget, hits,
                      n_hits, err))
             goto out;
         ranked = strdup(every);
@@ -1058,7 +1070,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
                 free(y);
             }
         if (!pairs || !ranked) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
-        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, pairs, ranked), n, want, max_rowid, &budget,
+        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, pairs, ranked), n, df, want, max_rowid, &budget,
                      hits, n_hits, err))
             goto out;
         free(ranked);
@@ -1079,7 +1091,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         }
         if (!rare) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         if (n_rare) {
-            if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, rare, ranked), n, want, max_rowid, &budget,
+            if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, rare, ranked), n, df, want, max_rowid, &budget,
                          hits, n_hits, err))
                 goto out;
             char *both = ranked ? cat(strdup("("), ranked, ") OR (", rare, ")") : strdup(rare);
@@ -1090,7 +1102,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     }
     /* 4: the newest of the rest. */
     if (budget > 0 &&
-        run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, ranked), n, want, max_rowid, &budget, hits,
+        run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, ranked), n, df, want, max_rowid, &budget, hits,
                  n_hits, err))
         goto out;
     rc = 0;
@@ -1101,6 +1113,7 @@ out:
     free(rare);
     free(ranked);
     free(counts);
+    free(df);
     free(all);
     free(proj);
     lexical_terms_free(terms, n);

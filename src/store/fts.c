@@ -25,7 +25,7 @@ static int count_hit(const Fts5ExtensionApi *api, Fts5Context *fts, void *ud) {
 }
 
 static rank_query *prepare_query(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 max_rowid,
-                                 int first_phrase, int end_phrase, int *rc) {
+                                 int first_phrase, int end_phrase, const double *given_df, int n_given, int *rc) {
     rank_query *q = calloc(1, sizeof *q);
     int n = api->xPhraseCount(fts);
     if (end_phrase < n) n = end_phrase; /* later phrases only select rows */
@@ -44,14 +44,19 @@ static rank_query *prepare_query(const Fts5ExtensionApi *api, Fts5Context *fts, 
     if (rows < 1) rows = 1;
     q->avgdl = (double)tokens / (double)rows;
     for (int i = first_phrase; i < n && *rc == SQLITE_OK; i++) {
-        df_count c = {0, 0};
-        *rc = api->xQueryPhrase(fts, i, &c, count_hit);
-        if (*rc == SQLITE_DONE) *rc = SQLITE_OK;
-        double df = (double)c.hits;
-        /* The sample stopped early: the term is spread evenly enough over
-         * the rowid range for the share of it covered to scale the count. */
-        if (c.hits >= FTS_DF_SAMPLE && c.last_rowid > 0 && max_rowid > c.last_rowid)
-            df = df * (double)max_rowid / (double)c.last_rowid;
+        double df;
+        if (i - first_phrase < n_given) {
+            df = given_df[i - first_phrase]; /* counted by the caller, once for all its queries */
+        } else {
+            df_count c = {0, 0};
+            *rc = api->xQueryPhrase(fts, i, &c, count_hit);
+            if (*rc == SQLITE_DONE) *rc = SQLITE_OK;
+            df = (double)c.hits;
+            /* The sample stopped early: the term is spread evenly enough over
+             * the rowid range for the share of it covered to scale the count. */
+            if (c.hits >= FTS_DF_SAMPLE && c.last_rowid > 0 && max_rowid > c.last_rowid)
+                df = df * (double)max_rowid / (double)c.last_rowid;
+        }
         if (df > (double)rows) df = (double)rows;
         double v = log(((double)rows - df + 0.5) / (df + 0.5));
         idf[i] = v > 1e-6 ? v : 1e-6;
@@ -71,10 +76,21 @@ static void free_query(void *p) {
 static void ltmc_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int argc,
                       sqlite3_value **argv) {
     int ncol = api->xColumnCount(fts);
-    if (argc != 5 + ncol || ncol > MAX_COLUMNS) {
-        sqlite3_result_error(ctx, "ltmc_bm25: expected k1, b, max_rowid, first_phrase, phrases and one weight per "
-                             "column", -1);
+    if ((argc != 5 + ncol && argc != 6 + ncol) || ncol > MAX_COLUMNS) {
+        sqlite3_result_error(ctx, "ltmc_bm25: expected k1, b, max_rowid, first, count, one weight per column and "
+                             "optionally the terms' document frequencies", -1);
         return;
+    }
+    /* Document frequencies the caller already knows: a blob of doubles. */
+    const double *given_df = NULL;
+    int n_given = 0;
+    double df_copy[64];
+    if (argc == 6 + ncol && sqlite3_value_type(argv[5 + ncol]) == SQLITE_BLOB) {
+        int bytes = sqlite3_value_bytes(argv[5 + ncol]);
+        n_given = bytes / (int)sizeof(double);
+        if (n_given > 64) n_given = 64;
+        memcpy(df_copy, sqlite3_value_blob(argv[5 + ncol]), (size_t)n_given * sizeof(double));
+        given_df = df_copy;
     }
     double k1 = sqlite3_value_double(argv[0]), b = sqlite3_value_double(argv[1]);
     sqlite3_int64 max_rowid = sqlite3_value_int64(argv[2]);
@@ -85,7 +101,7 @@ static void ltmc_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_con
     int rc = SQLITE_OK;
     rank_query *q = api->xGetAuxdata(fts, 0);
     if (!q) {
-        q = prepare_query(api, fts, max_rowid, first, first + count, &rc);
+        q = prepare_query(api, fts, max_rowid, first, first + count, given_df, n_given, &rc);
         if (!q || rc != SQLITE_OK || (rc = api->xSetAuxdata(fts, q, free_query)) != SQLITE_OK) {
             if (q && rc != SQLITE_OK) free_query(q);
             sqlite3_result_error_code(ctx, rc);

@@ -1,6 +1,6 @@
 /* fts.h - ltmc's ranking function for SQLite FTS5.
  *
- * ltmc_bm25(table, k1, b, max_rowid, first, count, w0, w1, ...) scores a row
+ * ltmc_bm25(table, k1, b, max_rowid, first, count, w0, w1, ... [, df]) scores a row
  * like FTS5's own bm25() (Okapi BM25 over the row's tokens, column weights
  * w0.. applied to term frequencies), with two differences that keep a query
  * over millions of rows fast:
@@ -8,7 +8,9 @@
  *     its rows and extrapolated from how far into the rowid range
  *     (1..max_rowid) that sample reached; bm25() walks every row of every
  *     term first. IDF is logarithmic, so the estimate changes little;
- *   - with b = 0 no row's length is read (no length normalisation).
+ *   - with b = 0 no row's length is read (no length normalisation);
+ *   - df, when given, is a blob of doubles: the scored terms' document
+ *     frequencies, which the caller counted once for several queries.
  * Only phrases first .. first+count-1 score: the others (a project filter,
  * or a second copy of rare terms that narrows the rows) only select rows.
  *
