@@ -14,11 +14,14 @@
 #   make eval     retrieval quality on ../shared/data/locomo-dev
 
 CC      ?= cc
-PKGS    := jansson sqlite3 libutf8proc openblas libcurl
+PKGS    := jansson sqlite3 libutf8proc
+# libcurl and OpenBLAS are loaded at run time by the backends that use them
+# (src/embed/dynload.h): only their headers are needed to build.
+HDR_PKGS := openblas libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-missing-field-initializers -Wno-format-truncation
-DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lopenblas -lcurl) -lpthread -lm
+DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc) -ldl -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(sort $(wildcard src/*/*.c))
@@ -76,7 +79,7 @@ $(BUILD)/san/ltmc: $(SAN_OBJ) $(BUILD)/san/main.o
 
 $(BUILD)/san/tests/%: tests/unit/%.c tests/unit/testutil.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(DEPCFLAGS) -Isrc -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka
+	$(CC) -O1 -g $(SAN) $(WARN) $(DEPCFLAGS) -Isrc -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 run: all
 	exec $(BUILD)/ltmc serve

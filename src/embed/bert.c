@@ -25,7 +25,11 @@
 #include "embed_impl.h"
 
 #include <assert.h>
-#include <cblas.h>
+#include "dynload.h"
+
+/* OpenBLAS is loaded when this backend first opens (dynload.h). */
+static sgemm_fn sgemm;
+#define cblas_sgemm sgemm
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -466,6 +470,7 @@ static int bind_weights(bert *b, lt_err *err) {
 int bert_backend_open(embedder *e, const char *dir, lt_err *err) {
     if (!dir || !*dir)
         return lt_err_set(err, LT_ERR_INVALID, "no bert model directory configured (set bert_model_dir)");
+    if (!sgemm && !(sgemm = dynload_sgemm(err))) return -1;
     struct stat st;
     if (stat(dir, &st) != 0)
         return lt_err_set(err, errno == ENOENT ? LT_ERR_NOT_FOUND : LT_ERR_IO, "bert model directory %s: %s", dir,

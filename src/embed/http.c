@@ -21,7 +21,29 @@
 #include "../version.h"
 
 #include <assert.h>
-#include <curl/curl.h>
+#include "dynload.h"
+
+/* libcurl is loaded when this backend first opens (dynload.h); its calls go
+ * through that table. */
+static const curl_fns *cf;
+#define curl_global_init (cf->global_init)
+#define curl_global_cleanup (cf->global_cleanup)
+#define curl_easy_init (cf->easy_init)
+#undef curl_easy_setopt /* curl.h wraps these two in macros of its own */
+#undef curl_easy_getinfo
+#define curl_easy_setopt (cf->easy_setopt)
+#define curl_easy_perform (cf->easy_perform)
+#define curl_easy_getinfo (cf->easy_getinfo)
+#define curl_easy_cleanup (cf->easy_cleanup)
+#define curl_easy_strerror (cf->easy_strerror)
+#define curl_slist_append (cf->slist_append)
+#define curl_slist_free_all (cf->slist_free_all)
+#define curl_url (cf->url)
+#define curl_url_set (cf->url_set)
+#define curl_url_get (cf->url_get)
+#define curl_url_strerror (cf->url_strerror)
+#define curl_url_cleanup (cf->url_cleanup)
+#define curl_free (cf->free)
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -482,6 +504,7 @@ static int set_headers(http_state *s, const char *key, lt_err *err) {
 }
 
 int http_backend_open(embedder *e, const embed_options *opt, lt_err *err) {
+    if (!cf && !(cf = dynload_curl(err))) return -1;
     pthread_once(&curl_once, curl_init_once);
     if (curl_init_rc != CURLE_OK)
         return lt_err_set(err, LT_ERR_INTERNAL, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
