@@ -907,7 +907,8 @@ static char *tier_expr(const char *proj, const char *all, const char *select, co
         e = cat(strdup(COLS " : ("), all, ")", NULL, NULL);
     if (select && exclude) e = cat(cat(e, " AND (" COLS " : (", select, ") NOT ", NULL), COLS " : (", exclude, "))", NULL);
     else if (select) e = cat(e, " AND " COLS " : (", select, ")", NULL);
-    return cat(e, " AND proj : \"", proj, "\"", NULL);
+    /* A NULL proj: the store holds one project only, no filter needed. */
+    return proj ? cat(e, " AND proj : \"", proj, "\"", NULL) : e;
 }
 
 /* A term's document frequency over the whole index: counted exactly up to
@@ -1021,6 +1022,16 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     if (!s || store_step(s, err) != 1) goto out;
     max_rowid = store_col_int(s, 0);
     store_reset(s);
+    /* The project token costs every AND a walk over the project's rows: when
+     * the store holds this project alone (the lowest and highest project
+     * names are both it, two index probes), leave it out. */
+    s = store_prepare(st, "SELECT (SELECT min(project) FROM memories) = ?1 AND (SELECT max(project) FROM memories) = ?1",
+                      err);
+    if (!s) goto out;
+    store_bind_text(s, 1, f->project);
+    if (store_step(s, err) != 1) goto out;
+    const char *scope = store_col_int(s, 0) ? NULL : proj;
+    store_reset(s);
 
     /* How many of the project's rows hold each term, counted no further
      * than the budget: walking rowids is cheap, ranking them is not. */
@@ -1038,7 +1049,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) total += counts[i].rows;
     if (total <= budget) { /* everything fits: exact BM25 over all matches */
-        rc = run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, NULL), n, df, want, max_rowid, &budget, hits,
+        rc = run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL, NULL), n, df, want, max_rowid, &budget, hits,
                       n_hits, err);
         goto out;
     }
@@ -1053,7 +1064,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         }
         if (!every) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         /* every holds the terms in the scored order: it can stand for all. */
-        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, every, NULL, NULL), n, df, want, max_rowid, &budget, hits,
+        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, every, NULL, NULL), n, df, want, max_rowid, &budget, hits,
                      n_hits, err))
             goto out;
         ranked = strdup(every);
@@ -1070,7 +1081,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
                 free(y);
             }
         if (!pairs || !ranked) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
-        if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, pairs, ranked), n, df, want, max_rowid, &budget,
+        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, all, pairs, ranked), n, df, want, max_rowid, &budget,
                      hits, n_hits, err))
             goto out;
         free(ranked);
@@ -1091,7 +1102,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         }
         if (!rare) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         if (n_rare) {
-            if (run_tier(m, st, f, where, narrowed, tier_expr(proj, all, rare, ranked), n, df, want, max_rowid, &budget,
+            if (run_tier(m, st, f, where, narrowed, tier_expr(scope, all, rare, ranked), n, df, want, max_rowid, &budget,
                          hits, n_hits, err))
                 goto out;
             char *both = ranked ? cat(strdup("("), ranked, ") OR (", rare, ")") : strdup(rare);
@@ -1102,7 +1113,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     }
     /* 4: the newest of the rest. */
     if (budget > 0 &&
-        run_tier(m, st, f, where, narrowed, tier_expr(proj, all, NULL, ranked), n, df, want, max_rowid, &budget, hits,
+        run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL, ranked), n, df, want, max_rowid, &budget, hits,
                  n_hits, err))
         goto out;
     rc = 0;
