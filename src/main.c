@@ -3,6 +3,7 @@
  * Every command reads the configuration the same way (defaults < config file
  * < environment < flags) and opens the store the same way; `call` goes
  * through the very request path that tools/call uses. */
+#include "cache/caches.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -279,6 +280,9 @@ static memory_engine *open_memory(const settings *cfg, char *fallback, size_t fa
                    mc.overlap_bytes, mc.chunk_bytes);
         return NULL;
     }
+    caches_configure((size_t)settings_int(cfg, SET_CACHE_L1_ENTRIES),
+                     (size_t)settings_int(cfg, SET_CACHE_L1_MAX_MB) << 20,
+                     (uint64_t)settings_int(cfg, SET_CACHE_TTL_SECONDS) * 1000);
     embedder *emb = embedder_open(&eo, err);
     if (!emb) return NULL;
     memory_engine *m = memory_engine_new(emb, &mc, err);
