@@ -6,6 +6,15 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static l1 *emb_cache, *query_cache;
 static atomic_uint_fast64_t generation = 1;
+static l2 *l2_tier;
+
+void caches_set_l2(l2 *tier) {
+    l2 *old = l2_tier;
+    l2_tier = tier;
+    l2_free(old);
+}
+
+l2 *caches_l2(void) { return l2_tier; }
 
 static void init(void) {
     emb_cache = l1_new(1000, 64u << 20, 300000);
@@ -57,5 +66,6 @@ void caches_reset(void) {
     l1_flush(query_cache, NULL);
     l1_reset_stats(emb_cache);
     l1_reset_stats(query_cache);
+    l2_reset(l2_tier);
     caches_bump();
 }

@@ -131,6 +131,23 @@ static const setting_def table[SET_COUNT] = {
                              "Most memory (MiB) the in-process cache holds.", NULL, 1, 65536},
     [SET_CACHE_TTL_SECONDS] = {"cache_ttl_seconds", SETTING_INT, "300", "LTMC_CACHE_TTL_SECONDS", NULL,
                                "How long an in-process cache entry lives.", NULL, 1, 86400},
+    [SET_REDIS_URL] = {"redis_url", SETTING_STRING, NULL, "LTMC_REDIS_URL", NULL,
+                       "Redis for the shared L2 cache, as redis://[:password@]host[:port][/db]; overrides redis_host "
+                       "and the rest. Unset (and no redis_host): no L2.",
+                       NULL, 0, 0, true, true},
+    [SET_REDIS_HOST] = {"redis_host", SETTING_STRING, NULL, "LTMC_REDIS_HOST", NULL,
+                        "Redis host for the shared L2 cache. Unset (and no redis_url): no L2.", NULL, 0, 0, false,
+                        true},
+    [SET_REDIS_PORT] = {"redis_port", SETTING_INT, "6379", "LTMC_REDIS_PORT", NULL, "Redis port.", NULL, 1, 65535},
+    [SET_REDIS_PASSWORD] = {"redis_password", SETTING_STRING, NULL, "LTMC_REDIS_PASSWORD", NULL,
+                            "Redis password (AUTH).", NULL, 0, 0, true, true},
+    [SET_REDIS_DB] = {"redis_db", SETTING_INT, "0", "LTMC_REDIS_DB", NULL, "Redis database number.", NULL, 0, 10000},
+    [SET_REDIS_TIMEOUT_MS] = {"redis_timeout_ms", SETTING_INT, "200", "LTMC_REDIS_TIMEOUT_MS", NULL,
+                              "Connect and command timeout for Redis; after a failure ltmc retries at most once a "
+                              "second.",
+                              NULL, 10, 60000},
+    [SET_REDIS_TTL_SECONDS] = {"redis_ttl_seconds", SETTING_INT, "3600", "LTMC_REDIS_TTL_SECONDS", NULL,
+                               "Expiry of the values ltmc stores in Redis.", NULL, 1, 2592000},
 };
 
 /* Top-level sections of the original ltmc_config.json. Keys inside them that

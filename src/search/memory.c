@@ -1136,10 +1136,10 @@ static int cmp_hit(const void *a, const void *b) {
 static int embed_query(memory_engine *m, const char *query, float *q, lt_err *err) {
     int dim = embedder_dim(m->emb);
     const char *model = embedder_model_id(m->emb);
-    size_t klen = strlen(model) + strlen(query) + 8;
+    size_t klen = strlen(model) + strlen(query) + 16;
     char *key = malloc(klen);
     if (!key) return embedder_embed(m->emb, query, strlen(query), q, err);
-    snprintf(key, klen, "emb:%s:%s", model, query);
+    snprintf(key, klen, "embedding:%s:%s", model, query);
     void *val;
     size_t len;
     if (l1_get(caches_embeddings(), key, &val, &len)) {
@@ -1151,8 +1151,22 @@ static int embed_query(memory_engine *m, const char *query, float *q, lt_err *er
         }
         free(val);
     }
+    /* The same key in Redis (redis.h adds "ltmc:"), shared by processes. */
+    if (l2_get(caches_l2(), key, &val, &len)) {
+        if (len == sizeof(float) * (size_t)dim) {
+            memcpy(q, val, len);
+            free(val);
+            l1_put(caches_embeddings(), key, q, len);
+            free(key);
+            return 0;
+        }
+        free(val);
+    }
     int rc = embedder_embed(m->emb, query, strlen(query), q, err);
-    if (rc == 0) l1_put(caches_embeddings(), key, q, sizeof(float) * (size_t)dim);
+    if (rc == 0) {
+        l1_put(caches_embeddings(), key, q, sizeof(float) * (size_t)dim);
+        l2_put(caches_l2(), key, q, sizeof(float) * (size_t)dim);
+    }
     free(key);
     return rc;
 }

@@ -32,6 +32,25 @@ static json_t *tier_json(l1 *c) {
                      (json_int_t)(s.ttl_ms / 1000));
 }
 
+static json_t *l2_json(const char *type) {
+    l2 *r2 = caches_l2();
+    if (!l2_configured(r2)) return json_pack("{s:b, s:b}", "configured", false, "connected", false);
+    json_t *o = json_pack("{s:b}", "configured", true);
+    double ms;
+    bool ok = l2_ping(r2, &ms, o, NULL) == 0;
+    l2_stats s = l2_get_stats(r2);
+    jx_set_bool(o, "connected", ok);
+    jx_set_int(o, "hits", (int64_t)s.hits);
+    jx_set_int(o, "misses", (int64_t)s.misses);
+    jx_set_int(o, "errors", (int64_t)s.errors);
+    jx_set_int(o, "connects", (int64_t)s.connects);
+    if (ok && strcmp(type, "queries")) jx_set_int(o, "embedding_cache_count", l2_count(r2, "embedding:*"));
+    if (ok && !strcmp(type, "all")) jx_set_int(o, "total_keys", l2_count(r2, "*"));
+    /* Query results are not shared through Redis (their generation is per process). */
+    if (ok && strcmp(type, "embeddings")) jx_set_int(o, "query_cache_count", 0);
+    return o;
+}
+
 /* ---- health_check ---- */
 
 static void component(json_t *comps, const char *name, const char *status, double ms, json_t *details,
@@ -100,8 +119,24 @@ static int cache_health(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *
 
     t0 = clock_mono_ns();
     component(comps, "l1_cache", "healthy", ms_since(t0), tier_json(caches_queries()), &worst);
-    component(comps, "redis", "not_configured", 0,
-              json_pack("{s:b, s:s}", "configured", false, "message", "Redis (L2) is not configured"), &worst);
+    const char *redis_state = "not_configured";
+    l2 *r2 = caches_l2();
+    if (!l2_configured(r2)) {
+        component(comps, "redis", "not_configured", 0,
+                  json_pack("{s:b, s:s}", "configured", false, "message", "Redis (L2) is not configured"), &worst);
+    } else {
+        json_t *rd = json_pack("{s:b}", "configured", true);
+        double ping_ms = 0;
+        lt_err rerr;
+        lt_err_clear(&rerr);
+        bool rok = l2_ping(r2, &ping_ms, rd, &rerr) == 0;
+        jx_set_bool(rd, "connected", rok);
+        if (!rok) jx_set_str(rd, "error", rerr.msg);
+        jx_set_str(rd, "message", rok ? "Redis connection healthy" : "Redis unreachable: the L2 tier is skipped");
+        /* Redis is optional: without it everything works, only slower. */
+        component(comps, "redis", rok ? "healthy" : "degraded", ping_ms, rd, &worst);
+        redis_state = rok ? "connected" : "unreachable";
+    }
     component(comps, "file_watcher", "not_configured", 0,
               json_pack("{s:s}", "message", "ltmc runs no file watcher: nothing to watch"), &worst);
 
@@ -111,7 +146,7 @@ static int cache_health(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *
     json_object_set_new(out, "components", comps);
     json_object_set_new(out, "database_connections",
                         json_pack("{s:s, s:s, s:s}", "sqlite", worst < 2 ? "connected" : "error", "redis",
-                                  "not_configured", "vector_index", vok ? "loaded" : "error"));
+                                  redis_state, "vector_index", vok ? "loaded" : "error"));
     jx_set_real(out, "response_time", round3(ms_since(t_all)));
     jx_set_str(out, "response_time_unit", "ms");
     /* A health check reports; it fails only when it could not run. */
@@ -133,7 +168,7 @@ static int cache_stats(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *e
         json_object_set_new(tiers, "queries", tier_json(caches_queries()));
     json_t *stats = json_object();
     json_object_set_new(stats, "l1", tiers);
-    json_object_set_new(stats, "l2", json_pack("{s:b, s:b}", "configured", false, "connected", false));
+    json_object_set_new(stats, "l2", l2_json(type));
     jx_set_int(stats, "generation", (int64_t)caches_generation());
     json_object_set_new(out, "stats", stats);
     jx_set_str(out, "cache_type", type);
@@ -178,25 +213,37 @@ static const char *const flush_types[] = {"all", "embeddings", "queries", NULL};
 static int cache_flush(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
     (void)ctx, (void)err;
     const char *type = jx_str(args, "cache_type"), *pattern = jx_str(args, "pattern");
-    /* Keys are "emb:<model>:<text>" and "query:<generation>:<project>:<args>";
+    /* Keys are "embedding:<model>:<text>" and "query:<generation>:<project>:<args>";
      * the pattern matches the part after the type prefix. */
     size_t n = strlen(pattern) + 16;
     char *full = malloc(n);
     size_t emb = 0, q = 0;
     if (!strcmp(type, "all") || !strcmp(type, "embeddings")) {
-        snprintf(full, n, "emb:%s", pattern);
+        snprintf(full, n, "embedding:%s", pattern);
         emb = l1_flush(caches_embeddings(), full);
     }
     if (!strcmp(type, "all") || !strcmp(type, "queries")) {
         snprintf(full, n, "query:%s", pattern);
         q = l1_flush(caches_queries(), full);
     }
+    long l2n = 0;
+    if (l2_configured(caches_l2()) && (!strcmp(type, "all") || !strcmp(type, "embeddings"))) {
+        snprintf(full, n, "embedding:%s", pattern);
+        lt_err rerr;
+        lt_err_clear(&rerr);
+        l2n = l2_flush(caches_l2(), full, &rerr);
+        if (l2n < 0) {
+            jx_set_str(out, "l2_error", rerr.msg);
+            l2n = 0;
+        }
+    }
     free(full);
     jx_set_str(out, "cache_type", type);
     jx_set_str(out, "pattern", pattern);
-    jx_set_int(out, "total_keys_deleted", (int64_t)(emb + q));
-    jx_set_int(out, "keys_deleted", (int64_t)(emb + q));
-    json_object_set_new(out, "breakdown", json_pack("{s:I, s:I}", "embeddings", (json_int_t)emb, "queries", (json_int_t)q));
+    jx_set_int(out, "total_keys_deleted", (int64_t)(emb + q) + l2n);
+    jx_set_int(out, "keys_deleted", (int64_t)(emb + q) + l2n);
+    json_object_set_new(out, "breakdown", json_pack("{s:I, s:I, s:I}", "embeddings", (json_int_t)emb, "queries",
+                                                    (json_int_t)q, "redis_embeddings", (json_int_t)l2n));
     return 0;
 }
 

@@ -3,6 +3,9 @@
 // and invalidated by a store (in this process and from a second process on
 // the same database), flush by type and pattern, reset.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
 import { test } from 'node:test';
 import { cache, connect, closeAllClean, memory, sandbox, todo, withClient } from './helpers.mjs';
 
@@ -83,4 +86,68 @@ test('cache_l1_entries=0 turns the L1 tier off', async (t) => {
     assert.equal(s.stats.l1.queries.hits, 0);
     assert.equal(s.stats.l1.queries.entries, 0);
   }, { env: { LTMC_CACHE_L1_ENTRIES: '0' } });
+});
+
+// ---- with a real Redis (L2), started on a free loopback port and stopped ----
+
+const freePort = () => new Promise((res, rej) => {
+  const s = createServer();
+  s.once('error', rej);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+});
+
+async function startRedis(t) {
+  const port = await freePort();
+  const proc = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  t.after(() => new Promise((res) => { if (proc.exitCode !== null) return res(); proc.once('exit', res); proc.kill('SIGTERM'); }));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((res) => {
+      const c = tcpConnect(port, '127.0.0.1', () => { c.end(); res(true); });
+      c.once('error', () => res(false));
+    });
+    if (up) return { port, proc };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('redis-server did not start');
+}
+
+test('L2: query embeddings shared through Redis between processes; flush stays in ltmc keys', { skip: !existsSync('/usr/bin/redis-server') && 'redis-server not installed' }, async (t) => {
+  const { port } = await startRedis(t);
+  const sb = sandbox(t);
+  const env = { LTMC_REDIS_URL: `redis://127.0.0.1:${port}/0` };
+  const a = await connect(sb, { env });
+  const b = await connect(sb, { env });
+  try {
+    await memory(a.client, { action: 'store', file_name: 'x.md', content: 'Shared cache across processes.' });
+    await memory(a.client, { action: 'retrieve', query: 'shared cache' });
+    await memory(b.client, { action: 'retrieve', query: 'shared cache' });
+    const sb2 = await cache(b.client, { action: 'stats' });
+    assert.equal(sb2.stats.l2.configured, true);
+    assert.equal(sb2.stats.l2.connected, true);
+    assert.ok(sb2.stats.l2.hits >= 1, 'the second process found the embedding in Redis');
+    assert.ok(sb2.stats.l2.embedding_cache_count >= 1);
+    const h = await cache(b.client, { action: 'health_check' });
+    assert.equal(h.components.redis.status, 'healthy');
+    assert.equal(typeof h.components.redis.redis_version, 'string');
+    const f = await cache(a.client, { action: 'flush', cache_type: 'all' });
+    assert.ok(f.breakdown.redis_embeddings >= 1);
+    assert.equal((await cache(a.client, { action: 'stats' })).stats.l2.embedding_cache_count, 0);
+  } finally {
+    await closeAllClean(a, b);
+  }
+});
+
+test('L2 configured but unreachable: other tools work, health is degraded', async (t) => {
+  const port = await freePort();
+  await withClient(t, async (c) => {
+    await memory(c, { action: 'store', file_name: 'x.md', content: 'no redis here' });
+    const r = await memory(c, { action: 'retrieve', query: 'redis' });
+    assert.equal(r.total_found, 1);
+    const h = await cache(c, { action: 'health_check' });
+    assert.equal(h.components.redis.status, 'degraded');
+    assert.equal(h.status, 'degraded');
+    assert.match(h.components.redis.error, /Redis is unreachable/);
+    const s = await cache(c, { action: 'stats' });
+    assert.equal(s.stats.l2.connected, false);
+  }, { env: { LTMC_REDIS_HOST: '127.0.0.1', LTMC_REDIS_PORT: String(port) } });
 });
