@@ -2,7 +2,8 @@
  * LTMC §6.4). Every path goes through fs/paths; external programs (ripgrep,
  * tree, jq, man) run through fs/runner with an argument vector, a clean
  * environment, a timeout and an output cap; where a program is absent the
- * built-in C code runs instead, and every result says which ran in `tool`. */
+ * built-in C code runs instead, and every result says which ran in `tool`.
+ * (ripgrep, fd, tree, jq and man; Debian names fd's binary fdfind.) */
 #include "tool.h"
 
 #include "../core/jsonx.h"
@@ -351,13 +352,65 @@ static int unix_find(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
     const char *pattern = jx_str(args, "pattern");
     find_ctx f = {ctx, pattern, jx_str(args, "type_filter"), jx_str(args, "extension"), strpbrk(pattern, "*?[") != NULL,
                   json_array()};
-    size_t budget = MAX_WALK;
-    walk(dir, 1, (int)jx_int(args, "max_depth", 0), false, find_visit, &f, &budget);
-    jx_set_int(out, "count", (int64_t)json_array_size(f.found));
-    json_object_set_new(out, "files_found", f.found);
+    const char *tool = "builtin";
+    if (have(ctx, "fdfind")) {
+        /* fd from its directory: no .gitignore rules (the built-in has none),
+         * hidden entries skipped and symlinks not followed, as built-in. */
+        char depth[16];
+        snprintf(depth, sizeof depth, "%lld", (long long)jx_int(args, "max_depth", 0));
+        const char *argv[20] = {"fdfind", "--color=never", "--no-ignore"};
+        int a = 3;
+        if (f.type) { argv[a++] = "--type"; argv[a++] = f.type; }
+        if (f.ext) { argv[a++] = "--extension"; argv[a++] = f.ext[0] == '.' ? f.ext + 1 : f.ext; }
+        if (jx_int(args, "max_depth", 0) > 0) { argv[a++] = "--max-depth"; argv[a++] = depth; }
+        argv[a++] = f.glob ? "--glob" : "--fixed-strings";
+        argv[a++] = "--";
+        argv[a++] = pattern;
+        argv[a++] = ".";
+        argv[a] = NULL;
+        runner_result r;
+        if (run_checked(ctx, dir, argv, NULL, 0, &r, err)) { json_decref(f.found); return -1; }
+        if (r.exit_code != 0) {
+            lt_err_set(err, LT_ERR_INVALID, "fd failed: %.300s", r.err);
+            runner_result_free(&r);
+            json_decref(f.found);
+            return -1;
+        }
+        for (char *line = r.out; *line && json_array_size(f.found) < MAX_MATCHES;) {
+            char *nl = strchr(line, '\n');
+            if (nl) *nl = '\0';
+            char *name = line[0] == '.' && line[1] == '/' ? line + 2 : line;
+            size_t n = strlen(name);
+            if (n && name[n - 1] == '/') name[--n] = '\0';
+            if (n) {
+                char abs[PATH_MAX * 2];
+                snprintf(abs, sizeof abs, "%s/%s", dir, name);
+                jx_utf8_repair(abs);
+                json_array_append_new(f.found, json_string(rel(ctx, abs)));
+            }
+            if (!nl) break;
+            line = nl + 1;
+        }
+        runner_result_free(&r);
+        tool = "fd";
+    } else {
+        size_t budget = MAX_WALK;
+        walk(dir, 1, (int)jx_int(args, "max_depth", 0), false, find_visit, &f, &budget);
+    }
+    /* One order whichever ran. */
+    size_t n = json_array_size(f.found);
+    const char **names = malloc((n + 1) * sizeof *names);
+    for (size_t i = 0; i < n; i++) names[i] = json_string_value(json_array_get(f.found, i));
+    qsort(names, n, sizeof *names, name_cmp);
+    json_t *sorted = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(sorted, json_string(names[i]));
+    free(names);
+    json_decref(f.found);
+    jx_set_int(out, "count", (int64_t)n);
+    json_object_set_new(out, "files_found", sorted);
     jx_set_str(out, "pattern", pattern);
     jx_set_str(out, "search_path", rel(ctx, dir));
-    jx_set_str(out, "tool", "builtin");
+    jx_set_str(out, "tool", tool);
     return 0;
 }
 
@@ -970,7 +1023,7 @@ static const action_def unix_actions[] = {
     {"ls", "List a directory.", unix_ls, ls_params},
     {"cat", "Show a text file.", unix_cat, cat_params},
     {"grep", "Search file contents for a pattern (ripgrep, else built-in).", unix_grep, grep_params},
-    {"find", "Find files by name or glob.", unix_find, find_params},
+    {"find", "Find files by name or glob (fd, else built-in).", unix_find, find_params},
     {"tree", "Show a directory tree (tree, else built-in).", unix_tree, tree_params},
     {"jq", "Filter JSON with jq.", unix_jq, jq_params},
     {"disk_usage", "Size and free space of the file system holding a path.", unix_disk_usage, du_params},

@@ -74,6 +74,9 @@ for (const mode of ['present', 'absent']) {
 
       const find = await unix(c, { action: 'find', pattern: '*.py' });
       assert.deepEqual(find.files_found, ['src/app.py']);
+      assert.equal(find.tool, mode === 'present' && existsSync('/usr/bin/fdfind') ? 'fd' : 'builtin');
+      const all = await unix(c, { action: 'find', pattern: '*', max_depth: 1 });
+      assert.deepEqual(all.files_found, ['README.md', 'a.txt', 'b.txt', 'data.json', 'escape', 'link.txt', 'src']);
 
       if (mode === 'present' && existsSync('/usr/bin/jq')) {
         const jq = await unix(c, { action: 'jq', query: '.list | add', file_path: 'data.json' });
@@ -105,9 +108,10 @@ test('unix_action: unix_tools_disabled forces the built-in code', async (t) => {
     assert.equal(grep.count, 2);
     const tree = await unix(c, { action: 'tree', path: 'proj' });
     assert.equal(tree.tool, 'builtin');
+    assert.equal((await unix(c, { action: 'find', pattern: '*.py', path: 'proj' })).tool, 'builtin');
     // Without project_roots the start directory (the sandbox) is the root.
     const out = await unix(c, { action: 'cat', file_path: 'outside/secret.txt' });
     assert.equal(out.content, 'needle secret\n');
     await unix(c, { action: 'ls', path: '..' }, { expectError: true });
-  }, { sandbox: sb, env: { LTMC_UNIX_TOOLS_DISABLED: 'rg,tree' } });
+  }, { sandbox: sb, env: { LTMC_UNIX_TOOLS_DISABLED: 'rg,tree,fdfind' } });
 });

@@ -44,7 +44,7 @@ static int setup(void **state) {
     snprintf(p, sizeof p, "%s/escape", root), symlink(outside, p);
     snprintf(p, sizeof p, "%s/secret_link.txt", root), symlink(t, p);
     with_tools = make_cfg(NULL);
-    without_tools = make_cfg("rg,tree,jq,man");
+    without_tools = make_cfg("rg,tree,jq,man,fdfind");
     return 0;
 }
 
@@ -147,27 +147,44 @@ static void test_grep(void **state) {
     check_grep(without_tools, "builtin");
 }
 
-static void test_find(void **state) {
-    (void)state;
-    json_t *r = OK(with_tools, "{\"action\":\"find\",\"pattern\":\"*.py\"}");
+static void check_find(settings *cfg, const char *tool) {
+    json_t *r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"*.py\"}");
+    assert_json_str(r, "tool", tool);
     char *d = jx_dump(json_object_get(r, "files_found"));
     assert_string_equal(d, "[\"src/main.py\"]");
     free(d);
     json_decref(r);
-    r = OK(with_tools, "{\"action\":\"find\",\"pattern\":\"li\",\"type_filter\":\"d\"}");
+    r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"li\",\"type_filter\":\"d\"}");
     d = jx_dump(json_object_get(r, "files_found"));
     assert_string_equal(d, "[\"src/lib\"]");
     free(d);
     json_decref(r);
-    r = OK(with_tools, "{\"action\":\"find\",\"pattern\":\"*\",\"extension\":\"c\"}");
+    r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"*\",\"extension\":\"c\"}");
     assert_json_int(r, "count", 1);
     json_decref(r);
-    r = OK(with_tools, "{\"action\":\"find\",\"pattern\":\"*.c\",\"max_depth\":2}");
+    r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"*.c\",\"max_depth\":2}");
     assert_json_int(r, "count", 0); /* src/lib/util.c is on level 3 */
     json_decref(r);
-    r = OK(with_tools, "{\"action\":\"find\",\"pattern\":\"secret\"}");
-    assert_json_int(r, "count", 1); /* the link itself, not the outside file */
+    r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"secret\"}");
+    d = jx_dump(json_object_get(r, "files_found"));
+    assert_string_equal(d, "[\"secret_link.txt\"]"); /* the link itself, not the outside file */
+    free(d);
     json_decref(r);
+    r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"-rf\"}"); /* a pattern is never an option */
+    assert_json_int(r, "count", 0);
+    json_decref(r);
+    r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"*\",\"max_depth\":1}");
+    d = jx_dump(json_object_get(r, "files_found"));
+    assert_string_equal(d, "[\"README.md\",\"data.json\",\"escape\",\"new.txt\",\"old.txt\",\"secret_link.txt\","
+                           "\"src\"]");
+    free(d);
+    json_decref(r);
+}
+
+static void test_find(void **state) {
+    (void)state;
+    if (has_program("fdfind")) check_find(with_tools, "fd");
+    check_find(without_tools, "builtin");
 }
 
 static void check_tree(settings *cfg, const char *tool) {
