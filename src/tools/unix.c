@@ -278,7 +278,8 @@ static int unix_grep(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
     const char *tool = "builtin";
     if (have(ctx, "rg")) {
         /* rg runs in the directory searched (or the file's directory) and
-         * never follows symlinks (no -L), so it stays inside the roots. */
+         * never follows symlinks (no -L), so it stays inside the roots; like
+         * the built-in it skips hidden entries and applies no .gitignore. */
         char cwd[PATH_MAX];
         snprintf(cwd, sizeof cwd, "%s", target);
         const char *what = ".";
@@ -288,7 +289,7 @@ static int unix_grep(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
             if (slash == cwd) cwd[1] = '\0'; else *slash = '\0';
         }
         const char *argv[] = {"rg", "--color=never", "--line-number", "--with-filename", "--no-heading",
-                              "--no-config", "--max-count", "1000", "-e", pattern, "--", what, NULL};
+                              "--no-config", "--no-ignore", "--max-count", "1000", "-e", pattern, "--", what, NULL};
         runner_result r;
         if (run_checked(ctx, cwd, argv, NULL, 0, &r, err)) { json_decref(matches); return -1; }
         if (r.exit_code > 1) {

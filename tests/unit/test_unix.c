@@ -39,6 +39,8 @@ static int setup(void **state) {
     put("old.txt", "one\ntwo\nthree\n");
     put("new.txt", "one\nTWO\nthree\nfour\n");
     put(".hidden/h.txt", "needle hidden\n");
+    put(".gitignore", "ignored.txt\n");
+    put("ignored.txt", "no needle words\n"); /* found anyway: no .gitignore rules, whichever program runs */
     snprintf(t, sizeof t, "%s/secret.txt", outside);
     tu_write_file(t, "needle secret\n");
     snprintf(p, sizeof p, "%s/escape", root), symlink(outside, p);
@@ -102,9 +104,10 @@ static void test_ls_cat(void **state) {
     (void)state;
     json_t *r = OK(with_tools, "{\"action\":\"ls\"}");
     char *d = jx_dump(json_object_get(r, "files"));
-    assert_string_equal(d, "[\"README.md\",\"data.json\",\"escape\",\"new.txt\",\"old.txt\",\"secret_link.txt\",\"src\"]");
+    assert_string_equal(d, "[\"README.md\",\"data.json\",\"escape\",\"ignored.txt\",\"new.txt\",\"old.txt\","
+                           "\"secret_link.txt\",\"src\"]");
     free(d);
-    assert_json_int(r, "count", 7);
+    assert_json_int(r, "count", 8);
     assert_json_str(r, "path", ".");
     assert_json_str(r, "tool", "builtin");
     json_decref(r);
@@ -123,11 +126,12 @@ static void check_grep(settings *cfg, const char *tool) {
     json_t *r = OK(cfg, "{\"action\":\"grep\",\"pattern\":\"need+le\"}");
     assert_json_str(r, "tool", tool);
     /* Hidden directories and the symlinked outside are not searched. */
-    assert_json_int(r, "count", 2);
+    assert_json_int(r, "count", 3);
     char *d = jx_dump(json_object_get(r, "matches"));
     assert_contains(d, "{\"file\":\"README.md\",\"line_number\":2,\"content\":\"needle here\"}");
     assert_contains(d, "\"file\":\"src/main.py\",\"line_number\":5");
     assert_not_contains(d, "secret");
+    assert_contains(d, "\"file\":\"ignored.txt\"");
     free(d);
     json_decref(r);
     /* A single file gives file names too (the original lost them). */
@@ -175,8 +179,8 @@ static void check_find(settings *cfg, const char *tool) {
     json_decref(r);
     r = OK(cfg, "{\"action\":\"find\",\"pattern\":\"*\",\"max_depth\":1}");
     d = jx_dump(json_object_get(r, "files_found"));
-    assert_string_equal(d, "[\"README.md\",\"data.json\",\"escape\",\"new.txt\",\"old.txt\",\"secret_link.txt\","
-                           "\"src\"]");
+    assert_string_equal(d, "[\"README.md\",\"data.json\",\"escape\",\"ignored.txt\",\"new.txt\",\"old.txt\","
+                           "\"secret_link.txt\",\"src\"]");
     free(d);
     json_decref(r);
 }
