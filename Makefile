@@ -8,20 +8,21 @@
 #                 stdio transport and todos (bench_stdio), semantic memory up to
 #                 100,000 memories (bench_memory; BENCH_SCALE=full adds
 #                 1,000,000), knowledge graph of 100,000 nodes / 500,000 edges
-#                 and 1,000 blueprints (bench_graph)
+#                 and 1,000 blueprints (bench_graph), cache_action stats and
+#                 retrieve from L1 against uncached (bench_cache)
 #   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   make model    fetch and convert the GloVe word vectors (part of make)
 #   make eval     retrieval quality on ../shared/data/locomo-dev
 
 CC      ?= cc
-PKGS    := jansson sqlite3 libutf8proc
+PKGS    := jansson sqlite3 libutf8proc hiredis
 # libcurl and OpenBLAS are loaded at run time by the backends that use them
 # (src/embed/dynload.h): only their headers are needed to build.
 HDR_PKGS := openblas libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-missing-field-initializers -Wno-format-truncation
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc) -ldl -lpthread -lm
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lhiredis) -ldl -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(sort $(wildcard src/*/*.c))
@@ -102,10 +103,11 @@ e2e: $(BUILD)/san/ltmc model
 	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	cd tests/e2e && LTMC_BIN=$(CURDIR)/$(BUILD)/san/ltmc node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUILD)/bench_graph
+bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUILD)/bench_graph $(BUILD)/bench_cache
 	$(BUILD)/bench_stdio $(BUILD)/ltmc
 	$(BUILD)/bench_memory $(BUILD)/ltmc $(BENCH_SCALE)
 	$(BUILD)/bench_graph $(BUILD)/ltmc
+	$(BUILD)/bench_cache $(BUILD)/ltmc
 
 $(BUILD)/bench_%: bench/bench_%.c bench/benchutil.h bench/vocab.h
 	$(CC) -O2 -g $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)

@@ -5,10 +5,11 @@
 # Runs apt-get through sudo when not root.
 set -euo pipefail
 
-want=(build-essential pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev nodejs npm python3)
+want=(build-essential pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev nodejs npm python3
+      libhiredis-dev jq ripgrep fd-find tree man-db)
 case "${1:-build}" in
   build) ;;
-  test) want+=(libcmocka-dev clang python3-numpy) ;;
+  test) want+=(libcmocka-dev clang python3-numpy redis-server) ;;
   *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac
 

@@ -3,6 +3,7 @@
  * Every command reads the configuration the same way (defaults < config file
  * < environment < flags) and opens the store the same way; `call` goes
  * through the very request path that tools/call uses. */
+#include "cache/caches.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -236,6 +237,21 @@ static bool find_glove(const settings *cfg, char *out, size_t len, char *tried, 
 
 /* The configured embedder, or the hash embedder (with a warning in
  * *fallback) when glove's file is missing. */
+
+/* The L2 cache tier, when redis_url or redis_host is set. It connects on
+ * first use; an unreachable Redis is reported by cache_action, not here. */
+static int open_l2(const settings *cfg, lt_err *err) {
+    const char *url = settings_str(cfg, SET_REDIS_URL), *host = settings_str(cfg, SET_REDIS_HOST);
+    if (!url && !host) return 0;
+    l2_config rc = {host, (int)settings_int(cfg, SET_REDIS_PORT), settings_str(cfg, SET_REDIS_PASSWORD),
+                    (int)settings_int(cfg, SET_REDIS_DB), (int)settings_int(cfg, SET_REDIS_TIMEOUT_MS),
+                    (int)settings_int(cfg, SET_REDIS_TTL_SECONDS)};
+    char buf[1024];
+    if (url && l2_parse_url(url, buf, sizeof buf, &rc, err)) return -1;
+    caches_set_l2(l2_new(&rc));
+    return 0;
+}
+
 static memory_engine *open_memory(const settings *cfg, char *fallback, size_t fallback_len, lt_err *err) {
     fallback[0] = '\0';
     char glove[PATH_MAX + 64], tried[4 * PATH_MAX];
@@ -279,6 +295,10 @@ static memory_engine *open_memory(const settings *cfg, char *fallback, size_t fa
                    mc.overlap_bytes, mc.chunk_bytes);
         return NULL;
     }
+    caches_configure((size_t)settings_int(cfg, SET_CACHE_L1_ENTRIES),
+                     (size_t)settings_int(cfg, SET_CACHE_L1_MAX_MB) << 20,
+                     (uint64_t)settings_int(cfg, SET_CACHE_TTL_SECONDS) * 1000);
+    if (open_l2(cfg, err)) return NULL;
     embedder *emb = embedder_open(&eo, err);
     if (!emb) return NULL;
     memory_engine *m = memory_engine_new(emb, &mc, err);

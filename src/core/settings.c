@@ -103,6 +103,51 @@ static const setting_def table[SET_COUNT] = {
                     "BM25 length normalisation (b): 0 ignores how long a chunk is (fastest: no length is read; "
                     "chunks are bounded anyway), 0.75 is the textbook value.", NULL, 0,
                     0, false, false, 0.0, 1.0},
+    [SET_PROJECT_ROOTS] = {"project_roots", SETTING_STRING, NULL, "LTMC_PROJECT_ROOTS", NULL,
+                           "Directories (colon-separated) that unix_action may read; every path is resolved "
+                           "(symlinks, ..) and refused unless it lies inside one. Default: the directory the "
+                           "server was started in.",
+                           NULL, 0, 0, false, true},
+    [SET_UNIX_TOOL_PATH] = {"unix_tool_path", SETTING_STRING, "/usr/local/bin:/usr/bin:/bin", "LTMC_UNIX_TOOL_PATH",
+                            NULL,
+                            "Directories (colon-separated) where unix_action looks for external programs (rg, jq, "
+                            "tree, ...); also their PATH. The server's own PATH is never used.",
+                            NULL},
+    [SET_UNIX_TOOLS_DISABLED] = {"unix_tools_disabled", SETTING_STRING, NULL, "LTMC_UNIX_TOOLS_DISABLED", NULL,
+                                 "External programs (comma-separated names, e.g. rg,tree) unix_action treats as "
+                                 "absent, using its built-in code instead.",
+                                 NULL, 0, 0, false, true},
+    [SET_UNIX_TIMEOUT_MS] = {"unix_timeout_ms", SETTING_INT, "10000", "LTMC_UNIX_TIMEOUT_MS", NULL,
+                             "Wall-clock limit of one external program run by unix_action; it is killed after.",
+                             NULL, 100, 600000},
+    [SET_UNIX_OUTPUT_MAX_BYTES] = {"unix_output_max_bytes", SETTING_INT, "1048576", "LTMC_UNIX_OUTPUT_MAX_BYTES",
+                                   NULL, "Most bytes of output (or file content) one unix_action call returns.",
+                                   NULL, 1024, 67108864},
+    [SET_CACHE_L1_ENTRIES] = {"cache_l1_entries", SETTING_INT, "1000", "LTMC_CACHE_L1_ENTRIES", NULL,
+                              "Most entries of the in-process cache (query embeddings and retrieve results); 0 "
+                              "turns it off.",
+                              NULL, 0, 10000000},
+    [SET_CACHE_L1_MAX_MB] = {"cache_l1_max_mb", SETTING_INT, "64", "LTMC_CACHE_L1_MAX_MB", NULL,
+                             "Most memory (MiB) the in-process cache holds.", NULL, 1, 65536},
+    [SET_CACHE_TTL_SECONDS] = {"cache_ttl_seconds", SETTING_INT, "300", "LTMC_CACHE_TTL_SECONDS", NULL,
+                               "How long an in-process cache entry lives.", NULL, 1, 86400},
+    [SET_REDIS_URL] = {"redis_url", SETTING_STRING, NULL, "LTMC_REDIS_URL", NULL,
+                       "Redis for the shared L2 cache, as redis://[:password@]host[:port][/db]; overrides redis_host "
+                       "and the rest. Unset (and no redis_host): no L2.",
+                       NULL, 0, 0, true, true},
+    [SET_REDIS_HOST] = {"redis_host", SETTING_STRING, NULL, "LTMC_REDIS_HOST", NULL,
+                        "Redis host for the shared L2 cache. Unset (and no redis_url): no L2.", NULL, 0, 0, false,
+                        true},
+    [SET_REDIS_PORT] = {"redis_port", SETTING_INT, "6379", "LTMC_REDIS_PORT", NULL, "Redis port.", NULL, 1, 65535},
+    [SET_REDIS_PASSWORD] = {"redis_password", SETTING_STRING, NULL, "LTMC_REDIS_PASSWORD", NULL,
+                            "Redis password (AUTH).", NULL, 0, 0, true, true},
+    [SET_REDIS_DB] = {"redis_db", SETTING_INT, "0", "LTMC_REDIS_DB", NULL, "Redis database number.", NULL, 0, 10000},
+    [SET_REDIS_TIMEOUT_MS] = {"redis_timeout_ms", SETTING_INT, "200", "LTMC_REDIS_TIMEOUT_MS", NULL,
+                              "Connect and command timeout for Redis; after a failure ltmc retries at most once a "
+                              "second.",
+                              NULL, 10, 60000},
+    [SET_REDIS_TTL_SECONDS] = {"redis_ttl_seconds", SETTING_INT, "3600", "LTMC_REDIS_TTL_SECONDS", NULL,
+                               "Expiry of the values ltmc stores in Redis.", NULL, 1, 2592000},
 };
 
 /* Top-level sections of the original ltmc_config.json. Keys inside them that

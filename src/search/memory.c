@@ -3,6 +3,7 @@
 #include "../core/clock.h"
 #include "../core/jsonx.h"
 #include "../core/log.h"
+#include "../cache/caches.h"
 #include "chunk.h"
 #include "lexical.h"
 
@@ -582,7 +583,7 @@ static int prepare_one(memory_engine *m, store *st, const memory_input *in, pend
     return prepare_text(m, in->content, &pd->p, err);
 }
 
-int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err) {
+static int store_impl(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err) {
     pending pd;
     if (prepare_one(m, st, in, &pd, err)) {
         prepared_free(&pd.p);
@@ -616,7 +617,7 @@ int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *ou
     return 0;
 }
 
-int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
+static int store_many_impl(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
                       lt_err *err) {
     pending *items = calloc(n ? n : 1, sizeof *items);
     if (!items) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
@@ -769,7 +770,7 @@ static int update_tx(store *st, void *vctx, lt_err *err) {
     return 0;
 }
 
-int memory_update(memory_engine *m, store *st, int64_t id, const memory_input *in, json_t *out, lt_err *err) {
+static int update_impl(memory_engine *m, store *st, int64_t id, const memory_input *in, json_t *out, lt_err *err) {
     change_ctx c = {m, in->project, id, in, NULL, "", "", NULL, false, 0};
     if (in->created_at && normalise_time(in->created_at, c.created_at, err, "created_at")) return -1;
     clock_now_iso(c.now, sizeof c.now);
@@ -827,7 +828,7 @@ static int delete_tx(store *st, void *vctx, lt_err *err) {
     return 0;
 }
 
-int memory_delete(memory_engine *m, store *st, const char *project, int64_t id, json_t *out, lt_err *err) {
+static int delete_impl(memory_engine *m, store *st, const char *project, int64_t id, json_t *out, lt_err *err) {
     change_ctx c = {m, project, id, NULL, NULL, "", "", NULL, false, 0};
     if (store_write(st, delete_tx, &c, err)) {
         json_decref(c.before);
@@ -1154,6 +1155,46 @@ static int cmp_hit(const void *a, const void *b) {
 
 #define CANDIDATES_MIN 100
 
+/* The vector of a query text, from the embeddings cache when this model
+ * embedded the same text before. */
+static int embed_query(memory_engine *m, const char *query, float *q, lt_err *err) {
+    int dim = embedder_dim(m->emb);
+    const char *model = embedder_model_id(m->emb);
+    size_t klen = strlen(model) + strlen(query) + 16;
+    char *key = malloc(klen);
+    if (!key) return embedder_embed(m->emb, query, strlen(query), q, err);
+    snprintf(key, klen, "embedding:%s:%s", model, query);
+    void *val;
+    size_t len;
+    if (l1_get(caches_embeddings(), key, &val, &len)) {
+        if (len == sizeof(float) * (size_t)dim) {
+            memcpy(q, val, len);
+            free(val);
+            free(key);
+            return 0;
+        }
+        free(val);
+    }
+    /* The same key in Redis (redis.h adds "ltmc:"), shared by processes. */
+    if (l2_get(caches_l2(), key, &val, &len)) {
+        if (len == sizeof(float) * (size_t)dim) {
+            memcpy(q, val, len);
+            free(val);
+            l1_put(caches_embeddings(), key, q, len);
+            free(key);
+            return 0;
+        }
+        free(val);
+    }
+    int rc = embedder_embed(m->emb, query, strlen(query), q, err);
+    if (rc == 0) {
+        l1_put(caches_embeddings(), key, q, sizeof(float) * (size_t)dim);
+        l2_put(caches_l2(), key, q, sizeof(float) * (size_t)dim);
+    }
+    free(key);
+    return rc;
+}
+
 int memory_search(memory_engine *m, store *st, const char *query, const memory_filter *f, size_t k,
                   memory_hit **hits_out, size_t *n_out, lt_err *err) {
     *hits_out = NULL;
@@ -1198,7 +1239,7 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
     int rc = -1;
     size_t n_cand = 0;
     float vmin = 0, vmax = 0;
-    if (embedder_embed(m->emb, query, strlen(query), q, err)) goto done;
+    if (embed_query(m, query, q, err)) goto done;
     size_t nv = vindex_search_range(m->index, f->project, q, want, allowed, n_allowed, vh, &vmin, &vmax);
     for (size_t i = 0; i < nv; i++)
         cand[n_cand++] = (candidate){vh[i].chunk_id, vh[i].memory_id, 0, vh[i].score, true};
@@ -1302,7 +1343,7 @@ int memory_search_chat(memory_engine *m, store *st, const char *project, const c
     double *lex = malloc(sizeof *lex * CHAT_CANDIDATES);
     int rc = -1;
     if (!q || !v || !hits || !lex) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
-    if (embedder_embed(m->emb, query, strlen(query), q, err)) goto done;
+    if (embed_query(m, query, q, err)) goto done;
     store_stmt *s = store_prepare(st,
                                   "SELECT f.rowid, -bm25(chat_fts, 1.0, 0.0) AS score, c.content FROM chat_fts f"
                                   " JOIN chat_messages c ON c.id = f.rowid WHERE chat_fts MATCH ?1 AND c.project = ?2"
@@ -1367,7 +1408,7 @@ static int reindex_tx(store *st, void *vctx, lt_err *err) {
     return rebuild_ctx(r->m, st, r->id, err);
 }
 
-int memory_reindex(memory_engine *m, store *st, int64_t id, lt_err *err) {
+static int reindex_impl(memory_engine *m, store *st, int64_t id, lt_err *err) {
     store_stmt *s = store_prepare(st, "SELECT project, content, created_at FROM memories WHERE id = ?", err);
     if (!s) return -1;
     store_bind_int(s, 1, id);
@@ -1453,4 +1494,37 @@ json_t *memory_stats(memory_engine *m, store *st) {
     jx_set_int(o, "index_rows", (int64_t)vindex_count(m->index));
     jx_set_int(o, "index_bytes", (int64_t)vindex_bytes(m->index));
     return o;
+}
+
+/* ---- writes: every one makes cached query results stale ---- */
+
+int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err) {
+    int rc = store_impl(m, st, in, out, err);
+    caches_bump();
+    return rc;
+}
+
+int memory_update(memory_engine *m, store *st, int64_t id, const memory_input *in, json_t *out, lt_err *err) {
+    int rc = update_impl(m, st, id, in, out, err);
+    caches_bump();
+    return rc;
+}
+
+int memory_delete(memory_engine *m, store *st, const char *project, int64_t id, json_t *out, lt_err *err) {
+    int rc = delete_impl(m, st, project, id, out, err);
+    caches_bump();
+    return rc;
+}
+
+int memory_reindex(memory_engine *m, store *st, int64_t id, lt_err *err) {
+    int rc = reindex_impl(m, st, id, err);
+    caches_bump();
+    return rc;
+}
+
+int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
+                      lt_err *err) {
+    int rc = store_many_impl(m, st, in, n, results, err);
+    caches_bump();
+    return rc;
 }

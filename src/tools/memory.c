@@ -1,6 +1,7 @@
 /* memory_action: semantic long-term memory (original LTMC §5 and §6.1, all
  * working, plus get, update, delete and list). The engine is
  * search/memory.h; this file maps arguments to it and shapes results. */
+#include "../cache/caches.h"
 #include "tool.h"
 
 #include "../core/clock.h"
@@ -203,10 +204,44 @@ static int search_documents(tool_ctx *ctx, const json_t *args, const char *query
     return 0;
 }
 
+/* retrieve's results are cached (L1, caches.h) under the project, the
+ * arguments and the generation of the memories they were computed from. */
+static char *retrieve_key(tool_ctx *ctx, const json_t *args) {
+    uint64_t gen = caches_observe(ctx->st);
+    char *a = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!a) return NULL;
+    size_t n = strlen(a) + strlen(ctx->project) + 64;
+    char *key = malloc(n);
+    if (key) snprintf(key, n, "query:%llu:%s:%s", (unsigned long long)gen, ctx->project, a);
+    free(a);
+    return key;
+}
+
 static int mem_retrieve(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
-    if (search_documents(ctx, args, jx_str(args, "query"), (size_t)jx_int(args, "top_k", 10), out, NULL, NULL, err))
+    char *key = retrieve_key(ctx, args);
+    void *val;
+    size_t len;
+    if (key && l1_get(caches_queries(), key, &val, &len)) {
+        json_t *cached = json_loadb(val, len, 0, NULL);
+        free(val);
+        if (cached) {
+            json_object_update(out, cached);
+            json_decref(cached);
+            free(key);
+            return 0;
+        }
+    }
+    if (search_documents(ctx, args, jx_str(args, "query"), (size_t)jx_int(args, "top_k", 10), out, NULL, NULL, err)) {
+        free(key);
         return -1;
+    }
     jx_set_str(out, "conversation_id", jx_str(args, "conversation_id"));
+    if (key) {
+        char *text = json_dumps(out, JSON_COMPACT);
+        if (text) l1_put(caches_queries(), key, text, strlen(text));
+        free(text);
+    }
+    free(key);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "../core/clock.h"
 #include "../core/jsonx.h"
 #include "../core/metrics.h"
+#include "../core/sla.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -19,10 +20,10 @@ static const param_def project_param = {
     "visible from another.",
     NULL, 0, 0, 128};
 
-extern const tool_def memory_tool, todo_tool, chat_tool, graph_tool, blueprint_tool, config_tool;
+extern const tool_def memory_tool, todo_tool, chat_tool, graph_tool, blueprint_tool, unix_tool, cache_tool, config_tool;
 
 static const tool_def *const all_tools[] = {&memory_tool, &todo_tool,      &chat_tool,
-                                            &graph_tool,  &blueprint_tool, &config_tool};
+                                            &graph_tool,  &blueprint_tool, &unix_tool, &cache_tool, &config_tool};
 
 const tool_def *const *tools_all(size_t *count) {
     *count = sizeof all_tools / sizeof all_tools[0];
@@ -417,6 +418,8 @@ json_t *tool_call(const tool_def *t, const tool_env *env, const json_t *args, co
         json_decref(full);
     }
     *failed = json_is_false(json_object_get(result, "success"));
-    metrics_record(t->name, a ? a->name : "(invalid)", clock_mono_ns() - start, *failed);
+    uint64_t elapsed = clock_mono_ns() - start;
+    metrics_record(t->name, a ? a->name : "(invalid)", elapsed, *failed);
+    sla_check(t->name, a ? a->name : "(invalid)", elapsed);
     return result;
 }

@@ -11,10 +11,13 @@ const SETTINGS = ['data_dir', 'db_path', 'project', 'log_level', 'busy_timeout_m
   'sqlite_synchronous', 'max_message_mb', 'tools_page_size', 'embedding_backend', 'glove_path', 'hash_dim',
   'bert_model_dir', 'http_embedding_url', 'http_embedding_model', 'http_embedding_api_key', 'http_embedding_timeout_ms',
   'chunk_bytes', 'chunk_overlap_bytes', 'max_memory_bytes', 'context_neighbours', 'context_weight', 'lexical_weight',
-  'near_duplicate_threshold', 'retrieve_token_budget', 'lexical_scan', 'bm25_b'];
+  'near_duplicate_threshold', 'retrieve_token_budget', 'lexical_scan', 'bm25_b', 'project_roots', 'unix_tool_path',
+  'unix_tools_disabled', 'unix_timeout_ms', 'unix_output_max_bytes', 'cache_l1_entries', 'cache_l1_max_mb',
+  'cache_ttl_seconds', 'redis_url', 'redis_host', 'redis_port', 'redis_password', 'redis_db', 'redis_timeout_ms',
+  'redis_ttl_seconds'];
 // Settings that have no default: unset unless configured (export_config shows null).
 const NO_DEFAULT = ['data_dir', 'db_path', 'glove_path', 'bert_model_dir', 'http_embedding_url', 'http_embedding_model',
-  'http_embedding_api_key'];
+  'http_embedding_api_key', 'project_roots', 'unix_tools_disabled', 'redis_url', 'redis_host', 'redis_password'];
 
 test('validate_config: overall_valid on a good setup', async (t) => {
   await withClient(t, async (c, { sb }) => {
