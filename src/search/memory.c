@@ -617,7 +617,7 @@ int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *ou
 }
 
 int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
-                      lt_err *err) {
+                      memory_progress_fn progress, void *progress_arg, lt_err *err) {
     pending *items = calloc(n ? n : 1, sizeof *items);
     if (!items) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     int rc = 0;
@@ -629,6 +629,8 @@ int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_
             prepared++;
             break;
         }
+        size_t step = (n + 99) / 100; /* about 100 reports at most */
+        if (progress && ((prepared + 1) % step == 0 || prepared + 1 == n)) progress(progress_arg, prepared + 1, n);
     }
     /* All or nothing: one transaction for the whole batch. Inputs found to
      * be duplicates before the lock are skipped there. */

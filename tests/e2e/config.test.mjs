@@ -11,10 +11,11 @@ const SETTINGS = ['data_dir', 'db_path', 'project', 'log_level', 'busy_timeout_m
   'sqlite_synchronous', 'max_message_mb', 'tools_page_size', 'embedding_backend', 'glove_path', 'hash_dim',
   'bert_model_dir', 'http_embedding_url', 'http_embedding_model', 'http_embedding_api_key', 'http_embedding_timeout_ms',
   'chunk_bytes', 'chunk_overlap_bytes', 'max_memory_bytes', 'context_neighbours', 'context_weight', 'lexical_weight',
-  'near_duplicate_threshold', 'retrieve_token_budget', 'lexical_scan', 'bm25_b'];
+  'near_duplicate_threshold', 'retrieve_token_budget', 'lexical_scan', 'bm25_b', 'http', 'http_workers',
+  'http_max_connections', 'http_allowed_hosts', 'http_allowed_origins', 'http_auth_token', 'conformance_fixtures'];
 // Settings that have no default: unset unless configured (export_config shows null).
 const NO_DEFAULT = ['data_dir', 'db_path', 'glove_path', 'bert_model_dir', 'http_embedding_url', 'http_embedding_model',
-  'http_embedding_api_key'];
+  'http_embedding_api_key', 'http', 'http_allowed_hosts', 'http_allowed_origins', 'http_auth_token'];
 
 test('validate_config: overall_valid on a good setup', async (t) => {
   await withClient(t, async (c, { sb }) => {
