@@ -449,6 +449,10 @@ static enum MHD_Result handle_post(server *sv, struct MHD_Connection *c, upload 
     char sid[sizeof hs->id];
     memcpy(sid, hs->id, sizeof sid);
     session_release(sv, hs);
+    if (is_init && (!resp || json_object_get(resp, "error"))) { /* a failed initialize opens no session */
+        session_end(sv, sid);
+        is_init = false;
+    }
     if (resp && json_array_size(events)) {
         json_array_append_new(events, resp);
         char *body = sse_body(events);

@@ -171,6 +171,10 @@ test('HTTP status rules: 405, 400, 404, 403, 415, 413, 202, protocol version, pa
   const localhostHost = await post(url, { jsonrpc: '2.0', id: 8, method: 'ping' }, { ...ok, Host: `localhost:${port}` });
   assert.equal(localhostHost.status, 200);
 
+  const badInit = await post(url, { jsonrpc: '2.0', id: 20, method: 'initialize', params: {} });
+  assert.equal(badInit.json.error.code, -32602, 'initialize without protocolVersion');
+  assert.equal(badInit.headers.get('mcp-session-id'), null, 'a failed initialize opens no session');
+
   const wrongPath = await post(url.replace(/\/mcp$/, '/other'), init(9));
   assert.equal(wrongPath.status, 404);
 
