@@ -2,27 +2,29 @@
 #
 #   make          install missing build dependencies, build build/ltmc
 #   make run      ... and start `ltmc serve` on stdio
-#   make test     unit tests (cmocka) and end-to-end tests (official MCP SDK
-#                 client), all against an AddressSanitizer+UBSan build
+#   make test     unit tests (cmocka), end-to-end tests (official MCP SDK
+#                 client, stdio and HTTP) and the official MCP conformance
+#                 suite (make conformance), all against an ASan+UBSan build
 #   make bench    benchmarks (release build), medians and percentiles printed:
 #                 stdio transport and todos (bench_stdio), semantic memory up to
 #                 100,000 memories (bench_memory; BENCH_SCALE=full adds
 #                 1,000,000), knowledge graph of 100,000 nodes / 500,000 edges
 #                 and 1,000 blueprints (bench_graph), cache_action stats and
-#                 retrieve from L1 against uncached (bench_cache)
+#                 retrieve from L1 against uncached (bench_cache), 32 concurrent
+#                 clients over Streamable HTTP for 60 s (bench_http)
 #   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   make model    fetch and convert the GloVe word vectors (part of make)
 #   make eval     retrieval quality on ../shared/data/locomo-dev
 
 CC      ?= cc
-PKGS    := jansson sqlite3 libutf8proc hiredis
+PKGS    := jansson sqlite3 libutf8proc hiredis libmicrohttpd
 # libcurl and OpenBLAS are loaded at run time by the backends that use them
 # (src/embed/dynload.h): only their headers are needed to build.
 HDR_PKGS := openblas libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-missing-field-initializers -Wno-format-truncation
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lhiredis) -ldl -lpthread -lm
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lhiredis -lmicrohttpd) -ldl -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(sort $(wildcard src/*/*.c))
@@ -38,7 +40,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 FUZZ_SECONDS ?= 60
 BENCH_SCALE ?= default
 
-.PHONY: all deps test-deps run test unit e2e bench fuzz clean model eval
+.PHONY: all deps test-deps run test unit e2e conformance bench fuzz clean model eval
 .DEFAULT_GOAL := all
 
 GLOVE := $(BUILD)/glove-100d.ltmcvec
@@ -85,7 +87,7 @@ $(BUILD)/san/tests/%: tests/unit/%.c tests/unit/testutil.h $(SAN_OBJ)
 run: all
 	exec $(BUILD)/ltmc serve
 
-test: test-deps unit e2e
+test: test-deps unit e2e conformance
 
 # Tiny random BERT models with their expected vectors, for test_bert.
 $(BUILD)/tiny-bert/expected.json: tests/bert/make_tiny_bert.py
@@ -103,11 +105,18 @@ e2e: $(BUILD)/san/ltmc model
 	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	cd tests/e2e && LTMC_BIN=$(CURDIR)/$(BUILD)/san/ltmc node --test --test-concurrency=1 --test-reporter=spec *.test.mjs
 
-bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUILD)/bench_graph $(BUILD)/bench_cache
+# The official MCP conformance suite against `ltmc serve --http` (fixture mode
+# for the 2025-11-25 requirements, then ltmc's own tools), on Node 22 from npm.
+conformance: $(BUILD)/san/ltmc
+	@cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	tests/conformance/run.sh $(CURDIR)/$(BUILD)/san/ltmc
+
+bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUILD)/bench_graph $(BUILD)/bench_cache $(BUILD)/bench_http
 	$(BUILD)/bench_stdio $(BUILD)/ltmc
 	$(BUILD)/bench_memory $(BUILD)/ltmc $(BENCH_SCALE)
 	$(BUILD)/bench_graph $(BUILD)/ltmc
 	$(BUILD)/bench_cache $(BUILD)/ltmc
+	$(BUILD)/bench_http $(BUILD)/ltmc
 
 $(BUILD)/bench_%: bench/bench_%.c bench/benchutil.h bench/vocab.h
 	$(CC) -O2 -g $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)

@@ -13,6 +13,7 @@
 #include "search/memory.h"
 #include "store/store.h"
 #include "tools/tool.h"
+#include "transport/http.h"
 #include "transport/stdio.h"
 #include "version.h"
 
@@ -69,7 +70,8 @@ static void usage(FILE *out) {
             "ltmc %s - long-term memory and context server for AI coding agents (MCP)\n\n"
             "Usage: ltmc COMMAND [options]\n\n"
             "Commands:\n"
-            "  serve              serve MCP over stdin/stdout (what an MCP client starts)\n"
+            "  serve              serve MCP over stdin/stdout (what an MCP client starts),\n"
+            "                     or over Streamable HTTP with --http HOST:PORT\n"
             "  call TOOL JSON     run one tool action and print its result, e.g.\n"
             "                     ltmc call todo_action '{\"action\":\"list\"}'\n"
             "  doctor             check configuration, data directory and database\n"
@@ -85,7 +87,10 @@ static void command_help(const char *cmd) {
         printf("Usage: ltmc serve [options]\n\n"
                "Serves the Model Context Protocol over stdio: one JSON-RPC message per line on stdin, replies on\n"
                "stdout, logs on stderr. Exits 0 when stdin closes. Register it with an MCP client, e.g.\n"
-               "  claude mcp add ltmc -- %s serve\n",
+               "  claude mcp add ltmc -- %s serve\n\n"
+               "With --http HOST:PORT it serves MCP Streamable HTTP at http://HOST:PORT/mcp instead, for several\n"
+               "clients at once (http_workers tool calls in parallel); loopback only unless http_auth_token is\n"
+               "set. SIGTERM lets calls in progress finish before it exits.\n",
                "/path/to/ltmc");
     } else if (strcmp(cmd, "call") == 0) {
         printf("Usage: ltmc call TOOL JSON [--compact] [options]\n\n"
@@ -126,6 +131,7 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { a->help = true; continue; }
         if (strcmp(arg, "--compact") == 0) { a->compact = true; continue; }
+        if (strcmp(arg, "--conformance-fixtures") == 0) arg = "--conformance-fixtures=true"; /* a switch */
         if (strcmp(arg, "--version") == 0) { a->positional[a->n_positional++] = "version"; continue; }
         if (strcmp(arg, "-") == 0 || strncmp(arg, "--", 2) != 0) {
             if (a->n_positional == 8) { fprintf(stderr, "ltmc: too many arguments\n"); return -1; }
@@ -323,28 +329,43 @@ static int cmd_serve(cli_args *a) {
     }
     print_warnings(warnings);
     json_decref(warnings);
-    store *st = open_store(cfg, &err);
-    if (!st) {
-        fprintf(stderr, "ltmc: %s\n", err.msg);
-        settings_free(cfg);
-        return 1;
+    /* One store connection for stdio's worker, one per worker for HTTP. */
+    bool http = settings_str(cfg, SET_HTTP) != NULL;
+    size_t n_stores = http ? (size_t)settings_int(cfg, SET_HTTP_WORKERS) : 1;
+    store **stores = calloc(n_stores, sizeof *stores);
+    int rc = 1;
+    memory_engine *mem = NULL;
+    if (!stores) {
+        fprintf(stderr, "ltmc: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < n_stores; i++) {
+        if (!(stores[i] = open_store(cfg, &err))) {
+            fprintf(stderr, "ltmc: %s\n", err.msg);
+            goto out;
+        }
     }
     char fallback[8 * PATH_MAX];
-    memory_engine *mem = open_memory(cfg, fallback, sizeof fallback, &err);
+    mem = open_memory(cfg, fallback, sizeof fallback, &err);
     if (!mem) {
         fprintf(stderr, "ltmc: %s\n", err.msg);
-        store_close(st);
-        settings_free(cfg);
-        return 1;
+        goto out;
     }
     if (fallback[0]) LOG_W("%s", fallback);
-    LOG_I("ltmc %s serving MCP on stdio; database %s, project %s, embeddings %s", LTMC_VERSION, store_path(st),
-          settings_str(cfg, SET_PROJECT), embedder_model_id(memory_engine_embedder(mem)));
-    int rc = stdio_serve(cfg, st, mem, STDIN_FILENO, STDOUT_FILENO);
+    LOG_I("ltmc %s serving MCP on %s; database %s, project %s, embeddings %s", LTMC_VERSION, http ? "HTTP" : "stdio",
+          store_path(stores[0]), settings_str(cfg, SET_PROJECT), embedder_model_id(memory_engine_embedder(mem)));
+    if (http) {
+        rc = http_serve(cfg, stores, n_stores, mem, &err) == 0 ? 0 : 1;
+        if (rc) fprintf(stderr, "ltmc: %s\n", err.msg);
+    } else {
+        rc = stdio_serve(cfg, stores[0], mem, STDIN_FILENO, STDOUT_FILENO) == 0 ? 0 : 1;
+    }
+out:
     memory_engine_free(mem);
-    store_close(st);
+    for (size_t i = 0; stores && i < n_stores; i++) store_close(stores[i]);
+    free(stores);
     settings_free(cfg);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }
 
 static char *read_all(FILE *f) {

@@ -148,6 +148,32 @@ static const setting_def table[SET_COUNT] = {
                               NULL, 10, 60000},
     [SET_REDIS_TTL_SECONDS] = {"redis_ttl_seconds", SETTING_INT, "3600", "LTMC_REDIS_TTL_SECONDS", NULL,
                                "Expiry of the values ltmc stores in Redis.", NULL, 1, 2592000},
+    [SET_HTTP] = {"http", SETTING_STRING, NULL, "LTMC_HTTP", NULL,
+                  "ltmc serve: listen on HOST:PORT for MCP Streamable HTTP (endpoint /mcp) instead of stdio, e.g. "
+                  "127.0.0.1:8765 (port 0 picks a free one). A non-loopback address requires http_auth_token.",
+                  NULL, 0, 0, false, true},
+    [SET_HTTP_WORKERS] = {"http_workers", SETTING_INT, "8", "LTMC_HTTP_WORKERS", NULL,
+                          "HTTP: tool calls that run at once, each on its own SQLite connection (ping and other "
+                          "control messages never wait for one).",
+                          NULL, 1, 256},
+    [SET_HTTP_MAX_CONNECTIONS] = {"http_max_connections", SETTING_INT, "256", "LTMC_HTTP_MAX_CONNECTIONS", NULL,
+                                  "HTTP: most client connections open at once (one thread each).", NULL, 1, 4096},
+    [SET_HTTP_ALLOWED_HOSTS] = {"http_allowed_hosts", SETTING_STRING, NULL, "LTMC_HTTP_ALLOWED_HOSTS", NULL,
+                                "HTTP: comma-separated host names accepted in the Host header (and as the host of "
+                                "an Origin); '*' accepts any. Default: localhost, 127.0.0.1, [::1] and the listen "
+                                "address. Anything else gets 403 (DNS rebinding protection).",
+                                NULL, 0, 0, false, true},
+    [SET_HTTP_ALLOWED_ORIGINS] = {"http_allowed_origins", SETTING_STRING, NULL, "LTMC_HTTP_ALLOWED_ORIGINS", NULL,
+                                  "HTTP: comma-separated Origin values accepted besides those whose host is an "
+                                  "allowed host, e.g. https://app.example.com; '*' accepts any.",
+                                  NULL, 0, 0, false, true},
+    [SET_HTTP_AUTH_TOKEN] = {"http_auth_token", SETTING_STRING, NULL, "LTMC_HTTP_AUTH_TOKEN", NULL,
+                             "HTTP: bearer token every request must carry (Authorization: Bearer TOKEN); required "
+                             "when http listens on a non-loopback address.",
+                             NULL, 0, 0, true, true},
+    [SET_CONFORMANCE_FIXTURES] = {"conformance_fixtures", SETTING_BOOL, "false", "LTMC_CONFORMANCE_FIXTURES", NULL,
+                                  "Serve the MCP conformance suite's fixture tools, resources and prompts instead of "
+                                  "ltmc's tools (for running the official conformance suite; not for real use)."},
 };
 
 /* Top-level sections of the original ltmc_config.json. Keys inside them that

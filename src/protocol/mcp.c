@@ -5,6 +5,7 @@
 #include "../core/log.h"
 #include "../tools/tool.h"
 #include "../version.h"
+#include "fixtures.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -39,13 +40,20 @@ struct mcp_session {
     mcp_msg *tracked;
     char version[32];
     bool initialized;
+    bool fixtures;       /* conformance fixture mode */
+    atomic_int log_min;  /* least severe level the client wants (logging/setLevel), index into log_levels */
 };
+
+/* RFC 5424 levels, least severe first (MCP logging). */
+static const char *const log_levels[] = {"debug", "info", "notice", "warning", "error", "critical", "alert",
+                                         "emergency", NULL};
 
 mcp_session *mcp_session_new(const settings *cfg, memory_engine *mem) {
     mcp_session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->cfg = cfg;
     s->mem = mem;
+    s->fixtures = cfg && settings_bool(cfg, SET_CONFORMANCE_FIXTURES);
     pthread_mutex_init(&s->lock, NULL);
     return s;
 }
@@ -220,10 +228,11 @@ static json_t *do_initialize(mcp_session *s, mcp_msg *m) {
     snprintf(s->version, sizeof s->version, "%s", chosen);
     const char *client = m->params ? jx_str(json_object_get(m->params, "clientInfo"), "name") : NULL;
     LOG_I("initialize from %s, protocol %s (asked %s)", client ? client : "unknown client", chosen, asked);
-    json_t *r = json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s, s:s, s:s}, s:s}", "protocolVersion", chosen,
-                          "capabilities", "tools", "listChanged", 0, "serverInfo", "name", "ltmc", "title",
-                          "ltmc long-term memory", "version", LTMC_VERSION, "description",
-                          "Long-term memory and context for coding agents", "instructions", instructions);
+    json_t *caps = s->fixtures ? fixtures_capabilities() : json_pack("{s:{s:b}}", "tools", "listChanged", 0);
+    json_t *r = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s}, s:s}", "protocolVersion", chosen, "capabilities", caps,
+                          "serverInfo", "name", "ltmc", "title", "ltmc long-term memory", "version", LTMC_VERSION,
+                          "description", "Long-term memory and context for coding agents", "instructions",
+                          instructions);
     return result_response(m->id, r);
 }
 
@@ -270,7 +279,29 @@ static json_t *do_tools_list(mcp_session *s, mcp_msg *m) {
     return result_response(m->id, r);
 }
 
-static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m) {
+/* Turns tool progress into notifications/progress for one token; progress
+ * must increase, so a report that does not is dropped. */
+typedef struct {
+    const mcp_sink *sink;
+    const json_t *token;
+    double last;
+    bool any;
+} progress_relay;
+
+static void relay_progress(void *arg, double progress, double total, const char *message) {
+    progress_relay *r = arg;
+    if (r->any && !(progress > r->last)) return;
+    r->any = true;
+    r->last = progress;
+    json_t *params = json_pack("{s:O, s:f}", "progressToken", r->token, "progress", progress);
+    if (!params) return;
+    if (total > 0) jx_set_real(params, "total", total);
+    if (message) jx_set_str(params, "message", message);
+    r->sink->send(r->sink->arg, json_pack("{s:s, s:s, s:o}", "jsonrpc", "2.0", "method", "notifications/progress",
+                                          "params", params));
+}
+
+static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
     const char *name = m->params ? jx_str(m->params, "name") : NULL;
     if (!name) return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: tool name is required");
     const tool_def *tool = tool_find(name);
@@ -286,7 +317,11 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m) {
     assert(st && "tools/call needs the worker's store");
     bool failed = false;
     json_t *empty = args ? NULL : json_object();
-    tool_env env = {st, s->cfg, s->mem};
+    const json_t *token = json_object_get(json_object_get(m->params, "_meta"), "progressToken");
+    progress_relay relay = {sink, token, 0, false};
+    tool_progress progress = {relay_progress, &relay};
+    bool wants = sink && (json_is_string(token) || json_is_integer(token));
+    tool_env env = {st, s->cfg, s->mem, wants ? &progress : NULL};
     json_t *result = tool_call(tool, &env, args ? args : empty, &m->cancelled, &failed);
     json_decref(empty);
     char *text = jx_dump(result);
@@ -296,7 +331,36 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m) {
     return result_response(m->id, r);
 }
 
-json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m) {
+/* ---- conformance fixture mode ------------------------------------------------------ */
+
+static void fixture_notify(void *arg, json_t *notification) {
+    const mcp_sink *sink = arg;
+    sink->send(sink->arg, notification);
+}
+
+static json_t *do_fixture(mcp_session *s, mcp_msg *m, const mcp_sink *sink) {
+    int code = RPC_INTERNAL_ERROR;
+    char msg[300] = "Internal error";
+    bool log_ok = atomic_load(&s->log_min) <= 1; /* info */
+    json_t *r = fixtures_answer(m->method, m->params, sink ? fixture_notify : NULL, (void *)sink, log_ok, &code, msg,
+                                sizeof msg);
+    return r ? result_response(m->id, r) : mcp_error_response(m->id, code, msg);
+}
+
+static json_t *do_set_level(mcp_session *s, mcp_msg *m) {
+    const char *level = m->params ? jx_str(m->params, "level") : NULL;
+    for (int i = 0; level && log_levels[i]; i++) {
+        if (strcmp(level, log_levels[i]) == 0) {
+            atomic_store(&s->log_min, i);
+            return result_response(m->id, json_object());
+        }
+    }
+    return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: level must be an RFC 5424 level name");
+}
+
+json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m) { return mcp_handle_sink(s, st, m, NULL); }
+
+json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
     if (m->kind == MCP_MSG_NOTIFICATION) {
         if (strcmp(m->method, "notifications/cancelled") == 0 && m->params)
             cancel(s, json_object_get(m->params, "requestId"));
@@ -314,10 +378,12 @@ json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m) {
     uint64_t start = clock_mono_ns();
     json_t *resp;
     const char *method = m->method;
-    if (strcmp(method, "initialize") == 0) resp = do_initialize(s, m);
+    if (s->fixtures && fixtures_serves(method)) resp = do_fixture(s, m, sink);
+    else if (s->fixtures && strcmp(method, "logging/setLevel") == 0) resp = do_set_level(s, m);
+    else if (strcmp(method, "initialize") == 0) resp = do_initialize(s, m);
     else if (strcmp(method, "ping") == 0) resp = result_response(m->id, json_object());
     else if (strcmp(method, "tools/list") == 0) resp = do_tools_list(s, m);
-    else if (strcmp(method, "tools/call") == 0) resp = do_tools_call(s, st, m);
+    else if (strcmp(method, "tools/call") == 0) resp = do_tools_call(s, st, m, sink);
     else {
         /* Includes server/discover: a fast "not found" tells a dual-era client
          * to fall back to initialize instead of waiting for a timeout. */

@@ -64,6 +64,17 @@ void mcp_track(mcp_session *s, mcp_msg *m);
  * control messages. Untracks the message; the caller still frees it. */
 json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m);
 
+/* Where notifications that belong to a request go before its response
+ * (notifications/progress when params._meta.progressToken is set). send
+ * takes ownership of the message and is called on the handling thread. */
+typedef struct {
+    void (*send)(void *arg, json_t *notification);
+    void *arg;
+} mcp_sink;
+
+/* mcp_handle with a sink for the request's notifications (may be NULL). */
+json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink);
+
 /* Builds an error response; id may be NULL (sent as null). */
 json_t *mcp_error_response(const json_t *id, int code, const char *message);
 

@@ -618,7 +618,7 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
 }
 
 static int store_many_impl(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
-                      lt_err *err) {
+                           memory_progress_fn progress, void *progress_arg, lt_err *err) {
     pending *items = calloc(n ? n : 1, sizeof *items);
     if (!items) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     int rc = 0;
@@ -630,6 +630,8 @@ static int store_many_impl(memory_engine *m, store *st, const memory_input *in, 
             prepared++;
             break;
         }
+        size_t step = (n + 99) / 100; /* about 100 reports at most */
+        if (progress && ((prepared + 1) % step == 0 || prepared + 1 == n)) progress(progress_arg, prepared + 1, n);
     }
     /* All or nothing: one transaction for the whole batch. Inputs found to
      * be duplicates before the lock are skipped there. */
@@ -1523,8 +1525,8 @@ int memory_reindex(memory_engine *m, store *st, int64_t id, lt_err *err) {
 }
 
 int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
-                      lt_err *err) {
-    int rc = store_many_impl(m, st, in, n, results, err);
+                      memory_progress_fn progress, void *progress_arg, lt_err *err) {
+    int rc = store_many_impl(m, st, in, n, results, progress, progress_arg, err);
     caches_bump();
     return rc;
 }

@@ -65,10 +65,14 @@ typedef struct {
  * near_duplicates and created_at. */
 int memory_store(memory_engine *m, store *st, const memory_input *in, json_t *out, lt_err *err);
 
+/* Told how far a long action has come: done of total steps. */
+typedef void (*memory_progress_fn)(void *arg, size_t done, size_t total);
+
 /* Stores n memories in one transaction (all or none); appends
- * {doc_id, file_name, duplicate} for each to results, in input order. */
+ * {doc_id, file_name, duplicate} for each to results, in input order.
+ * progress (may be NULL) hears of the embedding, at most about 100 times. */
 int memory_store_many(memory_engine *m, store *st, const memory_input *in, size_t n, json_t *results,
-                      lt_err *err);
+                      memory_progress_fn progress, void *progress_arg, lt_err *err);
 
 /* Changes the fields of in that are not NULL (content re-chunks and
  * re-embeds). in->project selects the project. */

@@ -134,6 +134,12 @@ static int bulk_item(const json_t *d, size_t i, const json_t *args, tool_ctx *ct
     return 0;
 }
 
+static void bulk_progress(void *arg, size_t done, size_t total) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "embedded %zu of %zu documents", done, total);
+    tool_report(arg, (double)done, (double)total, msg);
+}
+
 static int mem_bulk_store(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
     const json_t *docs = json_object_get(args, "documents");
     size_t n = json_array_size(docs);
@@ -146,7 +152,7 @@ static int mem_bulk_store(tool_ctx *ctx, const json_t *args, json_t *out, lt_err
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = bulk_item(json_array_get(docs, i), i, args, ctx, &in[i], empty, err);
     json_t *results = json_array();
-    if (rc == 0) rc = memory_store_many(ctx->mem, ctx->st, in, n, results, err);
+    if (rc == 0) rc = memory_store_many(ctx->mem, ctx->st, in, n, results, ctx->progress ? bulk_progress : NULL, ctx, err);
     free(in);
     json_decref(empty);
     if (rc) { json_decref(results); return -1; }

@@ -395,6 +395,10 @@ int tool_fail_with(json_t *out, const lt_err *err, const json_t *details) {
     return 0;
 }
 
+void tool_report(const tool_ctx *ctx, double progress, double total, const char *message) {
+    if (ctx->progress) ctx->progress->fn(ctx->progress->arg, progress, total, message);
+}
+
 json_t *tool_call(const tool_def *t, const tool_env *env, const json_t *args, const atomic_int *cancelled,
                   bool *failed) {
     uint64_t start = clock_mono_ns();
@@ -406,7 +410,7 @@ json_t *tool_call(const tool_def *t, const tool_env *env, const json_t *args, co
     if (!full) {
         result = error_result(err.msg);
     } else {
-        tool_ctx ctx = {env->st, env->cfg, env->mem, jx_str(full, "project"), cancelled};
+        tool_ctx ctx = {env->st, env->cfg, env->mem, jx_str(full, "project"), cancelled, env->progress};
         if (!ctx.project) ctx.project = settings_str(env->cfg, SET_PROJECT);
         result = json_object();
         jx_set_bool(result, "success", true);

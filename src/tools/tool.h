@@ -50,12 +50,19 @@ typedef struct {
     size_t max_len;             /* PT_STRING: byte limit, 0 = PARAM_DEFAULT_MAX_LEN */
 } param_def;
 
+/* Where a long action reports progress (the client asked for it). */
+typedef struct {
+    void (*fn)(void *arg, double progress, double total, const char *message);
+    void *arg;
+} tool_progress;
+
 /* The engines a call runs against: the calling thread's store connection
- * and the process-wide shared engines. */
+ * and the process-wide shared engines; progress is NULL unless requested. */
 typedef struct {
     store *st;
     const settings *cfg;
     memory_engine *mem;
+    const tool_progress *progress;
 } tool_env;
 
 /* What an action may use. Engines below it never see JSON-RPC. */
@@ -65,7 +72,12 @@ typedef struct {
     memory_engine *mem;
     const char *project;          /* resolved: the call's project or the configured default */
     const atomic_int *cancelled;  /* set when the client cancelled the request */
+    const tool_progress *progress; /* NULL when nobody listens */
 } tool_ctx;
+
+/* Reports progress of a long action (total 0 when unknown); a no-op when
+ * the client did not ask for progress. */
+void tool_report(const tool_ctx *ctx, double progress, double total, const char *message);
 
 typedef int (*action_fn)(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err);
 

@@ -68,6 +68,9 @@ static void send_msg(server *sv, json_t *msg) {
     free(text);
 }
 
+/* Progress notifications go out as lines before their response. */
+static void sink_send(void *arg, json_t *notification) { send_msg(arg, notification); }
+
 static void *worker_main(void *arg) {
     server *sv = arg;
     for (;;) {
@@ -81,7 +84,8 @@ static void *worker_main(void *arg) {
         }
         pthread_mutex_unlock(&sv->q_lock);
         if (!q) break; /* closing and drained */
-        json_t *resp = mcp_handle(sv->session, sv->st, q->msg);
+        mcp_sink sink = {sink_send, sv};
+        json_t *resp = mcp_handle_sink(sv->session, sv->st, q->msg, &sink);
         if (resp) send_msg(sv, resp);
         mcp_msg_free(q->msg);
         free(q);

@@ -3,7 +3,8 @@
  * The calling thread reads and parses; it answers control messages (ping,
  * server/discover) at once and passes notifications/cancelled to the
  * session, while one worker thread runs requests in arrival order with the
- * given store. stdout carries protocol messages only. Returns when stdin
+ * given store. stdout carries protocol messages only; a request's progress
+ * notifications are written before its response. Returns when stdin
  * reaches EOF or SIGTERM/SIGINT arrives, after the queued requests finish. */
 #ifndef LT_STDIO_H
 #define LT_STDIO_H

@@ -1,0 +1,340 @@
+// `ltmc serve --http`: MCP Streamable HTTP through the official SDK's
+// StreamableHTTPClientTransport, plus raw fetch() for the header and status
+// rules the SDK never breaks (403/400/404/405/401/413/202), several clients
+// at once, a ping during a slow call, and SIGTERM while a call runs.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { test } from 'node:test';
+import { BIN, TOOL_NAMES, checkToolResult, closeClean, connect, mergeEnv, sandbox, sleep } from './helpers.mjs';
+
+const SANITIZER_MARKERS = /LeakSanitizer|AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer/;
+
+/** Starts `ltmc serve --http 127.0.0.1:0` (or addr); resolves once it listens. */
+function startHttp(sb, { addr = '127.0.0.1:0', env = {}, args = [] } = {}) {
+  const proc = spawn(BIN, ['serve', '--http', addr, ...args], { env: mergeEnv(sb.env, env), cwd: sb.root, stdio: ['ignore', 'pipe', 'pipe'] });
+  sb.children.add(proc);
+  let stderr = '';
+  let stdout = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise((res) => proc.once('close', (code, signal) => res({ code, signal, stderr, stdout })));
+  const ready = new Promise((res, rej) => {
+    proc.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /listening on (http:\/\/\S+\/mcp)/.exec(stderr);
+      if (m) res(m[1]);
+    });
+    exited.then((st) => rej(new Error(`server exited before listening: ${JSON.stringify(st)}`)));
+  });
+  return {
+    proc,
+    exited,
+    ready,
+    stderr: () => stderr,
+    /** SIGTERM, then asserts exit 0, nothing on stdout and no sanitizer report. */
+    async stop() {
+      proc.kill('SIGTERM');
+      const st = await exited;
+      assert.doesNotMatch(st.stderr, SANITIZER_MARKERS, `sanitizer report:\n${st.stderr}`);
+      assert.equal(st.signal, null, `killed by ${st.signal}`);
+      assert.equal(st.code, 0, `exit ${st.code}; stderr:\n${st.stderr}`);
+      assert.equal(st.stdout, '', 'nothing on stdout in HTTP mode');
+      return st;
+    },
+  };
+}
+
+async function sdkClient(url, { headers, name = 'ltmc-http-e2e' } = {}) {
+  const transport = new StreamableHTTPClientTransport(new URL(url), headers ? { requestInit: { headers } } : undefined);
+  const client = new Client({ name, version: '1.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+const init = (id = 1, protocolVersion = '2025-11-25') => ({
+  jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
+
+// node:http rather than fetch(): fetch silently drops a Host header.
+function post(url, body, headers = {}) {
+  const data = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { ...JSON_HEADERS, 'Content-Length': data.length, ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json = null;
+        try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, headers: new Headers(res.headers), text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function rawSession(url, headers = {}) {
+  const r = await post(url, init(), headers);
+  assert.equal(r.status, 200, r.text);
+  const sid = r.headers.get('mcp-session-id');
+  assert.match(sid ?? '', /^[0-9a-f]{32}$/, 'a 128-bit random session id');
+  const n = await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-11-25', ...headers });
+  assert.equal(n.status, 202, 'a notification is accepted with 202');
+  assert.equal(n.text, '');
+  return sid;
+}
+
+test('SDK client over HTTP: initialize, tools/list, calls of several tools, session end', async (t) => {
+  const sb = sandbox(t);
+  const srv = startHttp(sb);
+  const url = await srv.ready;
+  const { client, transport } = await sdkClient(url);
+  assert.match(transport.sessionId, /^[0-9a-f]{32}$/);
+  assert.equal(client.getServerVersion().name, 'ltmc');
+  const { tools } = await client.listTools();
+  assert.deepEqual(tools.map((x) => x.name), TOOL_NAMES);
+  assert.deepEqual(await client.ping(), {});
+
+  const add = checkToolResult(await client.callTool({ name: 'todo_action', arguments: { action: 'add', title: 'ship the HTTP transport' } }));
+  assert.ok(add.todo_id);
+  const list = checkToolResult(await client.callTool({ name: 'todo_action', arguments: { action: 'list' } }));
+  assert.equal(list.total_count, 1);
+  const stored = checkToolResult(await client.callTool({ name: 'memory_action', arguments: { action: 'store', file_name: 'http.md', content: 'The HTTP transport uses libmicrohttpd with one thread per connection.' } }));
+  assert.ok(stored.doc_id);
+  const found = checkToolResult(await client.callTool({ name: 'memory_action', arguments: { action: 'retrieve', query: 'libmicrohttpd thread' } }));
+  assert.equal(found.documents[0].doc_id, stored.doc_id);
+  checkToolResult(await client.callTool({ name: 'chat_action', arguments: { action: 'log', conversation_id: 'c1', role: 'user', content: 'hello over http' } }));
+  const bad = await client.callTool({ name: 'todo_action', arguments: { action: 'nope' } });
+  assert.equal(bad.isError, true, 'validation failures are tool results with isError');
+
+  // A second client sees the first one's data: one store behind every session.
+  const other = await sdkClient(url, { name: 'second' });
+  assert.notEqual(other.transport.sessionId, transport.sessionId, 'each client its own session');
+  const list2 = checkToolResult(await other.client.callTool({ name: 'todo_action', arguments: { action: 'list' } }));
+  assert.equal(list2.total_count, 1);
+  await other.client.close();
+
+  const sid = transport.sessionId;
+  await transport.terminateSession();
+  const after = await post(url, { jsonrpc: '2.0', id: 9, method: 'ping' }, { 'Mcp-Session-Id': sid });
+  assert.equal(after.status, 404, 'a DELETEd session is gone');
+  await client.close();
+  await srv.stop();
+});
+
+test('HTTP status rules: 405, 400, 404, 403, 415, 413, 202, protocol version, parse errors', async (t) => {
+  const sb = sandbox(t);
+  const srv = startHttp(sb, { env: { LTMC_MAX_MESSAGE_MB: 16 } });
+  const url = await srv.ready;
+  const sid = await rawSession(url);
+  const ok = { 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-11-25' };
+
+  const get = await fetch(url, { headers: { Accept: 'text/event-stream', ...ok } });
+  assert.equal(get.status, 405, 'no server-initiated stream');
+  assert.match(get.headers.get('allow') ?? '', /POST/);
+  await get.text();
+
+  const ping = await post(url, { jsonrpc: '2.0', id: 'p', method: 'ping' }, ok);
+  assert.equal(ping.status, 200);
+  assert.match(ping.headers.get('content-type'), /^application\/json/);
+  assert.deepEqual(ping.json, { jsonrpc: '2.0', id: 'p', result: {} });
+
+  const noSession = await post(url, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'MCP-Protocol-Version': '2025-11-25' });
+  assert.equal(noSession.status, 400, 'a request without Mcp-Session-Id');
+  assert.equal(noSession.json.error.code, -32600);
+  assert.equal(noSession.json.id, null);
+
+  const unknown = await post(url, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { 'Mcp-Session-Id': 'f'.repeat(32) });
+  assert.equal(unknown.status, 404, 'an unknown session');
+
+  const badVersion = await post(url, { jsonrpc: '2.0', id: 4, method: 'ping' }, { ...ok, 'MCP-Protocol-Version': '1999-01-01' });
+  assert.equal(badVersion.status, 400, 'an unsupported MCP-Protocol-Version');
+  const noVersion = await post(url, { jsonrpc: '2.0', id: 5, method: 'ping' }, { 'Mcp-Session-Id': sid });
+  assert.equal(noVersion.status, 200, 'no MCP-Protocol-Version header: 2025-03-26 is assumed');
+  const oldVersion = await post(url, { jsonrpc: '2.0', id: 6, method: 'ping' }, { ...ok, 'MCP-Protocol-Version': '2025-06-18' });
+  assert.equal(oldVersion.status, 200);
+
+  for (const [h, v] of [['Host', 'evil.example.com'], ['Origin', 'http://evil.example.com'], ['Origin', 'null']]) {
+    const r = await post(url, init(7), { [h]: v });
+    assert.equal(r.status, 403, `${h}: ${v} is refused (DNS rebinding)`);
+    assert.equal(r.headers.get('mcp-session-id'), null);
+  }
+  const port = new URL(url).port;
+  for (const origin of [`http://localhost:${port}`, `http://127.0.0.1:${port}`]) {
+    const r = await post(url, { jsonrpc: '2.0', id: 8, method: 'ping' }, { ...ok, Origin: origin });
+    assert.equal(r.status, 200, `Origin ${origin} is a loopback origin`);
+  }
+  const localhostHost = await post(url, { jsonrpc: '2.0', id: 8, method: 'ping' }, { ...ok, Host: `localhost:${port}` });
+  assert.equal(localhostHost.status, 200);
+
+  const badInit = await post(url, { jsonrpc: '2.0', id: 20, method: 'initialize', params: {} });
+  assert.equal(badInit.json.error.code, -32602, 'initialize without protocolVersion');
+  assert.equal(badInit.headers.get('mcp-session-id'), null, 'a failed initialize opens no session');
+
+  const wrongPath = await post(url.replace(/\/mcp$/, '/other'), init(9));
+  assert.equal(wrongPath.status, 404);
+
+  const wrongType = await post(url, init(10), { 'Content-Type': 'text/plain' });
+  assert.equal(wrongType.status, 415);
+
+  const parse = await post(url, '{"jsonrpc":"2.0", "id": 11, "method": ', ok);
+  assert.equal(parse.status, 400);
+  assert.equal(parse.json.error.code, -32700);
+  const batch = await post(url, '[]', ok);
+  assert.equal(batch.status, 400);
+  assert.equal(batch.json.error.code, -32600);
+
+  const notFound = await post(url, { jsonrpc: '2.0', id: 12, method: 'no/such' }, ok);
+  assert.equal(notFound.status, 200, 'a JSON-RPC error is still a 200 response');
+  assert.equal(notFound.json.error.code, -32601);
+
+  const response = await post(url, { jsonrpc: '2.0', id: 99, result: {} }, ok);
+  assert.equal(response.status, 202, 'a JSON-RPC response from the client is accepted');
+
+  const big = 'x'.repeat(16 * 1024 * 1024 + 10);
+  const tooBig = await post(url, `{"jsonrpc":"2.0","id":13,"method":"ping","params":{"pad":"${big}"}}`, ok);
+  assert.equal(tooBig.status, 413, 'over max_message_mb');
+
+  const del = await fetch(url, { method: 'DELETE', headers: ok });
+  assert.equal(del.status, 200);
+  const delAgain = await fetch(url, { method: 'DELETE', headers: ok });
+  assert.equal(delAgain.status, 404);
+  const afterDelete = await post(url, { jsonrpc: '2.0', id: 14, method: 'ping' }, ok);
+  assert.equal(afterDelete.status, 404);
+  await srv.stop();
+});
+
+test('bearer token: 401 without or with a wrong token, SDK client with it; non-loopback refused without one', async (t) => {
+  const sb = sandbox(t);
+  const token = 'e2e-secret-token-0123456789';
+  const srv = startHttp(sb, { env: { LTMC_HTTP_AUTH_TOKEN: token } });
+  const url = await srv.ready;
+  for (const auth of [undefined, 'Bearer wrong', `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, token]) {
+    const r = await post(url, init(), auth ? { Authorization: auth } : {});
+    assert.equal(r.status, 401, `Authorization: ${auth}`);
+    assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/);
+  }
+  const { client } = await sdkClient(url, { headers: { Authorization: `Bearer ${token}` } });
+  const cfg = checkToolResult(await client.callTool({ name: 'config_action', arguments: { action: 'export_config' } }));
+  assert.equal(cfg.config_export.settings.http_auth_token, '********', 'the token is masked');
+  assert.equal(JSON.stringify(cfg).includes(token), false);
+  await client.close();
+  await srv.stop();
+
+  const open = startHttp(sb, { addr: '0.0.0.0:0' });
+  await assert.rejects(open.ready, /exited before listening/);
+  const st = await open.exited;
+  assert.equal(st.code, 1);
+  assert.match(st.stderr, /http_auth_token/);
+});
+
+test('several clients at once; ping is not delayed by a slow call', async (t) => {
+  const sb = sandbox(t);
+  const srv = startHttp(sb, { env: { LTMC_HTTP_WORKERS: 4 } });
+  const url = await srv.ready;
+  const CLIENTS = 8, ADDS = 40;
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => sdkClient(url, { name: `c${i}` })));
+  const results = await Promise.all(clients.map(({ client }, c) => Promise.all(Array.from({ length: ADDS }, (_, i) =>
+    client.callTool({ name: 'todo_action', arguments: { action: 'add', title: `c${c}-t${i}` } }).then((r) => checkToolResult(r))))));
+  const ids = results.flat().map((r) => r.todo_id);
+  assert.equal(new Set(ids).size, CLIENTS * ADDS, 'every add got its own id');
+  const list = checkToolResult(await clients[0].client.callTool({ name: 'todo_action', arguments: { action: 'list', limit: 1 } }));
+  assert.equal(list.total_count, CLIENTS * ADDS);
+
+  // A slow bulk_store on one client; pings from another meanwhile.
+  const docs = Array.from({ length: 3000 }, (_, i) => ({ file_name: `doc${i}.md`, content: `Document ${i} about topic ${i % 97} with several words to embed and index, number ${i}.` }));
+  let slowDone = 0;
+  const slowStart = performance.now();
+  const slow = clients[1].client.callTool({ name: 'memory_action', arguments: { action: 'bulk_store', documents: docs } }, undefined, { timeout: 300000 })
+    .then((r) => { slowDone = performance.now(); return checkToolResult(r); });
+  await sleep(100);
+  const pings = [];
+  while (!slowDone && pings.length < 50) {
+    const t0 = performance.now();
+    await clients[2].client.ping();
+    pings.push(performance.now() - t0);
+    await sleep(20);
+  }
+  const res = await slow;
+  const slowMs = slowDone - slowStart;
+  const maxPing = Math.max(...pings);
+  console.log(`# bulk_store of 3000 took ${slowMs.toFixed(0)} ms; ${pings.length} pings meanwhile, slowest ${maxPing.toFixed(1)} ms`);
+  assert.equal(res.stored, 3000);
+  assert.ok(pings.length >= 2, 'the slow call lasted long enough to ping during it');
+  assert.ok(maxPing < Math.max(200, slowMs / 4), `a ping took ${maxPing.toFixed(0)} ms during a ${slowMs.toFixed(0)} ms call`);
+  await Promise.all(clients.map(({ client }) => client.close()));
+  await srv.stop();
+});
+
+test('SIGTERM lets a call in progress finish and answer, then exits 0', async (t) => {
+  const sb = sandbox(t);
+  const srv = startHttp(sb);
+  const url = await srv.ready;
+  const { client } = await sdkClient(url);
+  const docs = Array.from({ length: 3000 }, (_, i) => ({ file_name: `d${i}.md`, content: `Shutdown test document ${i}, words ${i % 31} and ${i % 17}.` }));
+  const call = client.callTool({ name: 'memory_action', arguments: { action: 'bulk_store', documents: docs } }, undefined, { timeout: 300000 });
+  await sleep(150);
+  srv.proc.kill('SIGTERM');
+  const res = checkToolResult(await call);
+  assert.equal(res.stored, 3000, 'the call in flight completed');
+  const st = await srv.exited;
+  assert.equal(st.code, 0, st.stderr);
+  assert.doesNotMatch(st.stderr, SANITIZER_MARKERS);
+
+  // Nothing half-written: a new server sees all 3000.
+  const again = startHttp(sb);
+  const { client: c2 } = await sdkClient(await again.ready);
+  const list = checkToolResult(await c2.callTool({ name: 'memory_action', arguments: { action: 'list', limit: 1 } }));
+  assert.equal(list.total_count, 3000);
+  await c2.close();
+  await again.stop();
+});
+
+// notifications/progress for bulk_store when the client sends a progressToken
+// (the SDK does when onprogress is given), on both transports.
+async function bulkWithProgress(client, n, tag) {
+  const docs = Array.from({ length: n }, (_, i) => ({ file_name: `${tag}${i}.md`, content: `Progress ${tag} document ${i}, about ${i % 13}.` }));
+  const seen = [];
+  const res = checkToolResult(await client.callTool({ name: 'memory_action', arguments: { action: 'bulk_store', documents: docs } }, undefined, { onprogress: (p) => seen.push(p), timeout: 120000 }));
+  assert.equal(res.stored, n);
+  assert.ok(seen.length >= 2 && seen.length <= 101, `${seen.length} progress notifications`);
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i].progress > seen[i - 1].progress, 'progress increases');
+  assert.equal(seen.at(-1).progress, n);
+  assert.equal(seen.at(-1).total, n);
+  assert.match(seen.at(-1).message, new RegExp(`${n} of ${n}`));
+  return seen.length;
+}
+
+test('progress notifications for bulk_store over HTTP (SSE) and stdio', async (t) => {
+  const sb = sandbox(t);
+  const srv = startHttp(sb);
+  const { client } = await sdkClient(await srv.ready);
+  await bulkWithProgress(client, 250, 'h');
+  // Raw: SSE framing (progress events, then the response) only for a client that takes SSE.
+  const url = await srv.ready;
+  const sid = await rawSession(url);
+  const call = (id, tok) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'memory_action', _meta: tok ? { progressToken: tok } : undefined, arguments: { action: 'bulk_store', documents: [{ file_name: `r${id}`, content: `raw progress ${id}` }, { file_name: `q${id}`, content: `second raw ${id}` }] } } });
+  const hdr = { 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-11-25' };
+  const sse = await post(url, call(1, 7), hdr);
+  assert.equal(sse.status, 200);
+  assert.match(sse.headers.get('content-type'), /^text\/event-stream/);
+  const events = sse.text.split('\n\n').filter(Boolean).map((e) => JSON.parse(/^data: (.*)$/m.exec(e)[1]));
+  assert.deepEqual(events.map((e) => e.method ?? 'response'), ['notifications/progress', 'notifications/progress', 'response']);
+  assert.equal(events[0].params.progressToken, 7, 'the token keeps its type');
+  assert.equal(events[2].id, 1);
+  const plain = await post(url, call(2, 'tok'), { ...hdr, Accept: 'application/json' });
+  assert.match(plain.headers.get('content-type'), /^application\/json/, 'no SSE for a JSON-only client');
+  assert.equal(plain.json.id, 2);
+  const noToken = await post(url, call(3), hdr);
+  assert.match(noToken.headers.get('content-type'), /^application\/json/, 'no token, no notifications');
+  await client.close();
+  await srv.stop();
+
+  const session = await connect(sb);
+  await bulkWithProgress(session.client, 120, 's');
+  await closeClean(session);
+});
