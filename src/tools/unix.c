@@ -3,12 +3,14 @@
  * tree, jq, man) run through fs/runner with an argument vector, a clean
  * environment, a timeout and an output cap; where a program is absent the
  * built-in C code runs instead, and every result says which ran in `tool`.
- * (ripgrep, fd, tree, jq and man; Debian names fd's binary fdfind.) */
+ * (ripgrep, fd, tree, jq, man, lsd or exa, and bat; Debian names fd's binary
+ * fdfind and bat's batcat.) */
 #include "tool.h"
 
 #include "../core/jsonx.h"
 #include "../fs/paths.h"
 #include "../fs/runner.h"
+#include "highlight.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_MATCHES 1000
@@ -960,6 +963,202 @@ static int unix_help(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
     return 0;
 }
 
+/* ---- list_modern: lsd (or exa), else a built-in listing ---- */
+
+#define MODERN_TREE_DEPTH 3     /* tree view depth: a whole project tree would swamp the reply */
+#define MODERN_MAX_ENTRIES 2000 /* entries shown, for the same reason */
+
+/* The classify suffix of an entry: / directory, * executable, @ symlink,
+ * | fifo, = socket (as ls -F). */
+static const char *classify_suffix(const struct stat *st) {
+    if (S_ISDIR(st->st_mode)) return "/";
+    if (S_ISLNK(st->st_mode)) return "@";
+    if (S_ISFIFO(st->st_mode)) return "|";
+    if (S_ISSOCK(st->st_mode)) return "=";
+    if (S_ISREG(st->st_mode) && (st->st_mode & 0111)) return "*";
+    return "";
+}
+
+static void mode_string(mode_t m, char s[11]) {
+    s[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISFIFO(m) ? 'p' : S_ISSOCK(m) ? 's' : S_ISREG(m) ? '-' : '?';
+    const char *rwx = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++) s[i + 1] = (m & (0400 >> i)) ? rwx[i] : '-';
+    s[10] = '\0';
+}
+
+typedef struct {
+    json_t *files;
+    bool all, lng, classify;
+    size_t budget;
+} modern_ctx;
+
+/* One line per entry of dir, indented by depth in tree view; recurses into
+ * real directories (never symlinks) while depth allows. */
+static void modern_dir(modern_ctx *m, const char *dir, int depth, int max_depth) {
+    size_t n;
+    char **names = list_dir(dir, &n);
+    if (!names) return;
+    for (size_t i = 0; i < n && m->budget; i++) {
+        if (!m->all && names[i][0] == '.') continue;
+        char child[PATH_MAX];
+        if (snprintf(child, sizeof child, "%s/%s", strcmp(dir, "/") ? dir : "", names[i]) >= PATH_MAX) continue;
+        struct stat st;
+        if (lstat(child, &st) != 0) continue;
+        m->budget--;
+        char line[PATH_MAX + 128];
+        int off = 0;
+        for (int d = 0; d < depth; d++) off += snprintf(line + off, sizeof line - (size_t)off, "|   ");
+        if (max_depth > 0) off += snprintf(line + off, sizeof line - (size_t)off, "|-- ");
+        if (m->lng) {
+            char mode[11], when[32];
+            mode_string(st.st_mode, mode);
+            struct tm tm;
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M", gmtime_r(&st.st_mtime, &tm));
+            off += snprintf(line + off, sizeof line - (size_t)off, "%s %10lld %s ", mode, (long long)st.st_size, when);
+        }
+        snprintf(line + off, sizeof line - (size_t)off, "%s%s", names[i], m->classify ? classify_suffix(&st) : "");
+        json_array_append_new(m->files, json_string(line));
+        if (S_ISDIR(st.st_mode) && depth + 1 < max_depth) modern_dir(m, child, depth + 1, max_depth);
+    }
+    free_names(names, n);
+}
+
+/* Joins the strings of arr with newlines (one per line, trailing newline). */
+static char *join_lines(const json_t *arr) {
+    size_t len = 0, i;
+    json_t *v;
+    json_array_foreach(arr, i, v) len += strlen(json_string_value(v)) + 1;
+    char *s = malloc(len + 1), *w = s;
+    json_array_foreach(arr, i, v) {
+        size_t n = strlen(json_string_value(v));
+        memcpy(w, json_string_value(v), n);
+        w += n;
+        *w++ = '\n';
+    }
+    *w = '\0';
+    return s;
+}
+
+/* Cuts symlink targets ("name -> target", lsd's "name ⇒ target") from each
+ * line: a target outside the roots is not ours to show. */
+static void cut_link_targets(char *text) {
+    char *w = text;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        char *a1 = memmem(line, n, " -> ", 4), *a2 = memmem(line, n, " \xe2\x87\x92 ", 5);
+        char *cut = a1 && (!a2 || a1 < a2) ? a1 : a2;
+        size_t keep = cut ? (size_t)(cut - line) : n;
+        memmove(w, line, keep);
+        w += keep;
+        if (nl) *w++ = '\n';
+        line += n + (nl ? 1 : 0);
+    }
+    *w = '\0';
+}
+
+static int unix_list_modern(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
+    char dir[PATH_MAX];
+    if (paths_resolve(roots(ctx), jx_str(args, "path"), PATHS_DIR, dir, err)) return -1;
+    bool lng = jx_bool(args, "long_format", false), all = jx_bool(args, "show_all", false),
+         tree = jx_bool(args, "tree_view", false), cls = jx_bool(args, "classify", false);
+    const char *display = rel(ctx, dir);
+    json_t *files = json_array();
+    const char *prog = have(ctx, "lsd") ? "lsd" : have(ctx, "exa") ? "exa" : NULL;
+    if (prog) {
+        char depth[16];
+        snprintf(depth, sizeof depth, "%d", MODERN_TREE_DEPTH);
+        const char *argv[20] = {prog, "--color=never", "--icon=never"};
+        int a = 3;
+        if (!strcmp(prog, "exa")) argv[a - 1] = "--oneline"; /* exa has no --icon=never; icons are off by default */
+        if (lng) argv[a++] = "-l";
+        /* lsd -a also lists .. (outside the root when listing it); -A does not. exa -a never does. */
+        if (all) argv[a++] = !strcmp(prog, "lsd") ? "-A" : "-a";
+        if (tree) { argv[a++] = "--tree"; argv[a++] = !strcmp(prog, "lsd") ? "--depth" : "--level"; argv[a++] = depth; }
+        if (cls) argv[a++] = "-F";
+        if (lng && !strcmp(prog, "exa")) argv[2] = "--time-style=long-iso"; /* -l and --oneline clash */
+        argv[a++] = "--";
+        argv[a++] = display;
+        argv[a] = NULL;
+        char root[PATH_MAX];
+        paths_root_of(roots(ctx), dir, root);
+        runner_result r;
+        if (run_checked(ctx, root, argv, NULL, 0, &r, err)) { json_decref(files); return -1; }
+        if (r.exit_code != 0) {
+            lt_err_set(err, LT_ERR_IO, "%s failed: %.300s", prog, r.err);
+            runner_result_free(&r);
+            json_decref(files);
+            return -1;
+        }
+        cut_link_targets(r.out);
+        jx_utf8_repair(r.out);
+        for (char *line = r.out, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+            nl = strchr(line, '\n');
+            size_t n = nl ? (size_t)(nl - line) : strlen(line);
+            if (n && json_array_size(files) < MODERN_MAX_ENTRIES) json_array_append_new(files, json_stringn(line, n));
+            if (!nl) break;
+        }
+        runner_result_free(&r);
+    } else {
+        modern_ctx m = {files, all, lng, cls, MODERN_MAX_ENTRIES};
+        modern_dir(&m, dir, 0, tree ? MODERN_TREE_DEPTH : 0);
+    }
+    char *joined = join_lines(files);
+    jx_set_str(out, "formatted_output", joined);
+    free(joined);
+    jx_set_int(out, "count", (int64_t)json_array_size(files));
+    json_object_set_new(out, "files", files);
+    jx_set_str(out, "path", display);
+    jx_set_str(out, "tool", prog ? prog : "builtin");
+    return 0;
+}
+
+/* ---- syntax_highlight: bat (Debian's batcat), else the built-in highlighter ---- */
+
+static int unix_syntax_highlight(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
+    const char *fp = jx_str(args, "file_path"), *content = jx_str(args, "content"), *want = jx_str(args, "language");
+    if (!fp && !content) return lt_err_set(err, LT_ERR_INVALID, "Missing required parameter: file_path or content");
+    char abs[PATH_MAX];
+    char *text = NULL;
+    if (fp && load_source(ctx, fp, &text, abs, err)) return -1;
+    const char *src = text ? text : content;
+    bool automatic = !strcmp(want, "auto");
+    const char *ext = fp ? strrchr(fp, '.') : NULL;
+    if (ext && strchr(ext, '/')) ext = NULL;
+    const char *lang = automatic ? hl_lang_of_ext(ext ? ext + 1 : NULL) : want;
+    const char *prog = have(ctx, "batcat") ? "batcat" : have(ctx, "bat") ? "bat" : NULL;
+    if (prog) {
+        /* The text goes in on stdin in both cases (already read and confined);
+         * --file-name lets bat pick the syntax from the extension. */
+        const char *argv[12] = {prog, "--color=always", "--style=numbers", "--paging=never"};
+        int a = 4;
+        if (!automatic) { argv[a++] = "--language"; argv[a++] = want; }
+        if (automatic && fp) { argv[a++] = "--file-name"; argv[a++] = rel(ctx, abs); }
+        argv[a] = NULL;
+        runner_result r;
+        if (run_checked(ctx, NULL, argv, src, strlen(src), &r, err)) { free(text); return -1; }
+        if (r.exit_code != 0) {
+            lt_err_set(err, LT_ERR_INVALID, "%s failed: %.300s", prog, r.err);
+            runner_result_free(&r);
+            free(text);
+            return -1;
+        }
+        jx_utf8_repair(r.out);
+        jx_set_str(out, "highlighted_content", r.out);
+        runner_result_free(&r);
+    } else {
+        char *h = hl_ansi(src, lang);
+        jx_utf8_repair(h);
+        jx_set_str(out, "highlighted_content", h);
+        free(h);
+    }
+    if (fp) jx_set_str(out, "file_path", rel(ctx, abs)); else jx_set_null(out, "file_path");
+    jx_set_str(out, "language", lang ? lang : "text");
+    jx_set_str(out, "tool", prog ? prog : "builtin");
+    free(text);
+    return 0;
+}
+
 /* ---- declarations ---- */
 
 #define PATH_P(def) {"path", PT_STRING, false, def, "A directory or file inside the project roots.", NULL, 0, 0, 4096}
@@ -1020,6 +1219,18 @@ static const param_def squery_params[] = {
     {"language", PT_STRING, false, "\"auto\"", "Language, or auto (from the extension).", NULL, 0, 0, 64},
     {0}};
 
+static const param_def modern_params[] = {PATH_P("\".\""),
+                                          {"long_format", PT_BOOLEAN, false, "false", "Mode, size and modification time."},
+                                          {"show_all", PT_BOOLEAN, false, "false", "Include hidden entries."},
+                                          {"tree_view", PT_BOOLEAN, false, "false", "Nested listing, 3 levels deep."},
+                                          {"classify", PT_BOOLEAN, false, "false", "Suffix / directory, * executable, @ symlink."},
+                                          {0}};
+static const param_def highlight_params[] = {
+    {"file_path", PT_STRING, false, NULL, "A source file inside the project roots (this or content).", NULL, 0, 0, 4096},
+    {"content", PT_STRING, false, NULL, "Source text (this or file_path)."},
+    {"language", PT_STRING, false, "\"auto\"", "Language, or auto (from the extension).", NULL, 0, 0, 64},
+    {0}};
+
 static const action_def unix_actions[] = {
     {"ls", "List a directory.", unix_ls, ls_params},
     {"cat", "Show a text file.", unix_cat, cat_params},
@@ -1034,6 +1245,10 @@ static const action_def unix_actions[] = {
     {"parse_syntax", "Language, lines, functions and classes of a source file or text.", unix_parse_syntax,
      parse_params},
     {"syntax_query", "Function or class definitions of a source file.", unix_syntax_query, squery_params},
+    {"list_modern", "List a directory: long format, tree view, classify suffixes (lsd or exa, else built-in).",
+     unix_list_modern, modern_params},
+    {"syntax_highlight", "Source text with ANSI colours (bat, else built-in).", unix_syntax_highlight,
+     highlight_params},
     {NULL, NULL, NULL, NULL}};
 
 const tool_def unix_tool = {

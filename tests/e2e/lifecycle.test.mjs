@@ -39,7 +39,7 @@ test('listTools: exactly the offered tools, in order, each with a well-formed sc
       chat_action: ['log', 'get_by_tool', 'get_tool_conversations', 'get_conversation', 'route_query'],
       graph_action: ['link', 'query', 'auto_link', 'get_relationships', 'stats', 'unlink', 'delete_node', 'traverse', 'path', 'export', 'import'],
       blueprint_action: ['create', 'analyze_complexity', 'list_project', 'add_dependency', 'resolve_order', 'update_metadata', 'get_dependencies', 'delete'],
-      unix_action: ['ls', 'cat', 'grep', 'find', 'tree', 'jq', 'disk_usage', 'help', 'diff_highlight', 'fuzzy_select', 'parse_syntax', 'syntax_query'],
+      unix_action: ['ls', 'cat', 'grep', 'find', 'tree', 'jq', 'disk_usage', 'help', 'diff_highlight', 'fuzzy_select', 'parse_syntax', 'syntax_query', 'list_modern', 'syntax_highlight'],
       cache_action: ['health_check', 'stats', 'flush', 'reset'],
       config_action: ['validate_config', 'get_config_schema', 'export_config'],
     };

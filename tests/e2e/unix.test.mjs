@@ -40,6 +40,10 @@ const ESCAPES = [
   { action: 'syntax_query', file_path: '../outside/secret.txt' },
   { action: 'parse_syntax', file_path: 'escape/secret.txt' },
   { action: 'disk_usage', path: '/' },
+  { action: 'list_modern', path: '..' },
+  { action: 'list_modern', path: 'escape', tree_view: true },
+  { action: 'syntax_highlight', file_path: 'link.txt' },
+  { action: 'syntax_highlight', file_path: '/etc/passwd' },
 ];
 
 for (const mode of ['present', 'absent']) {
@@ -92,6 +96,27 @@ for (const mode of ['present', 'absent']) {
       assert.deepEqual(fz.selected_items, ['alphabet']);
       const sq = await unix(c, { action: 'syntax_query', file_path: 'src/app.py', query_type: 'classes' });
       assert.deepEqual(sq.results.map((x) => x.name), ['App']);
+      const lm = await unix(c, { action: 'list_modern', classify: true });
+      const lsd = mode === 'present' && existsSync('/usr/bin/lsd');
+      assert.equal(lm.tool, lsd ? 'lsd' : 'builtin');
+      // lsd sorts without regard to case, the built-in by bytes.
+      assert.deepEqual([...lm.files].sort(), ['README.md', 'a.txt', 'b.txt', 'data.json', 'escape@', 'link.txt@', 'src/']);
+      assert.equal(lm.count, 7);
+      assert.equal(lm.path, '.');
+      assert.equal(lm.formatted_output, lm.files.join('\n') + '\n');
+      const lt = await unix(c, { action: 'list_modern', tree_view: true, long_format: true, show_all: true });
+      assert.match(lt.formatted_output, /app\.py/);
+      assert.doesNotMatch(lt.formatted_output, /secret|\.\.$/m);
+      const hl = await unix(c, { action: 'syntax_highlight', file_path: 'src/app.py' });
+      const bat = mode === 'present' && existsSync('/usr/bin/batcat');
+      assert.equal(hl.tool, bat ? 'batcat' : 'builtin');
+      assert.equal(hl.language, 'python');
+      assert.equal(hl.file_path, 'src/app.py');
+      assert.match(hl.highlighted_content, /\u001b\[/);
+      assert.match(hl.highlighted_content.replace(/\u001b\[[0-9;]*m/g, ''), /class App:\n/);
+      const hc = await unix(c, { action: 'syntax_highlight', content: '{"a": 1}', language: 'json' });
+      assert.equal(hc.file_path, null);
+      assert.equal(hc.language, 'json');
       const help = await unix(c, { action: 'help', command: 'tree' });
       assert.equal(help.tool, 'ltmc');
       const bad = await unix(c, { action: 'chmod' }, { expectError: true });

@@ -46,7 +46,7 @@ static int setup(void **state) {
     snprintf(p, sizeof p, "%s/escape", root), symlink(outside, p);
     snprintf(p, sizeof p, "%s/secret_link.txt", root), symlink(t, p);
     with_tools = make_cfg(NULL);
-    without_tools = make_cfg("rg,tree,jq,man,fdfind");
+    without_tools = make_cfg("rg,tree,jq,man,fdfind,lsd,exa,batcat,bat");
     return 0;
 }
 
@@ -89,6 +89,11 @@ static void test_escapes_refused_by_every_action(void **state) {
         "{\"action\":\"diff_highlight\",\"file1\":\"secret_link.txt\",\"file2\":\"old.txt\"}",
         "{\"action\":\"parse_syntax\",\"file_path\":\"/etc/passwd\"}",
         "{\"action\":\"syntax_query\",\"file_path\":\"escape/secret.txt\"}",
+        "{\"action\":\"list_modern\",\"path\":\"..\"}",
+        "{\"action\":\"list_modern\",\"path\":\"escape\",\"tree_view\":true}",
+        "{\"action\":\"list_modern\",\"path\":\"/\"}",
+        "{\"action\":\"syntax_highlight\",\"file_path\":\"/etc/passwd\"}",
+        "{\"action\":\"syntax_highlight\",\"file_path\":\"secret_link.txt\"}",
     };
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
         ERR(with_tools, calls[i], "outside the project roots");
@@ -287,6 +292,139 @@ static void test_syntax(void **state) {
     ERR(with_tools, "{\"action\":\"parse_syntax\"}", "Missing required parameter: file_path or content");
 }
 
+/* s without ANSI colour sequences (ESC [ ... m); malloc'd. */
+static char *strip_ansi(const char *s) {
+    char *out = malloc(strlen(s) + 1), *w = out;
+    while (*s) {
+        if (s[0] == '\033' && s[1] == '[') {
+            s += 2;
+            while (*s && *s != 'm') s++;
+            if (*s) s++;
+        } else {
+            *w++ = *s++;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+static void test_list_modern_builtin(void **state) {
+    (void)state;
+    json_t *r = OK(without_tools, "{\"action\":\"list_modern\"}");
+    char *d = jx_dump(json_object_get(r, "files"));
+    assert_string_equal(d, "[\"README.md\",\"data.json\",\"escape\",\"ignored.txt\",\"new.txt\",\"old.txt\","
+                           "\"secret_link.txt\",\"src\"]");
+    free(d);
+    assert_json_int(r, "count", 8);
+    assert_json_str(r, "path", ".");
+    assert_json_str(r, "tool", "builtin");
+    assert_contains(jx_str(r, "formatted_output"), "README.md\ndata.json\n");
+    json_decref(r);
+    r = OK(without_tools, "{\"action\":\"list_modern\",\"classify\":true,\"show_all\":true}");
+    d = jx_dump(json_object_get(r, "files"));
+    assert_contains(d, "\".hidden/\"");
+    assert_contains(d, "\"escape@\"");
+    assert_contains(d, "\"src/\"");
+    assert_contains(d, "\"old.txt\"");
+    assert_not_contains(d, "\"..");
+    free(d);
+    json_decref(r);
+    r = OK(without_tools, "{\"action\":\"list_modern\",\"path\":\"src\",\"long_format\":true}");
+    const char *f = jx_str(r, "formatted_output");
+    assert_contains(f, "drwx");
+    assert_contains(f, " lib\n");
+    assert_contains(f, "-rw");
+    assert_json_str(r, "path", "src");
+    json_decref(r);
+    r = OK(without_tools, "{\"action\":\"list_modern\",\"tree_view\":true,\"classify\":true}");
+    f = jx_str(r, "formatted_output");
+    assert_contains(f, "|-- src/\n|   |-- app.js\n|   |-- lib/\n|   |   |-- util.c\n");
+    assert_not_contains(f, "secret.txt"); /* the symlinked outside is not entered */
+    json_decref(r);
+}
+
+static void test_list_modern_external(void **state) {
+    (void)state;
+    if (!has_program("lsd")) skip();
+    json_t *r = OK(with_tools, "{\"action\":\"list_modern\",\"classify\":true,\"show_all\":true}");
+    assert_json_str(r, "tool", "lsd");
+    char *d = jx_dump(json_object_get(r, "files"));
+    assert_contains(d, "\"src/\"");
+    assert_contains(d, "\".hidden/\"");
+    assert_not_contains(d, "\"..");
+    free(d);
+    json_decref(r);
+    r = OK(with_tools, "{\"action\":\"list_modern\",\"tree_view\":true,\"long_format\":true}");
+    assert_contains(jx_str(r, "formatted_output"), "util.c");
+    assert_not_contains(jx_str(r, "formatted_output"), "secret.txt");
+    json_decref(r);
+}
+
+static void test_syntax_highlight_builtin(void **state) {
+    (void)state;
+    json_t *r = OK(without_tools, "{\"action\":\"syntax_highlight\",\"file_path\":\"src/main.py\"}");
+    const char *h = jx_str(r, "highlighted_content");
+    assert_contains(h, "\033[1;34mclass\033[0m Greeter");
+    assert_contains(h, "\033[32m'needle'\033[0m");
+    char *plain = strip_ansi(h);
+    assert_string_equal(plain, "import os\n\nclass Greeter:\n    def hello(self):\n        return 'needle'\n\n"
+                               "async def run():\n    pass\n");
+    free(plain);
+    assert_json_str(r, "language", "python");
+    assert_json_str(r, "file_path", "src/main.py");
+    assert_json_str(r, "tool", "builtin");
+    json_decref(r);
+    r = OK(without_tools, "{\"action\":\"syntax_highlight\",\"file_path\":\"src/lib/util.c\"}");
+    assert_json_str(r, "language", "c");
+    assert_contains(jx_str(r, "highlighted_content"), "\033[1;34mreturn\033[0m");
+    json_decref(r);
+    r = OK(without_tools, "{\"action\":\"syntax_highlight\",\"content\":\"x=1 # n\\ns='a#b'\\n\",\"language\":\"bash\"}");
+    assert_json_str(r, "highlighted_content", "x=\033[33m1\033[0m \033[2;37m# n\033[0m\ns=\033[32m'a#b'\033[0m\n");
+    assert_true(json_is_null(json_object_get(r, "file_path")));
+    json_decref(r);
+    r = OK(without_tools, "{\"action\":\"syntax_highlight\",\"content\":\"{\\\"a\\\": [1, true]}\",\"language\":\"json\"}");
+    assert_json_str(r, "highlighted_content", "{\033[32m\"a\"\033[0m: [\033[33m1\033[0m, \033[1;34mtrue\033[0m]}");
+    json_decref(r);
+    const char *cases[][2] = {{"fn main() { let x = 1; }", "rust"}, {"func main() { return }", "go"},
+                              {"const s = `t`; // c", "typescript"}, {"let a = 'q' /* c */", "javascript"}};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *args = json_pack("{s:s, s:s, s:s}", "action", "syntax_highlight", "content", cases[i][0], "language",
+                                 cases[i][1]);
+        char *a = jx_dump(args);
+        r = OK(without_tools, a);
+        h = jx_str(r, "highlighted_content");
+        assert_contains(h, "\033[1;34m");
+        plain = strip_ansi(h);
+        assert_string_equal(plain, cases[i][0]);
+        free(plain), free(a);
+        json_decref(r), json_decref(args);
+    }
+    r = OK(without_tools, "{\"action\":\"syntax_highlight\",\"file_path\":\"README.md\"}");
+    assert_json_str(r, "language", "text");
+    assert_json_str(r, "highlighted_content", "# Title\nneedle here\n");
+    json_decref(r);
+    ERR(without_tools, "{\"action\":\"syntax_highlight\"}", "Missing required parameter: file_path or content");
+}
+
+static void test_syntax_highlight_external(void **state) {
+    (void)state;
+    if (!has_program("batcat") && !has_program("bat")) skip();
+    json_t *r = OK(with_tools, "{\"action\":\"syntax_highlight\",\"file_path\":\"src/main.py\"}");
+    const char *h = jx_str(r, "highlighted_content");
+    assert_contains(h, "\033[");
+    assert_contains(h, "   1");
+    char *plain = strip_ansi(h);
+    assert_contains(plain, "class Greeter:");
+    free(plain);
+    assert_json_str(r, "language", "python");
+    assert_string_equal(jx_str(r, "tool"), has_program("batcat") ? "batcat" : "bat");
+    json_decref(r);
+    r = OK(with_tools, "{\"action\":\"syntax_highlight\",\"content\":\"fn main() {}\",\"language\":\"rust\"}");
+    assert_contains(jx_str(r, "highlighted_content"), "\033[");
+    json_decref(r);
+    ERR(with_tools, "{\"action\":\"syntax_highlight\",\"content\":\"x\",\"language\":\"no-such-language\"}", "failed");
+}
+
 int main(void) {
     tu_quiet();
     const struct CMUnitTest tests[] = {
@@ -298,6 +436,10 @@ int main(void) {
         cmocka_unit_test(test_jq),
         cmocka_unit_test(test_diff_fuzzy_du_help),
         cmocka_unit_test(test_syntax),
+        cmocka_unit_test(test_list_modern_builtin),
+        cmocka_unit_test(test_list_modern_external),
+        cmocka_unit_test(test_syntax_highlight_builtin),
+        cmocka_unit_test(test_syntax_highlight_external),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
