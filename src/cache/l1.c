@@ -13,7 +13,9 @@ typedef struct entry {
     uint64_t hash, expires_ns;
     size_t key_len, val_len;
     char *key;
-    char *val;
+    char *val;               /* bytes; NULL for an object entry */
+    void *obj;               /* an object entry's value (l1_put_obj) */
+    const l1_obj_ops *ops;
 } entry;
 
 struct l1 {
@@ -55,6 +57,7 @@ static void remove_entry(l1 *c, entry *e) {
     c->st.bytes -= entry_bytes(e);
     free(e->key);
     free(e->val);
+    if (e->obj) e->ops->release(e->obj);
     free(e);
 }
 
@@ -131,7 +134,7 @@ bool l1_get(l1 *c, const char *key, void **val, size_t *len) {
         c->st.expirations++;
         e = NULL;
     }
-    if (!e) {
+    if (!e || e->obj) {
         c->st.misses++;
         pthread_mutex_unlock(&c->mu);
         return false;
@@ -152,6 +155,8 @@ bool l1_get(l1 *c, const char *key, void **val, size_t *len) {
     return true;
 }
 
+static void insert(l1 *c, entry *e);
+
 void l1_put(l1 *c, const char *key, const void *val, size_t len) {
     size_t n = strlen(key);
     uint64_t h = fnv(key, n);
@@ -168,10 +173,20 @@ void l1_put(l1 *c, const char *key, const void *val, size_t len) {
     e->key_len = n;
     e->val_len = len;
     e->hash = h;
+    insert(c, e);
+}
+
+/* Adds a filled-in entry (key, hash, value), replacing any of its key and
+ * evicting down to the bounds; frees it when it cannot be held. */
+static void insert(l1 *c, entry *e) {
+    const char *key = e->key;
+    size_t n = e->key_len;
+    uint64_t h = e->hash;
     pthread_mutex_lock(&c->mu);
     entry *old = find(c, key, n, h);
     if (old) remove_entry(c, old);
     if (c->st.max_entries == 0 || entry_bytes(e) > c->st.max_bytes) {
+        if (e->obj) e->ops->release(e->obj);
         pthread_mutex_unlock(&c->mu);
         free(e->key), free(e->val), free(e);
         return;
@@ -186,6 +201,49 @@ void l1_put(l1 *c, const char *key, const void *val, size_t len) {
     c->st.puts++;
     maybe_grow(c);
     pthread_mutex_unlock(&c->mu);
+}
+
+void l1_put_obj(l1 *c, const char *key, void *obj, size_t size, const l1_obj_ops *ops) {
+    size_t n = strlen(key);
+    entry *e = calloc(1, sizeof *e);
+    if (!e) return;
+    e->key = malloc(n + 1);
+    if (!e->key) {
+        free(e);
+        return;
+    }
+    memcpy(e->key, key, n + 1);
+    e->key_len = n;
+    e->val_len = size;
+    e->hash = fnv(key, n);
+    ops->retain(obj);
+    e->obj = obj;
+    e->ops = ops;
+    insert(c, e);
+}
+
+void *l1_get_obj(l1 *c, const char *key) {
+    size_t n = strlen(key);
+    uint64_t h = fnv(key, n);
+    pthread_mutex_lock(&c->mu);
+    entry *e = find(c, key, n, h);
+    if (e && clock_mono_ns() >= e->expires_ns) {
+        remove_entry(c, e);
+        c->st.expirations++;
+        e = NULL;
+    }
+    if (!e || !e->obj) {
+        c->st.misses++;
+        pthread_mutex_unlock(&c->mu);
+        return NULL;
+    }
+    e->ops->retain(e->obj);
+    void *obj = e->obj;
+    unlink_lru(c, e);
+    push_front(c, e);
+    c->st.hits++;
+    pthread_mutex_unlock(&c->mu);
+    return obj;
 }
 
 size_t l1_flush(l1 *c, const char *pattern) {

@@ -34,6 +34,26 @@ bool l1_get(l1 *c, const char *key, void **val, size_t *len);
  * byte bound is not stored. */
 void l1_put(l1 *c, const char *key, const void *val, size_t len);
 
+/* Object values: for results that are costly to re-parse on every hit, an
+ * entry may hold a reference-counted object instead of bytes. ops say how to
+ * take and drop a reference (they run under the cache's lock, so they must
+ * be thread-safe and must not call back into the cache). The object must
+ * never be modified once stored: every hit shares it. size is what it counts
+ * against the byte bound. */
+typedef struct {
+    void (*retain)(void *obj);
+    void (*release)(void *obj);
+} l1_obj_ops;
+
+/* Stores obj (taking a reference with ops->retain) under key, replacing any
+ * entry of that key; not stored when size exceeds the byte bound. */
+void l1_put_obj(l1 *c, const char *key, void *obj, size_t size, const l1_obj_ops *ops);
+
+/* On a hit of an object entry returns it with a reference taken (the caller
+ * drops it); NULL on a miss. A byte entry under key counts as a miss here,
+ * and an object entry as a miss for l1_get. */
+void *l1_get_obj(l1 *c, const char *key);
+
 /* Removes the entries whose key matches the fnmatch(3) pattern (NULL or "*"
  * for all) and returns how many. */
 size_t l1_flush(l1 *c, const char *pattern);

@@ -223,19 +223,24 @@ static char *retrieve_key(tool_ctx *ctx, const json_t *args) {
     return key;
 }
 
+static void json_retain(void *obj) { json_incref(obj); }
+static void json_release(void *obj) { json_decref(obj); }
+static const l1_obj_ops json_ops = {json_retain, json_release};
+
+/* A hit is served from the cached jansson object itself (re-parsing the
+ * stored text cost more than the rest of the call): out takes references
+ * to its members. So the cached object must never change: it is a deep
+ * copy made at store time, and the members out shares are only read
+ * (serialised) afterwards; jansson's reference counts are atomic, so
+ * threads may share it. */
 static int mem_retrieve(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
     char *key = retrieve_key(ctx, args);
-    void *val;
-    size_t len;
-    if (key && l1_get(caches_queries(), key, &val, &len)) {
-        json_t *cached = json_loadb(val, len, 0, NULL);
-        free(val);
-        if (cached) {
-            json_object_update(out, cached);
-            json_decref(cached);
-            free(key);
-            return 0;
-        }
+    json_t *cached = key ? l1_get_obj(caches_queries(), key) : NULL;
+    if (cached) {
+        json_object_update(out, cached);
+        json_decref(cached);
+        free(key);
+        return 0;
     }
     if (search_documents(ctx, args, jx_str(args, "query"), (size_t)jx_int(args, "top_k", 10), out, NULL, NULL, err)) {
         free(key);
@@ -243,8 +248,11 @@ static int mem_retrieve(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *
     }
     jx_set_str(out, "conversation_id", jx_str(args, "conversation_id"));
     if (key) {
+        /* The serialised size is what the entry counts against the byte bound. */
         char *text = json_dumps(out, JSON_COMPACT);
-        if (text) l1_put(caches_queries(), key, text, strlen(text));
+        json_t *copy = text ? json_deep_copy(out) : NULL;
+        if (copy) l1_put_obj(caches_queries(), key, copy, strlen(text), &json_ops);
+        json_decref(copy);
         free(text);
     }
     free(key);

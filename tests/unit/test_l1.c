@@ -160,13 +160,53 @@ static void test_generation_observe(void **state) {
     free(db), free(dir);
 }
 
+/* A counted object standing in for a jansson value. */
+typedef struct {
+    int refs;
+} counted;
+static void c_retain(void *o) { ((counted *)o)->refs++; }
+static void c_release(void *o) { ((counted *)o)->refs--; }
+static const l1_obj_ops counted_ops = {c_retain, c_release};
+
+static void test_objects(void **state) {
+    (void)state;
+    l1 *c = l1_new(2, 1000, 60000);
+    counted a = {1}, b = {1}, big = {1}, d = {1};
+    l1_put_obj(c, "a", &a, 100, &counted_ops);
+    assert_int_equal(a.refs, 2); /* the cache holds a reference */
+    assert_ptr_equal(l1_get_obj(c, "a"), &a);
+    assert_int_equal(a.refs, 3); /* and the hit hands out one more */
+    c_release(&a);
+    assert_null(l1_get_obj(c, "missing"));
+    void *v;
+    size_t n;
+    assert_false(l1_get(c, "a", &v, &n)); /* an object is not bytes */
+    l1_put(c, "bytes", "x", 1);
+    assert_null(l1_get_obj(c, "bytes")); /* nor bytes an object */
+    l1_put_obj(c, "big", &big, 5000, &counted_ops); /* over the byte bound: not kept */
+    assert_int_equal(big.refs, 1);
+    l1_put_obj(c, "a", &b, 100, &counted_ops); /* replacing drops the old reference */
+    assert_int_equal(a.refs, 1);
+    assert_int_equal(b.refs, 2);
+    l1_put_obj(c, "d", &d, 100, &counted_ops); /* evicts the least recent (bytes) */
+    l1_put_obj(c, "d", &d, 100, &counted_ops);
+    assert_int_equal(d.refs, 2);
+    l1_stats s = l1_get_stats(c);
+    assert_int_equal(s.entries, 2);
+    assert_int_equal(s.bytes >= 200, true);
+    assert_int_equal(l1_flush(c, "*"), 2);
+    assert_int_equal(b.refs, 1);
+    assert_int_equal(d.refs, 1);
+    l1_free(c);
+}
+
 int main(void) {
     tu_quiet();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_put_replace), cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_lru_entries),     cmocka_unit_test(test_byte_bound),
         cmocka_unit_test(test_flush_pattern),   cmocka_unit_test(test_threads_and_growth),
-        cmocka_unit_test(test_generation_observe),
+        cmocka_unit_test(test_generation_observe), cmocka_unit_test(test_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
