@@ -325,8 +325,11 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_si
     json_t *result = tool_call(tool, &env, args ? args : empty, &m->cancelled, &failed);
     json_decref(empty);
     char *text = jx_dump(result);
-    json_t *r = json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text", text ? text : "{}",
-                          "structuredContent", result, "isError", failed);
+    /* jansson's own output is valid UTF-8, so the (per-byte, costly on large
+     * results) check of json_string is skipped. */
+    json_t *r = json_pack("{s:[{s:s, s:o}], s:o, s:b}", "content", "type", "text", "text",
+                          text ? json_string_nocheck(text) : json_string("{}"), "structuredContent", result,
+                          "isError", failed);
     free(text);
     return result_response(m->id, r);
 }
