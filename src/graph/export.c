@@ -160,19 +160,34 @@ static bool sb_cypher_map(sbuf *b, const json_t *props) {
     return any;
 }
 
-static void cypher_node(sbuf *b, const char *project, const char *id, const char *kind, const char *label,
-                        const json_t *props, const char *created_at) {
-    sb_str(b, "MERGE (n:LtmcNode {project: ");
+/* (var:LtmcNode {project: '...', id: '...'}): how every statement names a node. */
+static void cypher_node_ref(sbuf *b, const char *var, const char *project, const char *id) {
+    sb_str(b, "(");
+    sb_str(b, var);
+    sb_str(b, ":LtmcNode {project: ");
     sb_cypher_string(b, project);
     sb_str(b, ", id: ");
     sb_cypher_string(b, id);
     sb_str(b, "})");
+}
+
+/* " SET var += {...}" when props has entries. */
+static void cypher_set_props(sbuf *b, const char *var, const json_t *props) {
     sbuf m = {0};
     if (sb_cypher_map(&m, props)) {
-        sb_str(b, " SET n += ");
+        sb_str(b, " SET ");
+        sb_str(b, var);
+        sb_str(b, " += ");
         sb_add(b, m.s, m.len);
     }
     free(m.s);
+}
+
+static void cypher_node(sbuf *b, const char *project, const char *id, const char *kind, const char *label,
+                        const json_t *props, const char *created_at) {
+    sb_str(b, "MERGE ");
+    cypher_node_ref(b, "n", project, id);
+    cypher_set_props(b, "n", props);
     /* A second SET, so ltmc's own fields win over same-named properties. */
     char cap[32];
     snprintf(cap, sizeof cap, "%s", kind);
@@ -192,23 +207,14 @@ static void cypher_node(sbuf *b, const char *project, const char *id, const char
 
 static void cypher_edge(sbuf *b, const char *project, const char *src, const char *dst, const char *rel, double weight,
                         const json_t *props, const char *created_at) {
-    sb_str(b, "MATCH (a:LtmcNode {project: ");
-    sb_cypher_string(b, project);
-    sb_str(b, ", id: ");
-    sb_cypher_string(b, src);
-    sb_str(b, "}) MATCH (b:LtmcNode {project: ");
-    sb_cypher_string(b, project);
-    sb_str(b, ", id: ");
-    sb_cypher_string(b, dst);
-    sb_str(b, "}) MERGE (a)-[r:");
+    sb_str(b, "MATCH ");
+    cypher_node_ref(b, "a", project, src);
+    sb_str(b, " MATCH ");
+    cypher_node_ref(b, "b", project, dst);
+    sb_str(b, " MERGE (a)-[r:");
     sb_cypher_ident(b, rel);
     sb_str(b, "]->(b)");
-    sbuf m = {0};
-    if (sb_cypher_map(&m, props)) {
-        sb_str(b, " SET r += ");
-        sb_add(b, m.s, m.len);
-    }
-    free(m.s);
+    cypher_set_props(b, "r", props);
     sb_str(b, " SET r.weight = ");
     sb_cypher_float(b, weight);
     sb_str(b, ", r.created_at = ");
