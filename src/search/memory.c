@@ -104,28 +104,37 @@ static void filter_bind(store_stmt *s, const memory_filter *f) {
  * that rewrite stays small whatever their length. */
 #define CTX_EXCERPT_BYTES 300
 
-static int ctx_words(memory_engine *m, store *st, int64_t id, char **out, lt_err *err) {
-    int n = m->cfg.context_neighbours;
-    *out = NULL;
+/* The up to context_neighbours memories on each side of memory id in its
+ * conversation, as rows (id, content): older ones first, newest to oldest,
+ * then newer ones. */
+static store_stmt *neighbour_rows(memory_engine *m, store *st, int64_t id, lt_err *err) {
     store_stmt *s = store_prepare(
         st,
         "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1) "
-        "SELECT content FROM (SELECT content, id FROM memories WHERE id < ?1 AND project = (SELECT project FROM me)"
-        "  AND conversation_id = (SELECT conversation_id FROM me) ORDER BY id DESC LIMIT ?2) "
-        "UNION ALL SELECT content FROM (SELECT content, id FROM memories WHERE id > ?1"
+        "SELECT id, content FROM (SELECT id, content FROM memories WHERE id < ?1"
+        "  AND project = (SELECT project FROM me) AND conversation_id = (SELECT conversation_id FROM me)"
+        "  ORDER BY id DESC LIMIT ?2) "
+        "UNION ALL SELECT id, content FROM (SELECT id, content FROM memories WHERE id > ?1"
         "  AND project = (SELECT project FROM me) AND conversation_id = (SELECT conversation_id FROM me)"
         "  ORDER BY id LIMIT ?2)",
         err);
-    if (!s) return -1;
+    if (!s) return NULL;
     store_bind_int(s, 1, id);
-    store_bind_int(s, 2, n);
+    store_bind_int(s, 2, m->cfg.context_neighbours);
+    return s;
+}
+
+static int ctx_words(memory_engine *m, store *st, int64_t id, char **out, lt_err *err) {
+    *out = NULL;
+    store_stmt *s = neighbour_rows(m, st, id, err);
+    if (!s) return -1;
     size_t cap = 1024, used = 0;
     char *ctx = malloc(cap);
     if (!ctx) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     ctx[0] = '\0';
     int rc;
     while ((rc = store_step(s, err)) == 1) {
-        const char *text = store_col_text(s, 0);
+        const char *text = store_col_text(s, 1);
         size_t len = strlen(text);
         if (len > CTX_EXCERPT_BYTES) {
             len = CTX_EXCERPT_BYTES;
@@ -191,19 +200,9 @@ static int rebuild_ctx(memory_engine *m, store *st, int64_t id, lt_err *err) {
 /* Ids of up to N memories on each side of id in its conversation. */
 static int neighbours(memory_engine *m, store *st, int64_t id, int64_t *out, size_t *n_out, lt_err *err) {
     *n_out = 0;
-    int n = m->cfg.context_neighbours;
-    if (n <= 0) return 0;
-    store_stmt *s = store_prepare(
-        st,
-        "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1) "
-        "SELECT id FROM (SELECT id FROM memories WHERE id < ?1 AND project = (SELECT project FROM me)"
-        "  AND conversation_id = (SELECT conversation_id FROM me) ORDER BY id DESC LIMIT ?2) "
-        "UNION ALL SELECT id FROM (SELECT id FROM memories WHERE id > ?1 AND project = (SELECT project FROM me)"
-        "  AND conversation_id = (SELECT conversation_id FROM me) ORDER BY id LIMIT ?2)",
-        err);
+    if (m->cfg.context_neighbours <= 0) return 0;
+    store_stmt *s = neighbour_rows(m, st, id, err);
     if (!s) return -1;
-    store_bind_int(s, 1, id);
-    store_bind_int(s, 2, n);
     int rc;
     while ((rc = store_step(s, err)) == 1) out[(*n_out)++] = store_col_int(s, 0);
     return rc < 0 ? -1 : 0;
