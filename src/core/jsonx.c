@@ -1,6 +1,8 @@
 #include "jsonx.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void jx_set_str(json_t *obj, const char *key, const char *val) {
     json_object_set_new(obj, key, val ? json_string(val) : json_null());
@@ -33,8 +35,130 @@ bool jx_bool(const json_t *obj, const char *key, bool def) {
     return json_is_boolean(v) ? json_is_true(v) : def;
 }
 
+/* ---- compact serialisation ----
+ *
+ * jansson's json_dumps walks strings a character at a time through a
+ * callback, and every reply is serialised (a tools/call result twice, once
+ * as text and once as structuredContent), so it was most of the cost of a
+ * cached call. This writer produces the same text as json_dumps with
+ * JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) (keys in
+ * insertion order, '/' and non-ASCII unescaped, reals as %.15g with ".0"
+ * added to integral values and no '+' or leading zeros in exponents), at
+ * the cost of a memcpy for runs of plain bytes. Strings are valid UTF-8
+ * (jansson checks them on creation) and are copied as they are. */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} dump_buf;
+
+static bool db_reserve(dump_buf *b, size_t more) {
+    if (b->len + more + 1 <= b->cap) return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1) cap *= 2;
+    char *nb = realloc(b->buf, cap);
+    if (!nb) return false;
+    b->buf = nb, b->cap = cap;
+    return true;
+}
+
+static bool db_put(dump_buf *b, const char *s, size_t n) {
+    if (!db_reserve(b, n)) return false;
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+    return true;
+}
+
+/* 0: copy as is; otherwise the character after the backslash ('u' for \u00XX). */
+static const char escape_of[256] = {
+    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r', ['"'] = '"', ['\\'] = '\\',
+    [0] = 'u', [1] = 'u', [2] = 'u', [3] = 'u', [4] = 'u', [5] = 'u', [6] = 'u', [7] = 'u', [11] = 'u',
+    [14] = 'u', [15] = 'u', [16] = 'u', [17] = 'u', [18] = 'u', [19] = 'u', [20] = 'u', [21] = 'u', [22] = 'u',
+    [23] = 'u', [24] = 'u', [25] = 'u', [26] = 'u', [27] = 'u', [28] = 'u', [29] = 'u', [30] = 'u', [31] = 'u',
+};
+
+static bool db_string(dump_buf *b, const char *s, size_t n) {
+    /* Worst case every byte becomes \u00XX. */
+    if (!db_reserve(b, n * 6 + 2)) return false;
+    char *o = b->buf + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char e = escape_of[c];
+        if (!e) { *o++ = (char)c; continue; }
+        *o++ = '\\';
+        *o++ = e;
+        if (e == 'u') {
+            static const char hex[] = "0123456789ABCDEF";
+            *o++ = '0', *o++ = '0', *o++ = hex[c >> 4], *o++ = hex[c & 15];
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->buf);
+    return true;
+}
+
+static bool db_real(dump_buf *b, double v) {
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, "%.15g", v);
+    if (n <= 0 || n >= (int)sizeof tmp - 3) return false;
+    if (!strpbrk(tmp, ".eEn")) memcpy(tmp + n, ".0", 3), n += 2; /* 'n': inf/nan never reach here */
+    char *e = strchr(tmp, 'e');
+    if (e) { /* "1e+20" -> "1e20", "1e-05" -> "1e-5" */
+        char *d = e + 1, *src = d;
+        if (*src == '+') src++;
+        else if (*src == '-') d++, src++;
+        while (*src == '0' && src[1]) src++;
+        memmove(d, src, strlen(src) + 1);
+        n = (int)strlen(tmp);
+    }
+    return db_put(b, tmp, (size_t)n);
+}
+
+static bool db_value(dump_buf *b, const json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if (!db_put(b, "{", 1)) return false;
+        bool first = true;
+        for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+            if (!first && !db_put(b, ",", 1)) return false;
+            first = false;
+            const char *k = json_object_iter_key(it);
+            if (!db_string(b, k, strlen(k)) || !db_put(b, ":", 1) || !db_value(b, json_object_iter_value(it)))
+                return false;
+        }
+        return db_put(b, "}", 1);
+    }
+    case JSON_ARRAY: {
+        if (!db_put(b, "[", 1)) return false;
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++)
+            if ((i && !db_put(b, ",", 1)) || !db_value(b, json_array_get(v, i))) return false;
+        return db_put(b, "]", 1);
+    }
+    case JSON_STRING: return db_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: {
+        char tmp[32];
+        int n = snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return db_put(b, tmp, (size_t)n);
+    }
+    case JSON_REAL: return db_real(b, json_real_value(v));
+    case JSON_TRUE: return db_put(b, "true", 4);
+    case JSON_FALSE: return db_put(b, "false", 5);
+    case JSON_NULL: return db_put(b, "null", 4);
+    }
+    return false;
+}
+
 char *jx_dump(const json_t *val) {
-    return json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    if (!val) return NULL;
+    dump_buf b = {0};
+    if (!db_value(&b, val)) {
+        free(b.buf);
+        return NULL;
+    }
+    b.buf[b.len] = '\0';
+    return b.buf;
 }
 
 char *jx_dump_pretty(const json_t *val) {

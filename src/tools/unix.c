@@ -3,7 +3,7 @@
  * tree, jq, man) run through fs/runner with an argument vector, a clean
  * environment, a timeout and an output cap; where a program is absent the
  * built-in C code runs instead, and every result says which ran in `tool`.
- * (ripgrep, fd, tree, jq, man, lsd or exa, and bat; Debian names fd's binary
+ * (ripgrep, fd, tree, jq, man, lsd or exa, bat, fzf and duf; Debian names fd's binary
  * fdfind and bat's batcat.) */
 #include "tool.h"
 
@@ -600,29 +600,93 @@ static void human(char *buf, size_t len, double bytes) {
     snprintf(buf, len, "%.1f%s", bytes, u[i]);
 }
 
-static int unix_disk_usage(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
-    char dir[PATH_MAX];
-    if (paths_resolve(roots(ctx), jx_str(args, "path"), PATHS_ANY, dir, err)) return -1;
-    struct statvfs v;
-    if (statvfs(dir, &v) != 0) return lt_err_set(err, LT_ERR_IO, "Cannot read file system of %s", rel(ctx, dir));
-    double total = (double)v.f_blocks * v.f_frsize, avail = (double)v.f_bavail * v.f_frsize,
-           used = total - (double)v.f_bfree * v.f_frsize;
-    const char *fmt = jx_str(args, "output_format");
-    jx_set_str(out, "format", fmt);
+/* The mount point holding abs: the highest ancestor on the same device. */
+static void mount_point_of(const char *abs, char mp[PATH_MAX]) {
+    struct stat st, up;
+    snprintf(mp, PATH_MAX, "%s", abs);
+    if (stat(abs, &st) != 0) return;
+    while (strcmp(mp, "/") != 0) {
+        char parent[PATH_MAX];
+        memcpy(parent, mp, strlen(mp) + 1);
+        char *slash = strrchr(parent, '/');
+        if (!slash) return;
+        slash[slash == parent ? 1 : 0] = '\0';
+        if (stat(parent, &up) != 0 || up.st_dev != st.st_dev) return;
+        memcpy(mp, parent, strlen(parent) + 1);
+    }
+}
+
+static void disk_usage_builtin(tool_ctx *ctx, const char *dir, const char *mp, const char *fmt, const struct statvfs *v,
+                               json_t *out) {
+    double total = (double)v->f_blocks * v->f_frsize, avail = (double)v->f_bavail * v->f_frsize,
+           used = total - (double)v->f_bfree * v->f_frsize;
     jx_set_str(out, "tool", "builtin");
     if (!strcmp(fmt, "json")) {
         json_object_set_new(out, "disk_info",
-                            json_pack("[{s:s, s:f, s:f, s:f}]", "path", rel(ctx, dir), "size", total, "used", used,
-                                      "avail", avail));
+                            json_pack("[{s:s, s:s, s:f, s:f, s:f}]", "path", rel(ctx, dir), "mount_point", mp, "size",
+                                      total, "used", used, "avail", avail));
         jx_set_real(out, "total_size", total);
         jx_set_real(out, "available_space", avail);
     } else {
-        char t[32], u[32], a[32], line[PATH_MAX + 128];
+        char t[32], u[32], a[32], line[2 * PATH_MAX + 128];
         human(t, sizeof t, total), human(u, sizeof u, used), human(a, sizeof a, avail);
-        snprintf(line, sizeof line, "%-10s %-10s %-10s %s\n%-10s %-10s %-10s %s\n", "Size", "Used", "Avail", "Path", t,
-                 u, a, rel(ctx, dir));
+        snprintf(line, sizeof line, "%-10s %-10s %-10s %-20s %s\n%-10s %-10s %-10s %-20s %s\n", "Size", "Used", "Avail",
+                 "Mounted on", "Path", t, u, a, mp, rel(ctx, dir));
         jx_set_str(out, "output", line);
     }
+}
+
+/* duf --json lists every mount whatever it is asked, so the entry for the
+ * path's own mount point is picked out of it. Returns 0 when duf ran and
+ * the result is filled; -1 to fall back to the built-in. */
+static int disk_usage_duf(tool_ctx *ctx, const char *dir, const char *mp, const char *fmt, json_t *out) {
+    runner_result r;
+    if (!strcmp(fmt, "json")) {
+        const char *argv[] = {"duf", "-json", NULL};
+        if (run_checked(ctx, NULL, argv, NULL, 0, &r, NULL)) return -1;
+        json_t *all = r.exit_code == 0 && !r.out_truncated ? jx_parse(r.out, r.out_len, NULL, 0) : NULL;
+        runner_result_free(&r);
+        json_t *hit = NULL;
+        size_t i;
+        json_t *e;
+        json_array_foreach(all, i, e) {
+            const char *m = json_string_value(json_object_get(e, "mount_point"));
+            if (m && !strcmp(m, mp)) { hit = e; break; }
+        }
+        if (!hit) { json_decref(all); return -1; }
+        json_t *info = json_deep_copy(hit);
+        json_object_set_new(info, "path", json_string(rel(ctx, dir)));
+        double total = json_number_value(json_object_get(hit, "total")),
+               avail = json_number_value(json_object_get(hit, "free"));
+        json_object_set_new(out, "disk_info", json_pack("[o]", info));
+        jx_set_real(out, "total_size", total);
+        jx_set_real(out, "available_space", avail);
+        json_decref(all);
+    } else {
+        /* -only-mp takes wildcards; a mount point holding one cannot be named exactly. */
+        if (strpbrk(mp, "*?[],")) return -1;
+        const char *argv[] = {"duf", "-only-mp", mp, "-style", "ascii", NULL};
+        if (run_checked(ctx, NULL, argv, NULL, 0, &r, NULL)) return -1;
+        bool ok = r.exit_code == 0 && r.out_len > 0;
+        if (ok) jx_set_str(out, "output", r.out);
+        runner_result_free(&r);
+        if (!ok) return -1;
+    }
+    jx_set_str(out, "tool", "duf");
+    return 0;
+}
+
+static int unix_disk_usage(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
+    char dir[PATH_MAX], mp[PATH_MAX];
+    if (paths_resolve(roots(ctx), jx_str(args, "path"), PATHS_ANY, dir, err)) return -1;
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0) return lt_err_set(err, LT_ERR_IO, "Cannot read file system of %s", rel(ctx, dir));
+    mount_point_of(dir, mp);
+    const char *fmt = jx_str(args, "output_format");
+    jx_set_str(out, "format", fmt);
+    jx_set_str(out, "path", rel(ctx, dir));
+    jx_set_str(out, "mount_point", mp);
+    if (disk_usage_duf(ctx, dir, mp, fmt, out) != 0) disk_usage_builtin(ctx, dir, mp, fmt, &v, out);
     return 0;
 }
 
@@ -743,18 +807,66 @@ static int scored_cmp(const void *x, const void *y) {
     return a->idx < b->idx ? -1 : 1;
 }
 
+/* fzf --filter prints the matching lines best first and exits 1 when none
+ * match. Items travel NUL-separated (--read0/--print0) so an item may hold a
+ * newline. fzf reports no scores, so ours are kept for the items it picks.
+ * Returns the number of matches in order[], or -1 to fall back. */
+static long fuzzy_fzf(tool_ctx *ctx, const json_t *list, const char *q, size_t *order) {
+    size_t n = json_array_size(list), len = 0;
+    for (size_t i = 0; i < n; i++) len += strlen(json_string_value(json_array_get(list, i))) + 1;
+    char *in = malloc(len + 1), *p = in;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(list, i));
+        size_t k = strlen(s) + 1;
+        memcpy(p, s, k), p += k;
+    }
+    const char *argv[] = {"fzf", "--filter", q, "--read0", "--print0", NULL};
+    runner_result r;
+    int rc = run_checked(ctx, NULL, argv, in, len, &r, NULL);
+    free(in);
+    if (rc) return -1;
+    long m = -1;
+    if ((r.exit_code == 0 || r.exit_code == 1) && !r.out_truncated) {
+        m = 0;
+        /* Map each printed item back to its first unused index. */
+        bool *used = calloc(n + 1, 1);
+        for (const char *o = r.out; o < r.out + r.out_len; o += strlen(o) + 1) {
+            for (size_t i = 0; i < n; i++)
+                if (!used[i] && !strcmp(json_string_value(json_array_get(list, i)), o)) {
+                    used[i] = true;
+                    order[m++] = i;
+                    break;
+                }
+        }
+        free(used);
+    }
+    runner_result_free(&r);
+    return m;
+}
+
 static int unix_fuzzy(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
-    (void)ctx, (void)err;
+    (void)err;
     json_t *list = json_object_get(args, "input_list");
     const char *q = jx_str(args, "query");
     size_t n = json_array_size(list), m = 0;
     scored *sc = malloc((n + 1) * sizeof *sc);
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(list, i));
-        int v = fuzzy_score(s, q);
-        if (v >= 0) sc[m++] = (scored){s, v, i};
+    size_t *order = malloc((n + 1) * sizeof *order);
+    long fz = *q ? fuzzy_fzf(ctx, list, q, order) : -1;
+    if (fz >= 0) {
+        for (long k = 0; k < fz; k++) {
+            const char *s = json_string_value(json_array_get(list, order[k]));
+            int v = fuzzy_score(s, q); /* fzf's terms match in any order; ours may not */
+            sc[m++] = (scored){s, v < 0 ? 0 : v, order[k]};
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const char *s = json_string_value(json_array_get(list, i));
+            int v = fuzzy_score(s, q);
+            if (v >= 0) sc[m++] = (scored){s, v, i};
+        }
+        qsort(sc, m, sizeof *sc, scored_cmp);
     }
-    qsort(sc, m, sizeof *sc, scored_cmp);
+    free(order);
     bool multi = jx_bool(args, "multi_select", false);
     json_t *sel = json_array(), *scores = json_array();
     for (size_t i = 0; i < m && (multi || i < 1); i++) {
@@ -767,7 +879,7 @@ static int unix_fuzzy(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *er
     jx_set_str(out, "query", q);
     jx_set_int(out, "total_items", (int64_t)n);
     jx_set_int(out, "matches", (int64_t)m);
-    jx_set_str(out, "tool", "builtin");
+    jx_set_str(out, "tool", fz >= 0 ? "fzf" : "builtin");
     return 0;
 }
 
@@ -1204,7 +1316,7 @@ static const param_def diff_params[] = {
     {0}};
 static const param_def fuzzy_params[] = {
     {"input_list", PT_STRING_ARRAY, true, NULL, "Items to choose from."},
-    {"query", PT_STRING, false, "\"\"", "Characters to find in order (case-insensitive).", NULL, 0, 0, 1024},
+    {"query", PT_STRING, false, "\"\"", "What to look for: fzf's search syntax when fzf runs (space-separated fuzzy terms, 'exact, ^prefix, suffix$, !not), else characters in order (case-insensitive).", NULL, 0, 0, 1024},
     {"multi_select", PT_BOOLEAN, false, "false", "Return every match, best first (else the best one)."},
     {0}};
 static const param_def parse_params[] = {
@@ -1238,10 +1350,10 @@ static const action_def unix_actions[] = {
     {"find", "Find files by name or glob (fd, else built-in).", unix_find, find_params},
     {"tree", "Show a directory tree (tree, else built-in).", unix_tree, tree_params},
     {"jq", "Filter JSON with jq.", unix_jq, jq_params},
-    {"disk_usage", "Size and free space of the file system holding a path.", unix_disk_usage, du_params},
+    {"disk_usage", "Size and free space of the file system holding a path (duf, else built-in).", unix_disk_usage, du_params},
     {"help", "Manual summary of a command (man), or an action's description.", unix_help, help_params},
     {"diff_highlight", "Line diff of two files.", unix_diff, diff_params},
-    {"fuzzy_select", "Rank items by fuzzy match of a query.", unix_fuzzy, fuzzy_params},
+    {"fuzzy_select", "Rank items by fuzzy match of a query (fzf --filter, else built-in).", unix_fuzzy, fuzzy_params},
     {"parse_syntax", "Language, lines, functions and classes of a source file or text.", unix_parse_syntax,
      parse_params},
     {"syntax_query", "Function or class definitions of a source file.", unix_syntax_query, squery_params},

@@ -94,6 +94,11 @@ for (const mode of ['present', 'absent']) {
       assert.equal(diff.diff_output, '  x\n- y\n+ z\n');
       const fz = await unix(c, { action: 'fuzzy_select', input_list: ['alpha', 'beta', 'alphabet'], query: 'abt', multi_select: true });
       assert.deepEqual(fz.selected_items, ['alphabet']);
+      assert.equal(fz.tool, mode === 'present' && existsSync('/usr/bin/fzf') ? 'fzf' : 'builtin');
+      const du = await unix(c, { action: 'disk_usage', output_format: 'json' });
+      assert.equal(du.tool, mode === 'present' && existsSync('/usr/bin/duf') ? 'duf' : 'builtin');
+      assert.equal(du.disk_info.length, 1);
+      assert.ok(du.total_size > 0 && du.available_space > 0);
       const sq = await unix(c, { action: 'syntax_query', file_path: 'src/app.py', query_type: 'classes' });
       assert.deepEqual(sq.results.map((x) => x.name), ['App']);
       const lm = await unix(c, { action: 'list_modern', classify: true });

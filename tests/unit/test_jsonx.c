@@ -104,6 +104,74 @@ static void test_dump_any_value_and_real_precision(void **state) {
     json_decref(v);
 }
 
+/* jx_dump writes its own text; it must be byte for byte what jansson's
+ * json_dumps would write with the same flags, for every kind of value. */
+static json_t *random_value(unsigned *seed, int depth) {
+    int kind = (int)(rand_r(seed) % (depth > 3 ? 6 : 8));
+    switch (kind) {
+    case 0: return json_null();
+    case 1: return json_boolean(rand_r(seed) & 1);
+    case 2: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) & 1 ? -1 : 1) * (rand_r(seed) % 3 ? 1 : 1000003));
+    case 3: {
+        static const double special[] = {0.0, -0.0, 1.0, -1.5, 0.1, 1e20, 1e-5, 1.25e-300, 6.02214076e23, 123456789012345.0,
+                                         1234567890123456789.0, 3.14159265358979, 1e15, 1e16, 0.000123};
+        return json_real(rand_r(seed) % 2 ? special[rand_r(seed) % (sizeof special / sizeof *special)]
+                                         : ((double)rand_r(seed) - RAND_MAX / 2) / ((double)(rand_r(seed) % 1000) + 0.7));
+    }
+    case 4:
+    case 5: {
+        char s[64];
+        size_t n = rand_r(seed) % sizeof s;
+        for (size_t i = 0; i < n; i++) {
+            static const char pool[] = "ab \"\\/\b\f\n\r\t\x01\x1f\x7f\xc3\xa9\xe2\x82\xac{}[]:,0";
+            s[i] = pool[rand_r(seed) % (sizeof pool - 1)];
+        }
+        /* The pool's multi-byte characters may be cut: repair, as callers do. */
+        char z[sizeof s + 1];
+        memcpy(z, s, n), z[n] = '\0';
+        jx_utf8_repair(z);
+        return json_string(z);
+    }
+    case 6: {
+        json_t *a = json_array();
+        int n = (int)(rand_r(seed) % 5);
+        for (int i = 0; i < n; i++) json_array_append_new(a, random_value(seed, depth + 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        int n = (int)(rand_r(seed) % 5);
+        for (int i = 0; i < n; i++) {
+            char k[16];
+            snprintf(k, sizeof k, "%c\"k%d", 'z' - i, (int)(rand_r(seed) % 100));
+            json_object_set_new(o, k, random_value(seed, depth + 1));
+        }
+        return o;
+    }
+    }
+}
+
+static void test_dump_matches_jansson(void **state) {
+    (void)state;
+    unsigned seed = 12345;
+    for (int i = 0; i < 3000; i++) {
+        json_t *v = random_value(&seed, 0);
+        char *ours = jx_dump(v), *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+        assert_non_null(ours);
+        assert_non_null(theirs);
+        assert_string_equal(ours, theirs);
+        free(ours), free(theirs);
+        json_decref(v);
+    }
+    /* A string with an embedded NUL (JSON_ALLOW_NUL input) keeps it escaped. */
+    json_t *nul = json_stringn("a\0b", 3);
+    char *d = jx_dump(nul);
+    assert_string_equal(d, "\"a\\u0000b\"");
+    free(d);
+    json_decref(nul);
+    assert_null(jx_dump(NULL));
+}
+
 static void test_parse_values_of_any_type(void **state) {
     (void)state;
     char why[128];
@@ -209,6 +277,7 @@ int main(void) {
         cmocka_unit_test(test_getters_defaults),
         cmocka_unit_test(test_dump_is_one_line),
         cmocka_unit_test(test_dump_any_value_and_real_precision),
+        cmocka_unit_test(test_dump_matches_jansson),
         cmocka_unit_test(test_parse_values_of_any_type),
         cmocka_unit_test(test_parse_errors_name_line_and_column),
         cmocka_unit_test(test_type_names),

@@ -46,7 +46,7 @@ static int setup(void **state) {
     snprintf(p, sizeof p, "%s/escape", root), symlink(outside, p);
     snprintf(p, sizeof p, "%s/secret_link.txt", root), symlink(t, p);
     with_tools = make_cfg(NULL);
-    without_tools = make_cfg("rg,tree,jq,man,fdfind,lsd,exa,batcat,bat");
+    without_tools = make_cfg("rg,tree,jq,man,fdfind,lsd,exa,batcat,bat,fzf,duf");
     return 0;
 }
 
@@ -252,7 +252,32 @@ static void test_diff_fuzzy_du_help(void **state) {
     json_decref(r);
     r = OK(with_tools, "{\"action\":\"disk_usage\",\"output_format\":\"json\"}");
     assert_true(jx_real(r, "total_size") > 0);
+    assert_json_str(r, "tool", has_program("duf") ? "duf" : "builtin");
+    assert_int_equal(json_array_size(json_object_get(r, "disk_info")), 1);
     json_decref(r);
+    r = OK(with_tools, "{\"action\":\"disk_usage\"}");
+    assert_json_str(r, "tool", has_program("duf") ? "duf" : "builtin");
+    assert_contains(jx_str(r, "output"), jx_str(r, "mount_point"));
+    json_decref(r);
+    r = OK(without_tools, "{\"action\":\"disk_usage\",\"output_format\":\"json\"}");
+    assert_json_str(r, "tool", "builtin");
+    assert_true(jx_real(r, "available_space") > 0);
+    json_decref(r);
+    /* Both paths: an item holding a newline survives; no match gives none. */
+    settings *cfgs[] = {with_tools, without_tools};
+    for (int i = 0; i < 2; i++) {
+        r = OK(cfgs[i], "{\"action\":\"fuzzy_select\",\"input_list\":[\"one\\ntwo\",\"three\",\"zzz\"],"
+                        "\"query\":\"tw\",\"multi_select\":true}");
+        d = jx_dump(json_object_get(r, "selected_items"));
+        assert_string_equal(d, "[\"one\\ntwo\"]");
+        free(d);
+        assert_json_str(r, "tool", i == 0 && has_program("fzf") ? "fzf" : "builtin");
+        json_decref(r);
+        r = OK(cfgs[i], "{\"action\":\"fuzzy_select\",\"input_list\":[\"abc\"],\"query\":\"xyz\"}");
+        assert_json_int(r, "matches", 0);
+        assert_int_equal(json_array_size(json_object_get(r, "selected_items")), 0);
+        json_decref(r);
+    }
     r = OK(with_tools, "{\"action\":\"help\",\"command\":\"grep\"}");
     assert_json_str(r, "tool", "ltmc");
     json_decref(r);
