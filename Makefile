@@ -17,14 +17,14 @@
 #   make eval     retrieval quality on ../shared/data/locomo-dev
 
 CC      ?= cc
-PKGS    := jansson sqlite3 libutf8proc hiredis libmicrohttpd
+PKGS    := jansson sqlite3 libutf8proc hiredis libmicrohttpd tree-sitter
 # libcurl and OpenBLAS are loaded at run time by the backends that use them
 # (src/embed/dynload.h): only their headers are needed to build.
 HDR_PKGS := openblas libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-missing-field-initializers -Wno-format-truncation
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lhiredis -lmicrohttpd) -ldl -lpthread -lm
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lhiredis -lmicrohttpd -ltree-sitter) -ldl -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(sort $(wildcard src/*/*.c))
@@ -47,6 +47,27 @@ GLOVE := $(BUILD)/glove-100d.ltmcvec
 EVAL_DATA ?= ../shared/data/locomo-dev
 
 all: deps $(BUILD)/ltmc model
+
+# The tree-sitter grammars (src/code/): generated C parsers fetched from npm
+# at pinned versions, compiled once, optimised and without sanitizers (they
+# are large and not ours), into one library every build flavour links.
+GRAMMARS    := c python javascript typescript tsx go rust
+GRAMMAR_DIR := $(BUILD)/grammars
+GRAMMAR_LIB := $(BUILD)/libltgrammars.a
+GRAMMAR_OBJ := $(GRAMMARS:%=$(BUILD)/grammar-obj/%-parser.o) \
+               $(filter-out %/c-scanner.o %/go-scanner.o,$(GRAMMARS:%=$(BUILD)/grammar-obj/%-scanner.o))
+
+$(GRAMMAR_DIR)/.stamp: scripts/fetch-grammars.sh
+	scripts/fetch-grammars.sh $(GRAMMAR_DIR)
+
+# grammar-obj/LANG-FILE.o from grammars/LANG/src/FILE.c
+$(BUILD)/grammar-obj/%.o: $(GRAMMAR_DIR)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -w -I$(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src -c \
+	  $(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src/$(lastword $(subst -, ,$*)).c -o $@
+
+$(GRAMMAR_LIB): $(GRAMMAR_OBJ)
+	rm -f $@ && ar rcs $@ $^
 
 model: $(GLOVE)
 
@@ -74,15 +95,15 @@ $(BUILD)/san/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SAN) $(WARN) $(DEPCFLAGS) -c $< -o $@
 
-$(BUILD)/ltmc: $(REL_OBJ) $(BUILD)/rel/main.o
+$(BUILD)/ltmc: $(REL_OBJ) $(BUILD)/rel/main.o $(GRAMMAR_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/san/ltmc: $(SAN_OBJ) $(BUILD)/san/main.o
+$(BUILD)/san/ltmc: $(SAN_OBJ) $(BUILD)/san/main.o $(GRAMMAR_LIB)
 	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/san/tests/%: tests/unit/%.c tests/unit/testutil.h $(SAN_OBJ)
+$(BUILD)/san/tests/%: tests/unit/%.c tests/unit/testutil.h $(SAN_OBJ) $(GRAMMAR_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(DEPCFLAGS) -Isrc -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+	$(CC) -O1 -g $(SAN) $(WARN) $(DEPCFLAGS) -Isrc -o $@ $< $(SAN_OBJ) $(GRAMMAR_LIB) $(LIBS) -lcmocka $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 run: all
 	exec $(BUILD)/ltmc serve
@@ -121,9 +142,9 @@ bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUI
 $(BUILD)/bench_%: bench/bench_%.c bench/benchutil.h bench/vocab.h
 	$(CC) -O2 -g $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)
 
-$(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS)
+$(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(LIBS)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(GRAMMAR_LIB) $(LIBS)
 
 fuzz: test-deps $(BUILD)/fuzz_request
 	@mkdir -p $(BUILD)/fuzz-corpus

@@ -1,0 +1,692 @@
+#include "code_int.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- languages --------------------------------------------------------- */
+
+static const code_spec *const specs[] = {
+    &code_spec_c, &code_spec_python, &code_spec_javascript, &code_spec_typescript,
+    &code_spec_tsx, &code_spec_go, &code_spec_rust,
+};
+#define NSPECS (sizeof specs / sizeof specs[0])
+
+static const char *const lang_names[] = {"c", "python", "javascript", "typescript", "tsx", "go", "rust", NULL};
+
+static const struct {
+    const char *alias;
+    code_lang lang;
+} aliases[] = {
+    {"c", CODE_LANG_C},           {"h", CODE_LANG_C},           {"python", CODE_LANG_PYTHON},
+    {"py", CODE_LANG_PYTHON},     {"python3", CODE_LANG_PYTHON}, {"javascript", CODE_LANG_JAVASCRIPT},
+    {"js", CODE_LANG_JAVASCRIPT}, {"jsx", CODE_LANG_JAVASCRIPT}, {"node", CODE_LANG_JAVASCRIPT},
+    {"typescript", CODE_LANG_TYPESCRIPT}, {"ts", CODE_LANG_TYPESCRIPT}, {"tsx", CODE_LANG_TSX},
+    {"go", CODE_LANG_GO},         {"golang", CODE_LANG_GO},     {"rust", CODE_LANG_RUST},
+    {"rs", CODE_LANG_RUST},
+};
+
+static const struct {
+    const char *ext;
+    code_lang lang;
+} exts[] = {
+    {"c", CODE_LANG_C},           {"h", CODE_LANG_C},           {"py", CODE_LANG_PYTHON},
+    {"pyi", CODE_LANG_PYTHON},    {"js", CODE_LANG_JAVASCRIPT}, {"mjs", CODE_LANG_JAVASCRIPT},
+    {"cjs", CODE_LANG_JAVASCRIPT}, {"jsx", CODE_LANG_JAVASCRIPT}, {"ts", CODE_LANG_TYPESCRIPT},
+    {"mts", CODE_LANG_TYPESCRIPT}, {"cts", CODE_LANG_TYPESCRIPT}, {"tsx", CODE_LANG_TSX},
+    {"go", CODE_LANG_GO},         {"rs", CODE_LANG_RUST},
+};
+
+code_lang code_lang_from_name(const char *name) {
+    if (!name) return CODE_LANG_UNKNOWN;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcasecmp(name, aliases[i].alias) == 0) return aliases[i].lang;
+    return CODE_LANG_UNKNOWN;
+}
+
+code_lang code_lang_from_path(const char *path) {
+    if (!path) return CODE_LANG_UNKNOWN;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) return CODE_LANG_UNKNOWN;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (strcasecmp(dot + 1, exts[i].ext) == 0) return exts[i].lang;
+    return CODE_LANG_UNKNOWN;
+}
+
+static const code_spec *spec_of(code_lang lang) {
+    for (size_t i = 0; i < NSPECS; i++)
+        if (specs[i]->lang == lang) return specs[i];
+    return NULL;
+}
+
+const char *code_lang_name(code_lang lang) {
+    const code_spec *s = spec_of(lang);
+    return s ? s->name : "unknown";
+}
+
+TSNode cx_named(TSNode n, uint32_t i) {
+    TSNode none = {0};
+    if (ts_node_is_null(n) || i >= ts_node_named_child_count(n)) return none;
+    return ts_node_named_child(n, i);
+}
+
+const char *const *code_lang_names(void) { return lang_names; }
+
+const TSLanguage *code_grammar(code_lang lang) {
+    const code_spec *s = spec_of(lang);
+    return s ? s->grammar() : NULL;
+}
+
+/* ---- node helpers ------------------------------------------------------- */
+
+int cx_line(TSNode n) { return (int)ts_node_start_point(n).row + 1; }
+
+int cx_end_line(TSNode n) {
+    TSPoint p = ts_node_end_point(n);
+    /* a node ending at column 0 ends with the previous line's newline */
+    if (p.column == 0 && p.row > ts_node_start_point(n).row) return (int)p.row;
+    return (int)p.row + 1;
+}
+
+bool cx_is(TSNode n, const char *type) { return !ts_node_is_null(n) && strcmp(ts_node_type(n), type) == 0; }
+
+bool cx_in(const char *type, const char *const *types) {
+    if (!types) return false;
+    for (; *types; types++)
+        if (strcmp(type, *types) == 0) return true;
+    return false;
+}
+
+TSNode cx_field(TSNode n, const char *field) {
+    if (ts_node_is_null(n)) return n;
+    return ts_node_child_by_field_name(n, field, (uint32_t)strlen(field));
+}
+
+static char *dupn(code_ctx *cx, const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (!d) {
+        cx->oom = true;
+        return NULL;
+    }
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *cx_strdup(code_ctx *cx, const char *s) { return s ? dupn(cx, s, strlen(s)) : NULL; }
+
+char *cx_text(code_ctx *cx, TSNode n) {
+    if (ts_node_is_null(n)) return NULL;
+    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    if (b > cx->len) b = (uint32_t)cx->len;
+    if (a > b) a = b;
+    return dupn(cx, cx->src + a, b - a);
+}
+
+char *cx_span1(code_ctx *cx, size_t from, size_t to) {
+    if (to > cx->len) to = cx->len;
+    if (from > to) from = to;
+    char *d = malloc(to - from + 1);
+    if (!d) {
+        cx->oom = true;
+        return NULL;
+    }
+    size_t k = 0;
+    bool space = false;
+    for (size_t i = from; i < to; i++) {
+        unsigned char c = (unsigned char)cx->src[i];
+        if (isspace(c)) {
+            space = k > 0;
+            continue;
+        }
+        if (space) d[k++] = ' ';
+        space = false;
+        d[k++] = (char)c;
+    }
+    d[k] = '\0';
+    return d;
+}
+
+char *cx_text1(code_ctx *cx, TSNode n) {
+    if (ts_node_is_null(n)) return NULL;
+    return cx_span1(cx, ts_node_start_byte(n), ts_node_end_byte(n));
+}
+
+bool cx_text_is(code_ctx *cx, TSNode n, const char *s) {
+    if (ts_node_is_null(n)) return false;
+    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    size_t l = strlen(s);
+    return b - a == l && b <= cx->len && memcmp(cx->src + a, s, l) == 0;
+}
+
+char *cx_signature(code_ctx *cx, TSNode def, TSNode body) {
+    size_t end = ts_node_is_null(body) ? ts_node_end_byte(def) : ts_node_start_byte(body);
+    char *s = cx_span1(cx, ts_node_start_byte(def), end);
+    /* a Python "def f():" keeps its colon; drop it, the body is gone */
+    if (s) {
+        size_t l = strlen(s);
+        while (l && (s[l - 1] == ':' || s[l - 1] == '{' || s[l - 1] == ' ')) s[--l] = '\0';
+    }
+    return s;
+}
+
+void cx_iter_init(cx_iter *it, TSNode parent) {
+    /* a missing field gives a null node: iterating it yields nothing */
+    it->done = ts_node_is_null(parent);
+    it->live = !it->done;
+    it->started = false;
+    if (it->live) it->c = ts_tree_cursor_new(parent);
+}
+
+bool cx_iter_next(cx_iter *it, TSNode *child) {
+    if (it->done) return false;
+    bool ok = it->started ? ts_tree_cursor_goto_next_sibling(&it->c) : ts_tree_cursor_goto_first_child(&it->c);
+    it->started = true;
+    if (!ok) {
+        it->done = true;
+        return false;
+    }
+    *child = ts_tree_cursor_current_node(&it->c);
+    return true;
+}
+
+const char *cx_iter_field(const cx_iter *it) { return ts_tree_cursor_current_field_name(&it->c); }
+
+void cx_iter_end(cx_iter *it) {
+    if (it->live) ts_tree_cursor_delete(&it->c);
+    it->live = false;
+}
+
+TSNode cx_child_of_type(TSNode n, const char *type) {
+    cx_iter it;
+    TSNode ch, found = {0};
+    cx_iter_init(&it, n);
+    while (cx_iter_next(&it, &ch))
+        if (strcmp(ts_node_type(ch), type) == 0) {
+            found = ch;
+            break;
+        }
+    cx_iter_end(&it);
+    return found;
+}
+
+char *cx_join(const char *a, const char *sep, const char *b) {
+    if (!b) return NULL;
+    size_t la = a ? strlen(a) + strlen(sep) : 0, lb = strlen(b);
+    char *d = malloc(la + lb + 1);
+    if (!d) return NULL;
+    if (a) {
+        strcpy(d, a);
+        strcat(d, sep);
+    }
+    memcpy(d + la, b, lb + 1);
+    return d;
+}
+
+/* ---- builders ------------------------------------------------------------ */
+
+static bool grow(code_ctx *cx, void **arr, size_t *cap, size_t n, size_t size) {
+    if (n < *cap) return true;
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, nc * size);
+    if (!p) {
+        cx->oom = true;
+        return false;
+    }
+    memset((char *)p + *cap * size, 0, (nc - *cap) * size);
+    *arr = p;
+    *cap = nc;
+    return true;
+}
+
+code_func *cx_add_func(code_ctx *cx, TSNode def, char *name, int head) {
+    code_file *f = cx->f;
+    size_t cap = cx->cap_funcs;
+    if (!grow(cx, (void **)&f->funcs, &cx->cap_funcs, f->nfuncs, sizeof *f->funcs) ||
+        !grow(cx, (void **)&cx->func_head, &cap, f->nfuncs, sizeof *cx->func_head)) {
+        free(name);
+        return NULL;
+    }
+    code_func *fn = &f->funcs[f->nfuncs];
+    cx->func_head[f->nfuncs++] = head;
+    memset(fn, 0, sizeof *fn);
+    fn->name = name ? name : cx_strdup(cx, "<anonymous>");
+    fn->line = cx_line(def);
+    fn->end_line = cx_end_line(def);
+    fn->complexity = 1;
+    return fn;
+}
+
+code_class *cx_add_class(code_ctx *cx, TSNode def, char *name, const char *kind, int head) {
+    code_file *f = cx->f;
+    size_t cap = cx->cap_classes;
+    if (!grow(cx, (void **)&f->classes, &cx->cap_classes, f->nclasses, sizeof *f->classes) ||
+        !grow(cx, (void **)&cx->class_head, &cap, f->nclasses, sizeof *cx->class_head)) {
+        free(name);
+        return NULL;
+    }
+    code_class *c = &f->classes[f->nclasses];
+    cx->class_head[f->nclasses++] = head;
+    memset(c, 0, sizeof *c);
+    c->name = name ? name : cx_strdup(cx, "<anonymous>");
+    c->kind = cx_strdup(cx, kind);
+    c->line = cx_line(def);
+    c->end_line = cx_end_line(def);
+    return c;
+}
+
+void cx_add_import(code_ctx *cx, char *module, int line, bool is_local) {
+    code_file *f = cx->f;
+    if (!module) return;
+    if (!grow(cx, (void **)&f->imports, &cx->cap_imports, f->nimports, sizeof *f->imports)) {
+        free(module);
+        return;
+    }
+    f->imports[f->nimports++] = (code_import){.module = module, .line = line, .is_local = is_local};
+}
+
+void cx_add_comment(code_ctx *cx, code_comment_kind kind, int line, int end_line, char *text, char *parent) {
+    code_file *f = cx->f;
+    if (!grow(cx, (void **)&f->comments, &cx->cap_comments, f->ncomments, sizeof *f->comments)) {
+        free(text);
+        free(parent);
+        return;
+    }
+    f->comments[f->ncomments++] = (code_comment){
+        .kind = kind, .line = line, .end_line = end_line, .text = text ? text : cx_strdup(cx, ""), .parent_name = parent};
+}
+
+void cx_add_param(code_ctx *cx, code_func *fn, char *name, char *type, char *def) {
+    size_t cap = fn->nparams; /* exact-size growth: parameter lists are short */
+    code_param *p = realloc(fn->params, (cap + 1) * sizeof *p);
+    if (!p) {
+        cx->oom = true;
+        free(name), free(type), free(def);
+        return;
+    }
+    fn->params = p;
+    p[fn->nparams++] = (code_param){.name = name ? name : cx_strdup(cx, ""), .type = type, .default_value = def};
+}
+
+void cx_strv_push(code_ctx *cx, char ***v, size_t *n, char *s) {
+    if (!s) return;
+    char **p = realloc(*v, (*n + 1) * sizeof *p);
+    if (!p) {
+        cx->oom = true;
+        free(s);
+        return;
+    }
+    *v = p;
+    p[(*n)++] = s;
+}
+
+code_class *cx_find_class(code_ctx *cx, const char *name) {
+    if (!name) return NULL;
+    for (size_t i = cx->f->nclasses; i-- > 0;)
+        if (strcmp(cx->f->classes[i].name, name) == 0) return &cx->f->classes[i];
+    return NULL;
+}
+
+/* ---- complexity ----------------------------------------------------------- */
+
+static int decision(code_ctx *cx, TSNode n, const char *type) {
+    const code_spec *s = cx->spec;
+    if (cx_in(type, s->decisions)) return 1;
+    if (cx_in(type, s->valued)) return ts_node_is_null(cx_field(n, "value")) ? 0 : 1;
+    if (cx_in(type, s->logical)) {
+        TSNode op = cx_field(n, "operator");
+        if (ts_node_is_null(op)) return 1; /* Python's boolean_operator has no other form */
+        return cx_in(ts_node_type(op), s->logical_ops) ? 1 : 0;
+    }
+    return 0;
+}
+
+int cx_complexity(code_ctx *cx, TSNode body) {
+    if (ts_node_is_null(body)) return 1;
+    int total = 1;
+    TSTreeCursor c = ts_tree_cursor_new(body);
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        const char *type = ts_node_type(n);
+        bool skip = !ts_node_eq(n, body) && cx_in(type, cx->spec->nested);
+        if (!skip) total += decision(cx, n, type);
+        if (!skip && ts_tree_cursor_goto_first_child(&c)) continue;
+        for (;;) {
+            if (ts_tree_cursor_goto_next_sibling(&c)) break;
+            if (!ts_tree_cursor_goto_parent(&c)) goto done;
+            if (ts_node_eq(ts_tree_cursor_current_node(&c), body)) goto done;
+        }
+    }
+done:
+    ts_tree_cursor_delete(&c);
+    return total;
+}
+
+/* ---- comments -------------------------------------------------------------- */
+
+char *cx_strip_comment(const char *text, size_t len) {
+    char *out = malloc(len + 1);
+    if (!out) return NULL;
+    size_t k = 0;
+    const char *p = text, *end = text + len;
+    bool block = len >= 2 && p[0] == '/' && p[1] == '*';
+    if (block) {
+        p += 2;
+        while (p < end && (*p == '*' || *p == '!')) p++;
+        if (end - p >= 2 && end[-2] == '*' && end[-1] == '/') end -= 2;
+        while (end > p && end[-1] == '*') end--;
+    }
+    /* line by line: drop the line markers and a leading " * " */
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t')) q++;
+        if (!block) {
+            if (le - q >= 2 && q[0] == '/' && q[1] == '/') {
+                q += 2;
+                if (q < le && (*q == '/' || *q == '!')) q++;
+            } else if (q < le && *q == '#') {
+                q++;
+            }
+        } else if (q < le && *q == '*' && !(le - q >= 2 && q[1] == '/')) {
+            q++;
+        }
+        if (q < le && *q == ' ') q++;
+        const char *e = le;
+        while (e > q && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+        if (k > 0 || e > q) { /* no leading blank lines */
+            memcpy(out + k, q, (size_t)(e - q));
+            k += (size_t)(e - q);
+            out[k++] = '\n';
+        }
+        if (!nl) break;
+        p = nl + 1;
+    }
+    while (k > 0 && out[k - 1] == '\n') k--; /* no trailing blank lines */
+    out[k] = '\0';
+    return out;
+}
+
+typedef struct {
+    uint32_t start, end; /* bytes */
+    int line, end_line;
+    bool inline_, line_comment;
+} raw_comment;
+
+/* Whether a comment is the only thing on its first line (nothing but
+ * whitespace before it). */
+static bool alone_on_line(code_ctx *cx, uint32_t start) {
+    for (uint32_t i = start; i > 0; i--) {
+        char ch = cx->src[i - 1];
+        if (ch == '\n') return true;
+        if (ch != ' ' && ch != '\t') return false;
+    }
+    return true;
+}
+
+static bool only_space_between(code_ctx *cx, uint32_t a, uint32_t b) {
+    int newlines = 0;
+    for (uint32_t i = a; i < b && i < cx->len; i++) {
+        if (cx->src[i] == '\n') newlines++;
+        else if (!isspace((unsigned char)cx->src[i])) return false;
+    }
+    return newlines <= 1;
+}
+
+/* Turns the collected comment nodes into code_comments: consecutive line
+ * comments alone on their lines form one run; a run (or block comment)
+ * ending right above a definition's first line is that definition's
+ * documentation (its doc, unless a docstring was found already). */
+static void finish_comments(code_ctx *cx, raw_comment *raw, size_t n) {
+    code_file *f = cx->f;
+    int lines = f->lines + 2;
+    int *func_at = malloc((size_t)lines * sizeof *func_at), *class_at = malloc((size_t)lines * sizeof *class_at);
+    if (!func_at || !class_at) {
+        cx->oom = true;
+        free(func_at), free(class_at);
+        return;
+    }
+    for (int i = 0; i < lines; i++) func_at[i] = class_at[i] = -1;
+    for (size_t i = 0; i < f->nfuncs; i++) {
+        int h = cx->func_head[i];
+        if (h > 0 && h < lines && func_at[h] < 0) func_at[h] = (int)i;
+    }
+    for (size_t i = 0; i < f->nclasses; i++) {
+        int h = cx->class_head[i];
+        if (h > 0 && h < lines && class_at[h] < 0) class_at[h] = (int)i;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        if (raw[i].line_comment && !raw[i].inline_)
+            while (j < n && raw[j].line_comment && !raw[j].inline_ && raw[j].line == raw[j - 1].end_line + 1 &&
+                   only_space_between(cx, raw[j - 1].end, raw[j].start))
+                j++;
+        /* text of the run: each comment stripped, joined by newlines */
+        size_t cap = 1;
+        for (size_t k = i; k < j; k++) cap += raw[k].end - raw[k].start + 1;
+        char *text = malloc(cap);
+        if (!text) {
+            cx->oom = true;
+            break;
+        }
+        size_t tl = 0;
+        for (size_t k = i; k < j; k++) {
+            char *s = cx_strip_comment(cx->src + raw[k].start, raw[k].end - raw[k].start);
+            if (!s) {
+                cx->oom = true;
+                continue;
+            }
+            size_t sl = strlen(s);
+            if (tl) text[tl++] = '\n';
+            memcpy(text + tl, s, sl);
+            tl += sl;
+            free(s);
+        }
+        text[tl] = '\0';
+        int line = raw[i].line, end_line = raw[j - 1].end_line;
+        code_comment_kind kind = raw[i].inline_ ? CODE_COMMENT_INLINE : CODE_COMMENT_BLOCK;
+        char *parent = NULL;
+        int below = end_line + 1;
+        if (kind == CODE_COMMENT_BLOCK && below < lines) {
+            int fi = func_at[below], ci = class_at[below];
+            if (fi >= 0 || ci >= 0) {
+                kind = CODE_COMMENT_DOCSTRING;
+                if (fi >= 0) {
+                    code_func *fn = &f->funcs[fi];
+                    parent = cx_strdup(cx, fn->qualified_name ? fn->qualified_name : fn->name);
+                    if (!fn->doc) fn->doc = cx_strdup(cx, text);
+                } else {
+                    code_class *c = &f->classes[ci];
+                    parent = cx_strdup(cx, c->name);
+                    if (!c->doc) c->doc = cx_strdup(cx, text);
+                }
+            }
+        }
+        cx_add_comment(cx, kind, line, end_line, text, parent);
+        i = j;
+    }
+    free(func_at);
+    free(class_at);
+}
+
+/* One pass over the whole tree: comment nodes, the file's decision points
+ * and the first syntax error. */
+static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw) {
+    size_t cap = 0;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    bool want_error = ts_node_has_error(root);
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        const char *type = ts_node_type(n);
+        if (want_error && (ts_node_is_missing(n) || strcmp(type, "ERROR") == 0)) {
+            cx->f->error_line = cx_line(n);
+            want_error = false;
+        }
+        if (cx_in(type, cx->spec->comments)) {
+            if (*nraw == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                raw_comment *p = realloc(*raw, nc * sizeof *p);
+                if (!p) {
+                    cx->oom = true;
+                    break;
+                }
+                *raw = p;
+                cap = nc;
+            }
+            uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+            /* Rust's line comments include their newline */
+            while (b > a && (cx->src[b - 1] == '\n' || cx->src[b - 1] == '\r')) b--;
+            bool line_c = cx->src[a] == '#' || (b - a >= 2 && cx->src[a + 1] == '/');
+            raw_comment *r = &(*raw)[(*nraw)++];
+            *r = (raw_comment){.start = a, .end = b, .line = cx_line(n), .inline_ = !alone_on_line(cx, a),
+                               .line_comment = line_c};
+            TSPoint e = ts_node_end_point(n);
+            r->end_line = (e.column == 0 && e.row > ts_node_start_point(n).row) ? (int)e.row : (int)e.row + 1;
+        } else {
+            cx->f->complexity += decision(cx, n, type);
+        }
+        if (ts_tree_cursor_goto_first_child(&c)) continue;
+        for (;;) {
+            if (ts_tree_cursor_goto_next_sibling(&c)) break;
+            if (!ts_tree_cursor_goto_parent(&c)) goto done;
+        }
+    }
+done:
+    ts_tree_cursor_delete(&c);
+    if (!ts_node_has_error(root)) return;
+    cx->f->has_errors = true;
+    if (!cx->f->error_line) cx->f->error_line = 1;
+}
+
+static int cmp_comment(const void *a, const void *b) {
+    const code_comment *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* ---- input checks ----------------------------------------------------------- */
+
+/* Whether the first bytes look like text: no NUL, valid UTF-8 (a sequence cut
+ * by the end of the window is fine). */
+static bool looks_like_text(const unsigned char *s, size_t len) {
+    size_t n = len < 8192 ? len : 8192;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c == 0) return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        if (c >= 0xC2 && c <= 0xDF) need = 1;
+        else if (c >= 0xE0 && c <= 0xEF) need = 2;
+        else if (c >= 0xF0 && c <= 0xF4) need = 3;
+        else return false;
+        for (size_t k = 1; k <= need; k++) {
+            if (i + k >= n) return i + k >= len ? true : n < len; /* cut by the window */
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+        }
+        if (c == 0xE0 && s[i + 1] < 0xA0) return false; /* overlong */
+        if (c == 0xED && s[i + 1] > 0x9F) return false; /* surrogate */
+        if (c == 0xF0 && s[i + 1] < 0x90) return false;
+        if (c == 0xF4 && s[i + 1] > 0x8F) return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+static int count_lines(const char *s, size_t len) {
+    if (len == 0) return 0;
+    int n = 0;
+    for (const char *p = s, *e = s + len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) n++;
+    if (s[len - 1] != '\n') n++;
+    return n;
+}
+
+/* ---- parse ------------------------------------------------------------------ */
+
+int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
+    *out = NULL;
+    const code_spec *spec = spec_of(lang);
+    if (!spec) return lt_err_set(err, LT_ERR_INVALID, "Unsupported language; supported: c, python, javascript, typescript, tsx, go, rust");
+    if (len > CODE_MAX_SOURCE_BYTES)
+        return lt_err_set(err, LT_ERR_INVALID, "Source is too large to parse: %zu bytes, the limit is %u", len,
+                          CODE_MAX_SOURCE_BYTES);
+    if (!src && len) return lt_err_set(err, LT_ERR_INVALID, "No source text");
+    if (len && !looks_like_text((const unsigned char *)src, len))
+        return lt_err_set(err, LT_ERR_INVALID, "Source is binary (a NUL byte or invalid UTF-8), not code");
+
+    code_file *f = calloc(1, sizeof *f);
+    if (!f) return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
+    f->lang = lang;
+    f->lines = count_lines(src ? src : "", len);
+
+    TSParser *parser = ts_parser_new();
+    if (!parser || !ts_parser_set_language(parser, spec->grammar())) {
+        if (parser) ts_parser_delete(parser);
+        free(f);
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
+    }
+    TSTree *tree = ts_parser_parse_string(parser, NULL, src ? src : "", (uint32_t)len);
+    if (!tree) {
+        ts_parser_delete(parser);
+        free(f);
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
+    }
+    code_ctx cx = {.f = f, .spec = spec, .src = src ? src : "", .len = len};
+    TSNode root = ts_tree_root_node(tree);
+    raw_comment *raw = NULL;
+    size_t nraw = 0;
+    spec->walk(&cx, root);
+    scan_tree(&cx, root, &raw, &nraw);
+    finish_comments(&cx, raw, nraw);
+    free(raw);
+    if (f->ncomments > 1) qsort(f->comments, f->ncomments, sizeof *f->comments, cmp_comment);
+    free(cx.func_head);
+    free(cx.class_head);
+    ts_tree_delete(tree);
+    ts_parser_delete(parser);
+    if (cx.oom) {
+        code_file_free(f);
+        return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory while reading the code");
+    }
+    *out = f;
+    return 0;
+}
+
+static void strv_free(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+void code_file_free(code_file *f) {
+    if (!f) return;
+    for (size_t i = 0; i < f->nfuncs; i++) {
+        code_func *fn = &f->funcs[i];
+        free(fn->name), free(fn->qualified_name), free(fn->parent), free(fn->signature);
+        for (size_t k = 0; k < fn->nparams; k++)
+            free(fn->params[k].name), free(fn->params[k].type), free(fn->params[k].default_value);
+        free(fn->params);
+        free(fn->return_type), free(fn->doc);
+        strv_free(fn->decorators, fn->ndecorators);
+    }
+    free(f->funcs);
+    for (size_t i = 0; i < f->nclasses; i++) {
+        code_class *c = &f->classes[i];
+        free(c->name), free(c->kind), free(c->doc);
+        strv_free(c->bases, c->nbases);
+        strv_free(c->methods, c->nmethods);
+        strv_free(c->attributes, c->nattributes);
+    }
+    free(f->classes);
+    for (size_t i = 0; i < f->ncomments; i++) free(f->comments[i].text), free(f->comments[i].parent_name);
+    free(f->comments);
+    for (size_t i = 0; i < f->nimports; i++) free(f->imports[i].module);
+    free(f->imports);
+    free(f);
+}

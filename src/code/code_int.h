@@ -1,0 +1,109 @@
+/* code_int.h - what code.c shares with the per-language walkers
+ * (code_c.c, code_python.c, code_js.c, code_go.c, code_rust.c).
+ *
+ * A walker visits the definitions of one syntax tree and records functions,
+ * classes and imports through the cx_* builders. Everything that is the
+ * same in every language is done once in code.c after the walker: comments
+ * (collected, merged into runs, classified as docstring/inline/block and
+ * attached as the doc of the definition right below them), complexity
+ * (decision points counted from the spec's node types), the first syntax
+ * error, and the line count. Not part of the public API. */
+#ifndef LT_CODE_INT_H
+#define LT_CODE_INT_H
+
+#include "code.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <tree_sitter/api.h>
+
+typedef struct code_ctx code_ctx;
+
+/* One language: its grammar, the node types the shared passes look at, and
+ * its definition walker. Type lists are NULL-terminated. */
+typedef struct {
+    code_lang lang;
+    const char *name;
+    const TSLanguage *(*grammar)(void);
+    const char *const *decisions;  /* each node of these types is one decision point */
+    const char *const *valued;     /* decision points only when they have a "value" field (case, not default) */
+    const char *const *logical;    /* binary nodes that count when their operator is in logical_ops */
+    const char *const *logical_ops;
+    const char *const *nested;     /* function-like nodes: another function's body, not counted in ours */
+    const char *const *comments;   /* comment node types */
+    void (*walk)(code_ctx *cx, TSNode root);
+} code_spec;
+
+struct code_ctx {
+    code_file *f;
+    const code_spec *spec;
+    const char *src;
+    size_t len;
+    size_t cap_funcs, cap_classes, cap_comments, cap_imports;
+    int *func_head;  /* parallel to f->funcs: first line incl. decorators/attributes */
+    int *class_head; /* parallel to f->classes */
+    bool oom;
+};
+
+/* ---- node helpers ------------------------------------------------------- */
+int cx_line(TSNode n);     /* 1-based first line */
+int cx_end_line(TSNode n); /* 1-based last line */
+bool cx_is(TSNode n, const char *type);
+bool cx_in(const char *type, const char *const *types);
+TSNode cx_field(TSNode n, const char *field); /* null-safe */
+TSNode cx_named(TSNode n, uint32_t i);         /* the i-th named child, or a null node */
+/* The node's source text: malloc'd, exact. */
+char *cx_text(code_ctx *cx, TSNode n);
+/* The node's text on one line: runs of whitespace become one space. */
+char *cx_text1(code_ctx *cx, TSNode n);
+/* The text between two byte offsets on one line, trimmed. */
+char *cx_span1(code_ctx *cx, size_t from, size_t to);
+/* Whether the node's text equals s. */
+bool cx_text_is(code_ctx *cx, TSNode n, const char *s);
+/* The first child (named or not) of the given type, or a null node. */
+TSNode cx_child_of_type(TSNode n, const char *type);
+/* The signature: the node's text up to where body starts (or all of it), on one line. */
+char *cx_signature(code_ctx *cx, TSNode def, TSNode body);
+
+/* Iterating the children of a node with a cursor (ts_node_child(i) is
+ * linear in i, so indexing in a loop would be quadratic). */
+typedef struct {
+    TSTreeCursor c;
+    bool started, done, live; /* live: c was created (the parent was not null) */
+} cx_iter;
+void cx_iter_init(cx_iter *it, TSNode parent);
+bool cx_iter_next(cx_iter *it, TSNode *child); /* named and anonymous children */
+const char *cx_iter_field(const cx_iter *it);  /* the current child's field name, or NULL */
+void cx_iter_end(cx_iter *it);
+
+/* ---- builders ------------------------------------------------------------ */
+/* Appends a function; strings passed in are taken over (may be NULL).
+ * head is the definition's first line incl. decorators (comment attachment). */
+code_func *cx_add_func(code_ctx *cx, TSNode def, char *name, int head);
+code_class *cx_add_class(code_ctx *cx, TSNode def, char *name, const char *kind, int head);
+void cx_add_import(code_ctx *cx, char *module, int line, bool is_local);
+/* Appends a comment (Python docstrings; code.c adds the comment nodes). */
+void cx_add_comment(code_ctx *cx, code_comment_kind kind, int line, int end_line, char *text, char *parent);
+void cx_add_param(code_ctx *cx, code_func *fn, char *name, char *type, char *def);
+/* Appends s (taken over) to a string vector; NULL s is ignored. */
+void cx_strv_push(code_ctx *cx, char ***v, size_t *n, char *s);
+/* The complexity of a function: 1 + decision points under body, not
+ * entering nested functions. */
+int cx_complexity(code_ctx *cx, TSNode body);
+/* The class named name (most recent), or NULL. */
+code_class *cx_find_class(code_ctx *cx, const char *name);
+/* "a" + sep + "b", malloc'd; a may be NULL (then just b). */
+char *cx_join(const char *a, const char *sep, const char *b);
+char *cx_strdup(code_ctx *cx, const char *s);
+/* Strips comment markers (//, ///, //!, #, slash-star, leading " * ") from
+ * one comment's text; malloc'd. */
+char *cx_strip_comment(const char *text, size_t len);
+
+/* The grammar of a language (NULL for UNKNOWN); for the load test. */
+const TSLanguage *code_grammar(code_lang lang);
+
+/* The language specs, defined by the walkers. */
+extern const code_spec code_spec_c, code_spec_python, code_spec_javascript, code_spec_typescript,
+    code_spec_tsx, code_spec_go, code_spec_rust;
+
+#endif

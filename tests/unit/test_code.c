@@ -1,0 +1,581 @@
+/* Unit tests for src/code: every grammar loads, and per language a fixture
+ * with a documented function (params, defaults, types, decorators), a class
+ * with bases/methods/attributes, comments of each kind, imports and a
+ * syntax error gives the expected model. Bad input is refused. */
+#include "testutil.h"
+
+#include "code/code.h"
+#include "code/code_int.h"
+
+static code_file *parse(const char *src, code_lang lang) {
+    code_file *f = NULL;
+    lt_err err = {0};
+    int rc = code_parse(src, strlen(src), lang, &f, &err);
+    if (rc != 0) fail_msg("code_parse: %s", err.msg);
+    assert_non_null(f);
+    return f;
+}
+
+static const code_func *func(const code_file *f, const char *qualified) {
+    for (size_t i = 0; i < f->nfuncs; i++)
+        if (f->funcs[i].qualified_name && strcmp(f->funcs[i].qualified_name, qualified) == 0) return &f->funcs[i];
+    fail_msg("no function %s", qualified);
+    return NULL;
+}
+
+static const code_class *klass(const code_file *f, const char *name) {
+    for (size_t i = 0; i < f->nclasses; i++)
+        if (strcmp(f->classes[i].name, name) == 0) return &f->classes[i];
+    fail_msg("no class %s", name);
+    return NULL;
+}
+
+static bool has(char *const *v, size_t n, const char *s) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0) return true;
+    return false;
+}
+
+static bool has_import(const code_file *f, const char *module, bool local) {
+    for (size_t i = 0; i < f->nimports; i++)
+        if (strcmp(f->imports[i].module, module) == 0 && f->imports[i].is_local == local) return true;
+    return false;
+}
+
+static const code_comment *comment_at(const code_file *f, int line) {
+    for (size_t i = 0; i < f->ncomments; i++)
+        if (f->comments[i].line == line) return &f->comments[i];
+    fail_msg("no comment on line %d", line);
+    return NULL;
+}
+
+static void test_grammars_load(void **state) {
+    (void)state;
+    const char *const *names = code_lang_names();
+    size_t n = 0;
+    for (; names[n]; n++) {
+        code_lang l = code_lang_from_name(names[n]);
+        assert_int_not_equal(l, CODE_LANG_UNKNOWN);
+        assert_string_equal(code_lang_name(l), names[n]);
+        const TSLanguage *g = code_grammar(l);
+        assert_non_null(g);
+        uint32_t v = ts_language_version(g);
+        assert_true(v >= TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION && v <= TREE_SITTER_LANGUAGE_VERSION);
+        /* and it parses */
+        code_file *f = parse("", l);
+        assert_int_equal(f->nfuncs, 0);
+        assert_false(f->has_errors);
+        code_file_free(f);
+    }
+    assert_int_equal(n, 7);
+    assert_int_equal(code_lang_from_name("golang"), CODE_LANG_GO);
+    assert_int_equal(code_lang_from_name("PY"), CODE_LANG_PYTHON);
+    assert_int_equal(code_lang_from_name("cobol"), CODE_LANG_UNKNOWN);
+    assert_int_equal(code_lang_from_path("a/b/x.tsx"), CODE_LANG_TSX);
+    assert_int_equal(code_lang_from_path("x.mjs"), CODE_LANG_JAVASCRIPT);
+    assert_int_equal(code_lang_from_path("lib.rs"), CODE_LANG_RUST);
+    assert_int_equal(code_lang_from_path("x.h"), CODE_LANG_C);
+    assert_int_equal(code_lang_from_path("Makefile"), CODE_LANG_UNKNOWN);
+    assert_int_equal(code_lang_from_path(".py"), CODE_LANG_UNKNOWN);
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    code_file *f = NULL;
+    lt_err err = {0};
+    assert_int_equal(code_parse("int x;", 6, CODE_LANG_UNKNOWN, &f, &err), -1);
+    assert_int_equal(err.code, LT_ERR_INVALID);
+    assert_contains(err.msg, "Unsupported language");
+    assert_null(f);
+
+    const char bin[] = "int main() {\0\x01\x02 }";
+    assert_int_equal(code_parse(bin, sizeof bin - 1, CODE_LANG_C, &f, &err), -1);
+    assert_contains(err.msg, "binary");
+    const char bad_utf8[] = "x = '\xff\xfe'\n";
+    assert_int_equal(code_parse(bad_utf8, sizeof bad_utf8 - 1, CODE_LANG_PYTHON, &f, &err), -1);
+    assert_contains(err.msg, "binary");
+
+    size_t big = CODE_MAX_SOURCE_BYTES + 1;
+    char *huge = malloc(big);
+    assert_non_null(huge);
+    memset(huge, '\n', big);
+    assert_int_equal(code_parse(huge, big, CODE_LANG_PYTHON, &f, &err), -1);
+    assert_contains(err.msg, "too large");
+    free(huge);
+
+    /* valid UTF-8 is text */
+    const char utf8[] = "# caf\xc3\xa9 \xe6\x97\xa5\ndef f():\n    pass\n";
+    f = parse(utf8, CODE_LANG_PYTHON);
+    assert_int_equal(f->nfuncs, 1);
+    code_file_free(f);
+}
+
+static const char py_src[] =
+    "\"\"\"Module doc.\"\"\"\n"                                                 /* 1 */
+    "import os, sys as system\n"                                               /* 2 */
+    "from .util import helper\n"                                               /* 3 */
+    "\n"                                                                       /* 4 */
+    "# Leading comment\n"                                                      /* 5 */
+    "@cache\n"                                                                 /* 6 */
+    "@route('/x', methods=['GET'])\n"                                          /* 7 */
+    "async def fetch(url: str, retries: int = 3, *args, timeout=None, **kw) -> list[str]:\n" /* 8 */
+    "    \"\"\"Fetch a URL.\n"                                                 /* 9 */
+    "\n"                                                                       /* 10 */
+    "    Retries on failure.\n"                                                /* 11 */
+    "    \"\"\"\n"                                                             /* 12 */
+    "    if retries > 0 and url:  # inline note\n"                             /* 13 */
+    "        for i in range(retries):\n"                                       /* 14 */
+    "            try:\n"                                                       /* 15 */
+    "                pass\n"                                                   /* 16 */
+    "            except ValueError:\n"                                         /* 17 */
+    "                pass\n"                                                   /* 18 */
+    "    elif url:\n"                                                          /* 19 */
+    "        x = 1 if url else 2\n"                                            /* 20 */
+    "    return []\n"                                                          /* 21 */
+    "\n"                                                                       /* 22 */
+    "# block one\n"                                                            /* 23 */
+    "# block two\n"                                                            /* 24 */
+    "\n"                                                                       /* 25 */
+    "class Shape(Base, Mixin, metaclass=Meta):\n"                              /* 26 */
+    "    \"\"\"A shape.\"\"\"\n"                                               /* 27 */
+    "    sides = 0\n"                                                          /* 28 */
+    "\n"                                                                       /* 29 */
+    "    def __init__(self, name):\n"                                          /* 30 */
+    "        self.name = name\n"                                               /* 31 */
+    "\n"                                                                       /* 32 */
+    "    def _area(self):\n"                                                   /* 33 */
+    "        def helper():\n"                                                  /* 34 */
+    "            return 1\n"                                                   /* 35 */
+    "        return helper()\n";                                               /* 36 */
+
+static void test_python(void **state) {
+    (void)state;
+    code_file *f = parse(py_src, CODE_LANG_PYTHON);
+    assert_int_equal(f->lang, CODE_LANG_PYTHON);
+    assert_int_equal(f->lines, 36);
+    assert_false(f->has_errors);
+    assert_int_equal(f->error_line, 0);
+
+    const code_func *fn = func(f, "fetch");
+    assert_int_equal(fn->line, 8);
+    assert_int_equal(fn->end_line, 21);
+    assert_true(fn->is_async);
+    assert_false(fn->is_method);
+    assert_true(fn->is_exported);
+    assert_string_equal(fn->return_type, "list[str]");
+    assert_string_equal(fn->doc, "Fetch a URL.\n\nRetries on failure.");
+    assert_int_equal(fn->nparams, 5);
+    assert_string_equal(fn->params[0].name, "url");
+    assert_string_equal(fn->params[0].type, "str");
+    assert_null(fn->params[0].default_value);
+    assert_string_equal(fn->params[1].name, "retries");
+    assert_string_equal(fn->params[1].type, "int");
+    assert_string_equal(fn->params[1].default_value, "3");
+    assert_string_equal(fn->params[2].name, "*args");
+    assert_string_equal(fn->params[3].default_value, "None");
+    assert_string_equal(fn->params[4].name, "**kw");
+    assert_int_equal(fn->ndecorators, 2);
+    assert_string_equal(fn->decorators[0], "cache");
+    assert_string_equal(fn->decorators[1], "route('/x', methods=['GET'])");
+    assert_contains(fn->signature, "async def fetch(url: str");
+    /* 1 + if + and + for + except + elif + conditional expression */
+    assert_int_equal(fn->complexity, 7);
+
+    const code_class *c = klass(f, "Shape");
+    assert_string_equal(c->kind, "class");
+    assert_int_equal(c->line, 26);
+    assert_int_equal(c->nbases, 2);
+    assert_string_equal(c->bases[0], "Base");
+    assert_string_equal(c->bases[1], "Mixin");
+    assert_string_equal(c->doc, "A shape.");
+    assert_true(has(c->methods, c->nmethods, "__init__"));
+    assert_true(has(c->methods, c->nmethods, "_area"));
+    assert_true(has(c->attributes, c->nattributes, "sides"));
+    assert_true(has(c->attributes, c->nattributes, "name"));
+
+    const code_func *init = func(f, "Shape.__init__");
+    assert_true(init->is_method);
+    assert_string_equal(init->parent, "Shape");
+    assert_true(init->is_exported);
+    assert_false(func(f, "Shape._area")->is_exported);
+    const code_func *inner = func(f, "Shape._area.helper");
+    assert_false(inner->is_method);
+    assert_int_equal(inner->line, 34);
+
+    /* comments: docstrings, the leading comment (a docstring of fetch, but
+     * the real docstring wins as its doc), inline and a two-line block */
+    assert_int_equal(comment_at(f, 1)->kind, CODE_COMMENT_DOCSTRING);
+    const code_comment *lead = comment_at(f, 5);
+    assert_int_equal(lead->kind, CODE_COMMENT_DOCSTRING);
+    assert_string_equal(lead->parent_name, "fetch");
+    assert_string_equal(lead->text, "Leading comment");
+    assert_int_equal(comment_at(f, 9)->kind, CODE_COMMENT_DOCSTRING);
+    const code_comment *in = comment_at(f, 13);
+    assert_int_equal(in->kind, CODE_COMMENT_INLINE);
+    assert_string_equal(in->text, "inline note");
+    const code_comment *blk = comment_at(f, 23);
+    assert_int_equal(blk->kind, CODE_COMMENT_BLOCK);
+    assert_int_equal(blk->end_line, 24);
+    assert_string_equal(blk->text, "block one\nblock two");
+    assert_null(blk->parent_name);
+
+    assert_int_equal(f->nimports, 3);
+    assert_true(has_import(f, "os", false));
+    assert_true(has_import(f, "sys", false));
+    assert_true(has_import(f, ".util", true));
+    code_file_free(f);
+
+    /* a syntax error: the model is still there */
+    f = parse("def ok(a):\n    return a\n\ndef broken(:\n    pass\n", CODE_LANG_PYTHON);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 4);
+    assert_string_equal(func(f, "ok")->name, "ok");
+    code_file_free(f);
+}
+
+static const char c_src[] =
+    "#include <stdio.h>\n"                                                  /* 1 */
+    "#include \"local.h\"\n"                                                /* 2 */
+    "\n"                                                                    /* 3 */
+    "/** Adds numbers.\n"                                                   /* 4 */
+    " * @return the sum */\n"                                               /* 5 */
+    "static int *add(int a, const char **b, ...) {\n"                       /* 6 */
+    "    if (a && b) return NULL; /* inline */\n"                           /* 7 */
+    "    switch (a) { case 1: break; case 2: break; default: break; }\n"    /* 8 */
+    "    while (a--) { a = a > 2 ? 1 : 0; }\n"                              /* 9 */
+    "    return 0;\n"                                                       /* 10 */
+    "}\n"                                                                   /* 11 */
+    "\n"                                                                    /* 12 */
+    "// A point.\n"                                                         /* 13 */
+    "// Two lines.\n"                                                       /* 14 */
+    "typedef struct {\n"                                                    /* 15 */
+    "    int x, y;\n"                                                       /* 16 */
+    "    char *name[4];\n"                                                  /* 17 */
+    "} point;\n"                                                            /* 18 */
+    "\n"                                                                    /* 19 */
+    "enum color { RED, GREEN };\n"                                          /* 20 */
+    "union u { int i; float f; };\n"                                        /* 21 */
+    "/* standalone */\n"                                                    /* 22 */
+    "\n"                                                                    /* 23 */
+    "void nothing(void) {}\n";                                              /* 24 */
+
+static void test_c(void **state) {
+    (void)state;
+    code_file *f = parse(c_src, CODE_LANG_C);
+    assert_false(f->has_errors);
+    const code_func *fn = func(f, "add");
+    assert_int_equal(fn->line, 6);
+    assert_int_equal(fn->end_line, 11);
+    assert_false(fn->is_exported);
+    assert_string_equal(fn->return_type, "int *");
+    assert_string_equal(fn->doc, "Adds numbers.\n@return the sum");
+    assert_int_equal(fn->nparams, 3);
+    assert_string_equal(fn->params[0].name, "a");
+    assert_string_equal(fn->params[0].type, "int");
+    assert_string_equal(fn->params[1].name, "b");
+    assert_string_equal(fn->params[1].type, "const char **");
+    assert_string_equal(fn->params[2].name, "...");
+    /* 1 + if + && + case 1 + case 2 (default is no decision) + while + ?: */
+    assert_int_equal(fn->complexity, 7);
+    const code_func *nothing = func(f, "nothing");
+    assert_true(nothing->is_exported);
+    assert_int_equal(nothing->nparams, 0);
+    assert_string_equal(nothing->return_type, "void");
+    assert_int_equal(nothing->complexity, 1);
+
+    const code_class *p = klass(f, "point");
+    assert_string_equal(p->kind, "struct");
+    assert_int_equal(p->nattributes, 3);
+    assert_string_equal(p->attributes[2], "name");
+    assert_string_equal(p->doc, "A point.\nTwo lines.");
+    const code_class *e = klass(f, "color");
+    assert_string_equal(e->kind, "enum");
+    assert_true(has(e->attributes, e->nattributes, "GREEN"));
+    assert_string_equal(klass(f, "u")->kind, "union");
+
+    assert_int_equal(comment_at(f, 4)->kind, CODE_COMMENT_DOCSTRING);
+    assert_int_equal(comment_at(f, 7)->kind, CODE_COMMENT_INLINE);
+    assert_string_equal(comment_at(f, 7)->text, "inline");
+    assert_int_equal(comment_at(f, 22)->kind, CODE_COMMENT_BLOCK);
+    assert_int_equal(f->nimports, 2);
+    assert_true(has_import(f, "stdio.h", false));
+    assert_true(has_import(f, "local.h", true));
+    code_file_free(f);
+
+    f = parse("int ok(void) { return 1; }\nint broken( {\n", CODE_LANG_C);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 2);
+    assert_string_equal(func(f, "ok")->name, "ok");
+    code_file_free(f);
+}
+
+static const char ts_src[] =
+    "import { readFile } from \"fs\";\n"                                        /* 1 */
+    "import helper from './helper';\n"                                          /* 2 */
+    "const lodash = require('lodash');\n"                                       /* 3 */
+    "\n"                                                                        /* 4 */
+    "/**\n"                                                                     /* 5 */
+    " * Greets someone.\n"                                                      /* 6 */
+    " */\n"                                                                     /* 7 */
+    "export async function greet(name: string, times: number = 2, opt?: boolean, ...rest: string[]): Promise<string> {\n" /* 8 */
+    "  if (times > 1 && name || opt) { return name ?? 'x'; }\n"                 /* 9 */
+    "  for (const r of rest) {}\n"                                              /* 10 */
+    "  return times > 3 ? 'a' : 'b'; // inline\n"                               /* 11 */
+    "}\n"                                                                       /* 12 */
+    "\n"                                                                        /* 13 */
+    "// Shape interface\n"                                                      /* 14 */
+    "export interface Shape extends Base {\n"                                   /* 15 */
+    "  area(): number;\n"                                                       /* 16 */
+    "  name: string;\n"                                                         /* 17 */
+    "}\n"                                                                       /* 18 */
+    "\n"                                                                        /* 19 */
+    "export class Circle extends Base implements Shape {\n"                     /* 20 */
+    "  radius: number = 1;\n"                                                   /* 21 */
+    "  /** Area. */\n"                                                          /* 22 */
+    "  @memo\n"                                                                 /* 23 */
+    "  public area(): number { return 3; }\n"                                   /* 24 */
+    "  private hidden(x) { switch (x) { case 1: return 1; default: return 0; } }\n" /* 25 */
+    "}\n"                                                                       /* 26 */
+    "/* block */\n"                                                             /* 27 */
+    "\n"                                                                        /* 28 */
+    "export const arrow = async (a, b = 3) => a + b;\n";                        /* 29 */
+
+static void test_typescript(void **state) {
+    (void)state;
+    code_file *f = parse(ts_src, CODE_LANG_TYPESCRIPT);
+    assert_false(f->has_errors);
+    const code_func *fn = func(f, "greet");
+    assert_int_equal(fn->line, 8);
+    assert_true(fn->is_async);
+    assert_true(fn->is_exported);
+    assert_string_equal(fn->return_type, "Promise<string>");
+    assert_string_equal(fn->doc, "Greets someone.");
+    assert_int_equal(fn->nparams, 4);
+    assert_string_equal(fn->params[0].type, "string");
+    assert_string_equal(fn->params[1].default_value, "2");
+    assert_string_equal(fn->params[2].name, "opt?");
+    assert_string_equal(fn->params[3].name, "...rest");
+    assert_string_equal(fn->params[3].type, "string[]");
+    /* 1 + if + && + || + ?? + for + ?: */
+    assert_int_equal(fn->complexity, 7);
+
+    const code_class *s = klass(f, "Shape");
+    assert_string_equal(s->kind, "interface");
+    assert_string_equal(s->doc, "Shape interface");
+    assert_true(has(s->bases, s->nbases, "Base"));
+    assert_true(has(s->methods, s->nmethods, "area"));
+    assert_true(has(s->attributes, s->nattributes, "name"));
+    const code_class *c = klass(f, "Circle");
+    assert_true(has(c->bases, c->nbases, "Base"));
+    assert_true(has(c->bases, c->nbases, "Shape"));
+    assert_true(has(c->attributes, c->nattributes, "radius"));
+    assert_int_equal(c->nmethods, 2);
+    const code_func *area = func(f, "Circle.area");
+    assert_true(area->is_method);
+    assert_true(area->is_exported);
+    assert_string_equal(area->doc, "Area.");
+    assert_int_equal(area->ndecorators, 1);
+    assert_string_equal(area->decorators[0], "memo");
+    const code_func *hidden = func(f, "Circle.hidden");
+    assert_false(hidden->is_exported);
+    assert_int_equal(hidden->complexity, 2); /* case 1; default is no decision */
+    const code_func *arrow = func(f, "arrow");
+    assert_true(arrow->is_async);
+    assert_int_equal(arrow->nparams, 2);
+    assert_string_equal(arrow->params[1].default_value, "3");
+
+    assert_int_equal(comment_at(f, 11)->kind, CODE_COMMENT_INLINE);
+    assert_int_equal(comment_at(f, 27)->kind, CODE_COMMENT_BLOCK);
+    assert_true(has_import(f, "fs", false));
+    assert_true(has_import(f, "./helper", true));
+    assert_true(has_import(f, "lodash", false));
+    code_file_free(f);
+
+    /* plain JavaScript and TSX through the same walker */
+    f = parse("class A extends B { m(x = 1) { return x || 2; } }\nfunction g() {}\nmodule.exports = { g };\n",
+              CODE_LANG_JAVASCRIPT);
+    assert_string_equal(klass(f, "A")->bases[0], "B");
+    assert_int_equal(func(f, "A.m")->complexity, 2);
+    assert_string_equal(func(f, "A.m")->params[0].default_value, "1");
+    assert_false(func(f, "g")->is_exported);
+    code_file_free(f);
+    f = parse("export function App(props: Props) { return <div>{props.x ? 1 : 2}</div>; }\n", CODE_LANG_TSX);
+    assert_false(f->has_errors);
+    assert_int_equal(func(f, "App")->complexity, 2);
+    code_file_free(f);
+
+    f = parse("function ok() {}\nfunction broken( {\n", CODE_LANG_JAVASCRIPT);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 2);
+    assert_non_null(func(f, "ok"));
+    code_file_free(f);
+}
+
+static const char go_src[] =
+    "package demo\n"                                                   /* 1 */
+    "\n"                                                               /* 2 */
+    "import (\n"                                                       /* 3 */
+    "\t\"fmt\"\n"                                                      /* 4 */
+    "\tstr \"strings\"\n"                                              /* 5 */
+    "\t\"./local\"\n"                                                  /* 6 */
+    ")\n"                                                              /* 7 */
+    "\n"                                                               /* 8 */
+    "// Server serves.\n"                                              /* 9 */
+    "type Server struct {\n"                                           /* 10 */
+    "\t*Base\n"                                                        /* 11 */
+    "\tName, Addr string\n"                                            /* 12 */
+    "\tport       int\n"                                               /* 13 */
+    "}\n"                                                              /* 14 */
+    "\n"                                                               /* 15 */
+    "// Handler handles.\n"                                            /* 16 */
+    "type Handler interface {\n"                                       /* 17 */
+    "\tServe(x int) error\n"                                           /* 18 */
+    "\tfmt.Stringer\n"                                                 /* 19 */
+    "}\n"                                                              /* 20 */
+    "\n"                                                               /* 21 */
+    "// Start starts the server.\n"                                    /* 22 */
+    "func (s *Server) Start(ctx context.Context, ports ...int) (int, error) {\n" /* 23 */
+    "\tif s == nil || len(ports) == 0 {\n"                             /* 24 */
+    "\t\treturn 0, nil\n"                                              /* 25 */
+    "\t}\n"                                                            /* 26 */
+    "\tfor _, p := range ports {\n"                                    /* 27 */
+    "\t\tswitch p {\n"                                                 /* 28 */
+    "\t\tcase 1, 2:\n"                                                 /* 29 */
+    "\t\tdefault:\n"                                                   /* 30 */
+    "\t\t}\n"                                                          /* 31 */
+    "\t}\n"                                                            /* 32 */
+    "\treturn 1, nil // done\n"                                        /* 33 */
+    "}\n"                                                              /* 34 */
+    "\n"                                                               /* 35 */
+    "func helper(a, b int) {}\n";                                      /* 36 */
+
+static void test_go(void **state) {
+    (void)state;
+    code_file *f = parse(go_src, CODE_LANG_GO);
+    assert_false(f->has_errors);
+    const code_func *st = func(f, "Server.Start");
+    assert_true(st->is_method);
+    assert_string_equal(st->parent, "Server");
+    assert_true(st->is_exported);
+    assert_string_equal(st->return_type, "(int, error)");
+    assert_string_equal(st->doc, "Start starts the server.");
+    assert_int_equal(st->nparams, 2);
+    assert_string_equal(st->params[1].type, "...int");
+    /* 1 + if + || + for + case (default is no decision) */
+    assert_int_equal(st->complexity, 5);
+    const code_func *h = func(f, "demo.helper");
+    assert_false(h->is_exported);
+    assert_int_equal(h->nparams, 2);
+    assert_string_equal(h->params[0].name, "a");
+    assert_string_equal(h->params[0].type, "int");
+
+    const code_class *s = klass(f, "Server");
+    assert_string_equal(s->kind, "struct");
+    assert_string_equal(s->doc, "Server serves.");
+    assert_true(has(s->bases, s->nbases, "Base"));
+    assert_true(has(s->attributes, s->nattributes, "Addr"));
+    assert_true(has(s->methods, s->nmethods, "Start"));
+    const code_class *hd = klass(f, "Handler");
+    assert_string_equal(hd->kind, "interface");
+    assert_true(has(hd->methods, hd->nmethods, "Serve"));
+    assert_true(has(hd->bases, hd->nbases, "fmt.Stringer"));
+
+    assert_int_equal(comment_at(f, 33)->kind, CODE_COMMENT_INLINE);
+    assert_int_equal(f->nimports, 3);
+    assert_true(has_import(f, "strings", false));
+    assert_true(has_import(f, "./local", true));
+    code_file_free(f);
+
+    f = parse("package x\nfunc ok() {}\nfunc broken( {\n", CODE_LANG_GO);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 3);
+    code_file_free(f);
+}
+
+static const char rust_src[] =
+    "use std::collections::HashMap;\n"                                    /* 1 */
+    "use crate::util::helper;\n"                                          /* 2 */
+    "mod sub;\n"                                                          /* 3 */
+    "\n"                                                                  /* 4 */
+    "/// A stack.\n"                                                      /* 5 */
+    "#[derive(Debug)]\n"                                                  /* 6 */
+    "pub struct Stack<T> {\n"                                             /* 7 */
+    "    items: Vec<T>,\n"                                                /* 8 */
+    "    pub len: usize,\n"                                               /* 9 */
+    "}\n"                                                                 /* 10 */
+    "\n"                                                                  /* 11 */
+    "pub trait Shape: Clone {\n"                                          /* 12 */
+    "    fn area(&self) -> f64;\n"                                        /* 13 */
+    "}\n"                                                                 /* 14 */
+    "\n"                                                                  /* 15 */
+    "impl<T> Stack<T> {\n"                                                /* 16 */
+    "    /// Pushes.\n"                                                   /* 17 */
+    "    #[inline]\n"                                                     /* 18 */
+    "    pub async fn push(&mut self, item: T, n: usize) -> Option<usize> {\n" /* 19 */
+    "        if n > 0 && self.len < 10 {\n"                               /* 20 */
+    "            match item { _ if n == 1 => {}, _ => {} }\n"             /* 21 */
+    "        }\n"                                                         /* 22 */
+    "        None // nothing\n"                                           /* 23 */
+    "    }\n"                                                             /* 24 */
+    "    fn private(self) {}\n"                                           /* 25 */
+    "}\n"                                                                 /* 26 */
+    "\n"                                                                  /* 27 */
+    "impl Shape for Stack<i32> {\n"                                       /* 28 */
+    "    fn area(&self) -> f64 { 0.0 }\n"                                 /* 29 */
+    "}\n";                                                                /* 30 */
+
+static void test_rust(void **state) {
+    (void)state;
+    code_file *f = parse(rust_src, CODE_LANG_RUST);
+    assert_false(f->has_errors);
+    const code_func *p = func(f, "Stack::push");
+    assert_true(p->is_method);
+    assert_true(p->is_async);
+    assert_true(p->is_exported);
+    assert_string_equal(p->return_type, "Option<usize>");
+    assert_string_equal(p->doc, "Pushes.");
+    assert_int_equal(p->ndecorators, 1);
+    assert_string_equal(p->decorators[0], "inline");
+    assert_int_equal(p->nparams, 3);
+    assert_string_equal(p->params[0].name, "self");
+    assert_string_equal(p->params[1].type, "T");
+    /* 1 + if + && + two match arms */
+    assert_int_equal(p->complexity, 5);
+    assert_false(func(f, "Stack::private")->is_exported);
+    assert_true(func(f, "Stack::area")->is_exported); /* a trait impl */
+
+    const code_class *s = klass(f, "Stack");
+    assert_string_equal(s->kind, "struct");
+    assert_string_equal(s->doc, "A stack.");
+    assert_true(has(s->attributes, s->nattributes, "len"));
+    assert_true(has(s->methods, s->nmethods, "push"));
+    assert_true(has(s->bases, s->nbases, "Shape"));
+    const code_class *t = klass(f, "Shape");
+    assert_string_equal(t->kind, "trait");
+    assert_true(has(t->methods, t->nmethods, "area"));
+    assert_true(has(t->bases, t->nbases, "Clone"));
+
+    assert_int_equal(comment_at(f, 23)->kind, CODE_COMMENT_INLINE);
+    assert_true(has_import(f, "std::collections::HashMap", false));
+    assert_true(has_import(f, "crate::util::helper", true));
+    assert_true(has_import(f, "sub", true));
+    code_file_free(f);
+
+    f = parse("fn ok() {}\nfn broken( {\n", CODE_LANG_RUST);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 2);
+    code_file_free(f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grammars_load),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_python),
+        cmocka_unit_test(test_c),
+        cmocka_unit_test(test_typescript),
+        cmocka_unit_test(test_go),
+        cmocka_unit_test(test_rust),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
