@@ -8,10 +8,12 @@
 #include "tool.h"
 
 #include "../core/jsonx.h"
+#include "../code/code.h"
 #include "../fs/paths.h"
 #include "../fs/runner.h"
 #include "highlight.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <fnmatch.h>
@@ -883,7 +885,12 @@ static int unix_fuzzy(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *er
     return 0;
 }
 
-/* ---- parse_syntax and syntax_query: extension table and line patterns ---- */
+/* ---- parse_syntax and syntax_query: the code engine (tree-sitter) ----
+ *
+ * The extension table names a file's language; for the languages the code
+ * engine parses (code.h), structure comes from the syntax tree, never from
+ * line patterns. Other languages (json, yaml, markdown, shell, ...) get
+ * their name and line count only. */
 
 typedef struct {
     const char *ext, *lang;
@@ -891,11 +898,12 @@ typedef struct {
 } lang_entry;
 
 static const lang_entry langs[] = {
-    {"py", "python", false},   {"js", "javascript", false}, {"mjs", "javascript", false}, {"ts", "typescript", false},
-    {"json", "json", true},    {"md", "markdown", false},   {"yml", "yaml", true},        {"yaml", "yaml", true},
-    {"xml", "xml", true},      {"html", "html", true},      {"css", "css", false},        {"sql", "sql", false},
-    {"sh", "bash", false},     {"bash", "bash", false},     {"c", "c", false},            {"h", "c", false},
-    {"go", "go", false},       {"rs", "rust", false},       {"toml", "toml", true},       {NULL, NULL, false}};
+    {"py", "python", false},   {"js", "javascript", false}, {"mjs", "javascript", false}, {"cjs", "javascript", false},
+    {"jsx", "javascript", false}, {"ts", "typescript", false}, {"tsx", "tsx", false},    {"json", "json", true},
+    {"md", "markdown", false}, {"yml", "yaml", true},       {"yaml", "yaml", true},       {"xml", "xml", true},
+    {"html", "html", true},    {"css", "css", false},       {"sql", "sql", false},        {"sh", "bash", false},
+    {"bash", "bash", false},   {"c", "c", false},           {"h", "c", false},            {"go", "go", false},
+    {"rs", "rust", false},     {"toml", "toml", true},      {NULL, NULL, false}};
 
 static const lang_entry *lang_of_ext(const char *ext) {
     for (const lang_entry *l = langs; ext && l->ext; l++)
@@ -903,60 +911,41 @@ static const lang_entry *lang_of_ext(const char *ext) {
     return NULL;
 }
 
-static const lang_entry *lang_named(const char *name) {
-    for (const lang_entry *l = langs; name && l->ext; l++)
-        if (!strcasecmp(l->lang, name)) return l;
-    return NULL;
-}
-
-/* Function and class definition patterns per language (POSIX ERE); the
- * first subexpression is the name. */
-static const char *def_pattern(const char *lang, bool classes) {
-    if (!strcmp(lang, "python")) return classes ? "^[[:space:]]*class[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)"
-                                                 : "^[[:space:]]*(async[[:space:]]+)?def[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)";
-    if (!strcmp(lang, "javascript") || !strcmp(lang, "typescript"))
-        return classes ? "^[[:space:]]*(export[[:space:]]+)?(default[[:space:]]+)?class[[:space:]]+([A-Za-z_$][A-Za-z0-9_$]*)"
-                       : "^[[:space:]]*(export[[:space:]]+)?(async[[:space:]]+)?function\\*?[[:space:]]+([A-Za-z_$][A-Za-z0-9_$]*)";
-    if (!strcmp(lang, "go")) return classes ? "^type[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]+struct"
-                                            : "^func[[:space:]]+(\\([^)]*\\)[[:space:]]*)?([A-Za-z_][A-Za-z0-9_]*)";
-    if (!strcmp(lang, "rust")) return classes ? "^[[:space:]]*(pub[[:space:]]+)?(struct|enum|trait)[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)"
-                                              : "^[[:space:]]*(pub[[:space:]]+)?(async[[:space:]]+)?fn[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)";
-    if (!strcmp(lang, "c")) return classes ? "^(typedef[[:space:]]+)?struct[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)"
-                                           : "^[A-Za-z_][A-Za-z0-9_ \\t\\*]*[[:space:]\\*]([A-Za-z_][A-Za-z0-9_]*)\\([^;]*$";
-    if (!strcmp(lang, "bash")) return classes ? NULL : "^[[:space:]]*(function[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\\(\\)";
-    return NULL;
-}
-
-/* Appends {type, name, line_number, signature} for each definition line. */
-static void scan_defs(const char *text, const char *lang, bool classes, json_t *results) {
-    const char *pat = def_pattern(lang, classes);
-    if (!pat) return;
-    regex_t re;
-    if (regcomp(&re, pat, REG_EXTENDED)) return;
-    char *copy = strdup(text), *p = copy;
-    int64_t ln = 0;
-    regmatch_t m[5];
-    while (p && *p && json_array_size(results) < MAX_MATCHES) {
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = '\0';
-        ln++;
-        if (regexec(&re, p, 5, m, 0) == 0) {
-            int g = 4;
-            while (g > 0 && m[g].rm_so < 0) g--;
-            char *name = strndup(p + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
-            char *sig = strdup(p);
-            size_t sl = strlen(sig);
-            while (sl && isspace((unsigned char)sig[sl - 1])) sig[--sl] = '\0';
-            char *s = sig;
-            while (isspace((unsigned char)*s)) s++;
-            json_array_append_new(results, json_pack("{s:s, s:s, s:I, s:s}", "type", classes ? "class" : "function",
-                                                     "name", name, "line_number", (json_int_t)ln, "signature", s));
-            free(name), free(sig);
-        }
-        p = nl ? nl + 1 : NULL;
+/* The language to use: `want` unless "auto", else from fp's extension. */
+static const char *pick_language(const char *want, const char *fp, const char **ext_out) {
+    const char *slash = fp ? strrchr(fp, '/') : NULL, *ext = fp ? strrchr(slash ? slash : fp, '.') : NULL;
+    if (ext_out) *ext_out = ext;
+    if (want && strcmp(want, "auto")) {
+        code_lang cl = code_lang_from_name(want);
+        return cl != CODE_LANG_UNKNOWN ? code_lang_name(cl) : want;
     }
-    free(copy);
-    regfree(&re);
+    const lang_entry *l = lang_of_ext(ext ? ext + 1 : NULL);
+    return l ? l->lang : "text";
+}
+
+static json_t *func_entry(const code_func *f) {
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "type", f->is_method ? "method" : "function", "name", f->name,
+                     "qualified_name", f->qualified_name ? f->qualified_name : f->name, "line_number", f->line,
+                     "end_line", f->end_line, "signature", f->signature ? f->signature : f->name);
+}
+
+static json_t *class_entry(const code_class *c) {
+    json_t *bases = json_array();
+    for (size_t i = 0; i < c->nbases; i++) json_array_append_new(bases, json_string(c->bases[i]));
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "type", "class", "kind", c->kind ? c->kind : "class", "name",
+                     c->name, "line_number", c->line, "end_line", c->end_line, "bases", bases);
+}
+
+static const char *const comment_kind_names[] = {"docstring", "inline", "block"};
+
+/* Parses src as lang_name; NULL (no error) when the engine has no grammar for it. */
+static code_file *parse_source(const char *lang_name, const char *src, lt_err *err, bool *failed) {
+    *failed = false;
+    code_lang cl = code_lang_from_name(lang_name);
+    if (cl == CODE_LANG_UNKNOWN) return NULL;
+    code_file *f = NULL;
+    if (code_parse(src, strlen(src), cl, &f, err)) *failed = true;
+    return f;
 }
 
 static int load_source(tool_ctx *ctx, const char *fp, char **text, char abs[PATH_MAX], lt_err *err) {
@@ -969,6 +958,10 @@ static int load_source(tool_ctx *ctx, const char *fp, char **text, char abs[PATH
         free(*text);
         return lt_err_set(err, LT_ERR_INVALID, "Binary file: %s", fp);
     }
+    if (trunc) {
+        free(*text);
+        return lt_err_set(err, LT_ERR_INVALID, "File is larger than unix_output_max_bytes (%zu): %s", out_cap(ctx), fp);
+    }
     return 0;
 }
 
@@ -978,22 +971,39 @@ static int unix_parse_syntax(tool_ctx *ctx, const json_t *args, json_t *out, lt_
     char abs[PATH_MAX];
     char *text = NULL;
     if (fp && load_source(ctx, fp, &text, abs, err)) return -1;
-    const char *src = text ? text : content;
-    const char *ext = fp ? strrchr(fp, '.') : NULL;
-    if (ext && strchr(ext, '/')) ext = NULL;
-    const lang_entry *l = strcmp(want, "auto") ? lang_named(want) : lang_of_ext(ext ? ext + 1 : NULL);
-    const char *lang = l ? l->lang : (strcmp(want, "auto") ? want : "text");
-    json_t *funcs = json_array(), *classes = json_array();
-    scan_defs(src, lang, false, funcs);
-    scan_defs(src, lang, true, classes);
+    const char *src = text ? text : content, *ext;
+    const char *lang = pick_language(want, fp, &ext);
+    const lang_entry *known = NULL;
+    for (const lang_entry *l = langs; l->ext; l++)
+        if (!strcmp(l->lang, lang)) { known = l; break; }
+    bool failed;
+    code_file *f = parse_source(lang, src, err, &failed);
+    if (failed) { free(text); return -1; }
     int64_t lines = 0;
     for (const char *p = src; *p; p++) lines += *p == '\n';
     if (*src && src[strlen(src) - 1] != '\n') lines++;
-    json_t *el = json_pack("{s:s, s:b, s:b, s:I, s:I}", "language", lang, "has_extension", ext != NULL,
-                           "is_structured", l ? l->structured : false, "function_count",
-                           (json_int_t)json_array_size(funcs), "class_count", (json_int_t)json_array_size(classes));
-    json_object_set_new(el, "functions", funcs);
-    json_object_set_new(el, "classes", classes);
+    bool parsed = f != NULL;
+    json_t *el = json_pack("{s:s, s:b, s:b, s:b}", "language", lang, "has_extension", ext != NULL, "is_structured",
+                           known ? known->structured : false, "structure_parsed", parsed);
+    if (f) {
+        json_t *funcs = json_array(), *classes = json_array(), *imports = json_array();
+        for (size_t i = 0; i < f->nfuncs; i++) json_array_append_new(funcs, func_entry(&f->funcs[i]));
+        for (size_t i = 0; i < f->nclasses; i++) json_array_append_new(classes, class_entry(&f->classes[i]));
+        for (size_t i = 0; i < f->nimports; i++)
+            json_array_append_new(imports, json_pack("{s:s, s:i, s:b}", "module", f->imports[i].module, "line_number",
+                                                     f->imports[i].line, "is_local", f->imports[i].is_local));
+        jx_set_int(el, "function_count", (int64_t)f->nfuncs);
+        jx_set_int(el, "class_count", (int64_t)f->nclasses);
+        jx_set_int(el, "import_count", (int64_t)f->nimports);
+        jx_set_int(el, "comment_count", (int64_t)f->ncomments);
+        jx_set_int(el, "complexity", f->complexity);
+        jx_set_bool(el, "has_errors", f->has_errors);
+        if (f->has_errors) jx_set_int(el, "error_line", f->error_line);
+        json_object_set_new(el, "functions", funcs);
+        json_object_set_new(el, "classes", classes);
+        json_object_set_new(el, "imports", imports);
+        code_file_free(f);
+    }
     json_object_set_new(out, "syntax_elements", el);
     if (fp) {
         jx_set_str(out, "file_path", rel(ctx, abs));
@@ -1004,28 +1014,62 @@ static int unix_parse_syntax(tool_ctx *ctx, const json_t *args, json_t *out, lt_
     }
     jx_set_int(out, "content_length", (int64_t)strlen(src));
     jx_set_int(out, "line_count", lines);
-    jx_set_str(out, "tool", "builtin");
+    jx_set_str(out, "tool", parsed ? "tree-sitter" : "builtin");
     free(text);
     return 0;
 }
 
 static int unix_syntax_query(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
     const char *fp = jx_str(args, "file_path"), *want = jx_str(args, "language"), *qt = jx_str(args, "query_type");
+    const char *name = jx_str(args, "name");
     char abs[PATH_MAX];
     char *text;
     if (load_source(ctx, fp, &text, abs, err)) return -1;
-    const char *ext = strrchr(fp, '.');
-    const lang_entry *l = want && strcmp(want, "auto") ? lang_named(want) : lang_of_ext(ext ? ext + 1 : NULL);
-    const char *lang = l ? l->lang : "text";
-    json_t *results = json_array();
-    scan_defs(text, lang, !strcmp(qt, "classes"), results);
+    const char *lang = pick_language(want, fp, NULL);
+    bool failed;
+    code_file *f = parse_source(lang, text, err, &failed);
     free(text);
+    if (failed) return -1;
+    if (!f) {
+        const char *const *names = code_lang_names();
+        char list[256] = "";
+        for (size_t i = 0; names[i]; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
+        return lt_err_set(err, LT_ERR_INVALID, "syntax_query parses %s; %s is %s", list, fp, lang);
+    }
+    json_t *results = json_array();
+    if (!strcmp(qt, "functions")) {
+        for (size_t i = 0; i < f->nfuncs; i++)
+            if (!name || !strcmp(name, f->funcs[i].name)) json_array_append_new(results, func_entry(&f->funcs[i]));
+    } else if (!strcmp(qt, "classes")) {
+        for (size_t i = 0; i < f->nclasses; i++)
+            if (!name || !strcmp(name, f->classes[i].name))
+                json_array_append_new(results, class_entry(&f->classes[i]));
+    } else if (!strcmp(qt, "imports")) {
+        for (size_t i = 0; i < f->nimports; i++)
+            if (!name || !strcmp(name, f->imports[i].module))
+                json_array_append_new(results,
+                                      json_pack("{s:s, s:s, s:i, s:b}", "type", "import", "name", f->imports[i].module,
+                                                "line_number", f->imports[i].line, "is_local", f->imports[i].is_local));
+    } else {
+        assert(!strcmp(qt, "comments"));
+        for (size_t i = 0; i < f->ncomments; i++) {
+            const code_comment *c = &f->comments[i];
+            if (name && (!c->parent_name || strcmp(name, c->parent_name))) continue;
+            json_t *e = json_pack("{s:s, s:s, s:i, s:i, s:s}", "type", "comment", "kind", comment_kind_names[c->kind],
+                                  "line_number", c->line, "end_line", c->end_line, "text", c->text);
+            if (c->parent_name) jx_set_str(e, "name", c->parent_name);
+            json_array_append_new(results, e);
+        }
+    }
     jx_set_int(out, "count", (int64_t)json_array_size(results));
     json_object_set_new(out, "results", results);
     jx_set_str(out, "file_path", rel(ctx, abs));
     jx_set_str(out, "query_type", qt);
     jx_set_str(out, "language", lang);
-    jx_set_str(out, "tool", "builtin");
+    jx_set_bool(out, "has_errors", f->has_errors);
+    jx_set_str(out, "tool", "tree-sitter");
+    code_file_free(f);
     return 0;
 }
 
@@ -1324,10 +1368,13 @@ static const param_def parse_params[] = {
     {"content", PT_STRING, false, NULL, "Source text (this or file_path)."},
     {"language", PT_STRING, false, "\"auto\"", "Language, or auto (from the extension).", NULL, 0, 0, 64},
     {0}};
-static const char *const query_types[] = {"functions", "classes", NULL};
+static const char *const query_types[] = {"functions", "classes", "imports", "comments", NULL};
 static const param_def squery_params[] = {
     {"file_path", PT_STRING, true, NULL, "A source file inside the project roots.", NULL, 0, 0, 4096},
-    {"query_type", PT_STRING, false, "\"functions\"", "functions or classes.", query_types},
+    {"query_type", PT_STRING, false, "\"functions\"", "What to list: functions (methods included), classes "
+     "(structs, enums, interfaces, traits, types), imports or comments.", query_types},
+    {"name", PT_STRING, false, NULL, "Only elements of this name (a module for imports; the documented element "
+     "for comments).", NULL, 0, 0, 256},
     {"language", PT_STRING, false, "\"auto\"", "Language, or auto (from the extension).", NULL, 0, 0, 64},
     {0}};
 
@@ -1354,9 +1401,11 @@ static const action_def unix_actions[] = {
     {"help", "Manual summary of a command (man), or an action's description.", unix_help, help_params},
     {"diff_highlight", "Line diff of two files.", unix_diff, diff_params},
     {"fuzzy_select", "Rank items by fuzzy match of a query (fzf --filter, else built-in).", unix_fuzzy, fuzzy_params},
-    {"parse_syntax", "Language, lines, functions and classes of a source file or text.", unix_parse_syntax,
+    {"parse_syntax", "Language and lines of a source file or text; for C, Python, JavaScript/TypeScript, Go and "
+     "Rust also its functions, classes, imports and complexity from the syntax tree (tree-sitter).", unix_parse_syntax,
      parse_params},
-    {"syntax_query", "Function or class definitions of a source file.", unix_syntax_query, squery_params},
+    {"syntax_query", "Functions, classes, imports or comments of a source file, from its syntax tree (tree-sitter).",
+     unix_syntax_query, squery_params},
     {"list_modern", "List a directory: long format, tree view, classify suffixes (lsd or exa, else built-in).",
      unix_list_modern, modern_params},
     {"syntax_highlight", "Source text with ANSI colours (bat, else built-in).", unix_syntax_highlight,

@@ -292,11 +292,28 @@ static void test_syntax(void **state) {
     (void)state;
     json_t *r = OK(with_tools, "{\"action\":\"syntax_query\",\"file_path\":\"src/main.py\"}");
     char *d = jx_dump(json_object_get(r, "results"));
-    assert_contains(d, "\"name\":\"hello\",\"line_number\":4");
-    assert_contains(d, "\"name\":\"run\",\"line_number\":7");
+    assert_contains(d, "\"type\":\"method\",\"name\":\"hello\",\"qualified_name\":\"Greeter.hello\",\"line_number\":4,"
+                       "\"end_line\":5,\"signature\":\"def hello(self)\"");
+    assert_contains(d, "\"name\":\"run\",\"qualified_name\":\"run\",\"line_number\":7");
     free(d);
     assert_json_str(r, "language", "python");
+    assert_json_str(r, "tool", "tree-sitter");
     json_decref(r);
+    r = OK(with_tools, "{\"action\":\"syntax_query\",\"file_path\":\"src/main.py\",\"name\":\"run\"}");
+    assert_json_int(r, "count", 1);
+    json_decref(r);
+    r = OK(with_tools, "{\"action\":\"syntax_query\",\"file_path\":\"src/main.py\",\"query_type\":\"imports\"}");
+    assert_json_int(r, "count", 1);
+    assert_json_str(json_array_get(json_object_get(r, "results"), 0), "name", "os");
+    json_decref(r);
+    r = OK(with_tools, "{\"action\":\"syntax_query\",\"file_path\":\"src/lib/util.c\",\"query_type\":\"classes\"}");
+    assert_json_int(r, "count", 1);
+    assert_json_str(json_array_get(json_object_get(r, "results"), 0), "kind", "struct");
+    json_decref(r);
+    /* Languages without a grammar get a clear refusal, not a guess. */
+    ERR(with_tools, "{\"action\":\"syntax_query\",\"file_path\":\"README.md\"}", "syntax_query parses c, python");
+    ERR(with_tools, "{\"action\":\"syntax_query\",\"file_path\":\"src/main.py\",\"query_type\":\"macros\"}",
+        "query_type");
     r = OK(with_tools, "{\"action\":\"syntax_query\",\"file_path\":\"src/app.js\",\"query_type\":\"classes\"}");
     assert_json_int(r, "count", 1);
     assert_json_str(json_array_get(json_object_get(r, "results"), 0), "name", "Widget");
@@ -313,6 +330,16 @@ static void test_syntax(void **state) {
     r = OK(with_tools, "{\"action\":\"parse_syntax\",\"content\":\"fn main() {}\\n\",\"language\":\"rust\"}");
     assert_json_str(r, "language", "rust");
     assert_json_int(r, "line_count", 1);
+    json_decref(r);
+    r = OK(with_tools, "{\"action\":\"parse_syntax\",\"content\":\"def broken(:\\n    pass\\n\",\"language\":\"py\"}");
+    assert_json_str(r, "language", "python");
+    assert_json_bool(json_object_get(r, "syntax_elements"), "has_errors", true);
+    assert_json_int(json_object_get(r, "syntax_elements"), "error_line", 1);
+    json_decref(r);
+    r = OK(with_tools, "{\"action\":\"parse_syntax\",\"file_path\":\"data.json\"}");
+    assert_json_str(r, "tool", "builtin");
+    assert_json_bool(json_object_get(r, "syntax_elements"), "structure_parsed", false);
+    assert_json_bool(json_object_get(r, "syntax_elements"), "is_structured", true);
     json_decref(r);
     ERR(with_tools, "{\"action\":\"parse_syntax\"}", "Missing required parameter: file_path or content");
 }
