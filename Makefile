@@ -12,7 +12,7 @@
 #                 and 1,000 blueprints (bench_graph), cache_action stats and
 #                 retrieve from L1 against uncached (bench_cache), 32 concurrent
 #                 clients over Streamable HTTP for 60 s (bench_http)
-#   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
+#   make fuzz     libFuzzer on the request path, then on the code parser, FUZZ_SECONDS each (default 60)
 #   make model    fetch and convert the GloVe word vectors (part of make)
 #   make eval     retrieval quality on ../shared/data/locomo-dev
 
@@ -146,9 +146,14 @@ $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
 	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(GRAMMAR_LIB) $(LIBS)
 
-fuzz: test-deps $(BUILD)/fuzz_request
-	@mkdir -p $(BUILD)/fuzz-corpus
+$(BUILD)/fuzz_code: tests/fuzz/fuzz_code.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
+	@mkdir -p $(BUILD)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_code.c $(filter src/code/%,$(SRC)) src/core/err.c src/core/jsonx.c $(GRAMMAR_LIB) $(LIBS)
+
+fuzz: test-deps $(BUILD)/fuzz_request $(BUILD)/fuzz_code
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-code-corpus
 	$(BUILD)/fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 $(BUILD)/fuzz-corpus tests/fuzz/seeds
+	$(BUILD)/fuzz_code -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 $(BUILD)/fuzz-code-corpus tests/fuzz/code-seeds
 
 clean:
 	rm -rf $(BUILD)

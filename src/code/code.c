@@ -562,6 +562,9 @@ done:
     if (!ts_node_has_error(root)) return;
     cx->f->has_errors = true;
     if (!cx->f->error_line) cx->f->error_line = 1;
+    /* A node missing at the very end of a text that ends in a newline sits on
+     * the empty line after it; report the last line instead. */
+    if (cx->f->error_line > cx->f->lines && cx->f->lines > 0) cx->f->error_line = cx->f->lines;
 }
 
 static int cmp_comment(const void *a, const void *b) {
