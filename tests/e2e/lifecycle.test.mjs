@@ -40,6 +40,7 @@ test('listTools: exactly the offered tools, in order, each with a well-formed sc
       graph_action: ['link', 'query', 'auto_link', 'get_relationships', 'stats', 'unlink', 'delete_node', 'traverse', 'path', 'export', 'import'],
       blueprint_action: ['create', 'analyze_complexity', 'list_project', 'add_dependency', 'resolve_order', 'update_metadata', 'get_dependencies', 'delete'],
       unix_action: ['ls', 'cat', 'grep', 'find', 'tree', 'jq', 'disk_usage', 'help', 'diff_highlight', 'fuzzy_select', 'parse_syntax', 'syntax_query', 'list_modern', 'syntax_highlight'],
+      pattern_action: ['extract_functions', 'extract_classes', 'extract_comments', 'summarize_code', 'log_attempt', 'get_patterns', 'analyze_patterns'],
       cache_action: ['health_check', 'stats', 'flush', 'reset'],
       config_action: ['validate_config', 'get_config_schema', 'export_config'],
     };
