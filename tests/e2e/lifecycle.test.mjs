@@ -41,6 +41,8 @@ test('listTools: exactly the offered tools, in order, each with a well-formed sc
       blueprint_action: ['create', 'analyze_complexity', 'list_project', 'add_dependency', 'resolve_order', 'update_metadata', 'get_dependencies', 'delete'],
       unix_action: ['ls', 'cat', 'grep', 'find', 'tree', 'jq', 'disk_usage', 'help', 'diff_highlight', 'fuzzy_select', 'parse_syntax', 'syntax_query', 'list_modern', 'syntax_highlight'],
       cache_action: ['health_check', 'stats', 'flush', 'reset'],
+      documentation_action: ['generate_api_docs', 'generate_architecture_diagram', 'sync_documentation_with_code', 'validate_documentation_consistency'],
+      sync_action: ['code', 'validate', 'drift', 'blueprint', 'score', 'monitor', 'stop', 'status'],
       config_action: ['validate_config', 'get_config_schema', 'export_config'],
     };
     for (const tool of tools) {
