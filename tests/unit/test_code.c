@@ -309,12 +309,273 @@ static void test_c(void **state) {
     code_file_free(f);
 }
 
+static const char ts_src[] =
+    "import { readFile } from \"fs\";\n"                                        /* 1 */
+    "import helper from './helper';\n"                                          /* 2 */
+    "const lodash = require('lodash');\n"                                       /* 3 */
+    "\n"                                                                        /* 4 */
+    "/**\n"                                                                     /* 5 */
+    " * Greets someone.\n"                                                      /* 6 */
+    " */\n"                                                                     /* 7 */
+    "export async function greet(name: string, times: number = 2, opt?: boolean, ...rest: string[]): Promise<string> {\n" /* 8 */
+    "  if (times > 1 && name || opt) { return name ?? 'x'; }\n"                 /* 9 */
+    "  for (const r of rest) {}\n"                                              /* 10 */
+    "  return times > 3 ? 'a' : 'b'; // inline\n"                               /* 11 */
+    "}\n"                                                                       /* 12 */
+    "\n"                                                                        /* 13 */
+    "// Shape interface\n"                                                      /* 14 */
+    "export interface Shape extends Base {\n"                                   /* 15 */
+    "  area(): number;\n"                                                       /* 16 */
+    "  name: string;\n"                                                         /* 17 */
+    "}\n"                                                                       /* 18 */
+    "\n"                                                                        /* 19 */
+    "export class Circle extends Base implements Shape {\n"                     /* 20 */
+    "  radius: number = 1;\n"                                                   /* 21 */
+    "  /** Area. */\n"                                                          /* 22 */
+    "  @memo\n"                                                                 /* 23 */
+    "  public area(): number { return 3; }\n"                                   /* 24 */
+    "  private hidden(x) { switch (x) { case 1: return 1; default: return 0; } }\n" /* 25 */
+    "}\n"                                                                       /* 26 */
+    "/* block */\n"                                                             /* 27 */
+    "\n"                                                                        /* 28 */
+    "export const arrow = async (a, b = 3) => a + b;\n";                        /* 29 */
+
+static void test_typescript(void **state) {
+    (void)state;
+    code_file *f = parse(ts_src, CODE_LANG_TYPESCRIPT);
+    assert_false(f->has_errors);
+    const code_func *fn = func(f, "greet");
+    assert_int_equal(fn->line, 8);
+    assert_true(fn->is_async);
+    assert_true(fn->is_exported);
+    assert_string_equal(fn->return_type, "Promise<string>");
+    assert_string_equal(fn->doc, "Greets someone.");
+    assert_int_equal(fn->nparams, 4);
+    assert_string_equal(fn->params[0].type, "string");
+    assert_string_equal(fn->params[1].default_value, "2");
+    assert_string_equal(fn->params[2].name, "opt?");
+    assert_string_equal(fn->params[3].name, "...rest");
+    assert_string_equal(fn->params[3].type, "string[]");
+    /* 1 + if + && + || + ?? + for + ?: */
+    assert_int_equal(fn->complexity, 7);
+
+    const code_class *s = klass(f, "Shape");
+    assert_string_equal(s->kind, "interface");
+    assert_string_equal(s->doc, "Shape interface");
+    assert_true(has(s->bases, s->nbases, "Base"));
+    assert_true(has(s->methods, s->nmethods, "area"));
+    assert_true(has(s->attributes, s->nattributes, "name"));
+    const code_class *c = klass(f, "Circle");
+    assert_true(has(c->bases, c->nbases, "Base"));
+    assert_true(has(c->bases, c->nbases, "Shape"));
+    assert_true(has(c->attributes, c->nattributes, "radius"));
+    assert_int_equal(c->nmethods, 2);
+    const code_func *area = func(f, "Circle.area");
+    assert_true(area->is_method);
+    assert_true(area->is_exported);
+    assert_string_equal(area->doc, "Area.");
+    assert_int_equal(area->ndecorators, 1);
+    assert_string_equal(area->decorators[0], "memo");
+    const code_func *hidden = func(f, "Circle.hidden");
+    assert_false(hidden->is_exported);
+    assert_int_equal(hidden->complexity, 2); /* case 1; default is no decision */
+    const code_func *arrow = func(f, "arrow");
+    assert_true(arrow->is_async);
+    assert_int_equal(arrow->nparams, 2);
+    assert_string_equal(arrow->params[1].default_value, "3");
+
+    assert_int_equal(comment_at(f, 11)->kind, CODE_COMMENT_INLINE);
+    assert_int_equal(comment_at(f, 27)->kind, CODE_COMMENT_BLOCK);
+    assert_true(has_import(f, "fs", false));
+    assert_true(has_import(f, "./helper", true));
+    assert_true(has_import(f, "lodash", false));
+    code_file_free(f);
+
+    /* plain JavaScript and TSX through the same walker */
+    f = parse("class A extends B { m(x = 1) { return x || 2; } }\nfunction g() {}\nmodule.exports = { g };\n",
+              CODE_LANG_JAVASCRIPT);
+    assert_string_equal(klass(f, "A")->bases[0], "B");
+    assert_int_equal(func(f, "A.m")->complexity, 2);
+    assert_string_equal(func(f, "A.m")->params[0].default_value, "1");
+    assert_false(func(f, "g")->is_exported);
+    code_file_free(f);
+    f = parse("export function App(props: Props) { return <div>{props.x ? 1 : 2}</div>; }\n", CODE_LANG_TSX);
+    assert_false(f->has_errors);
+    assert_int_equal(func(f, "App")->complexity, 2);
+    code_file_free(f);
+
+    f = parse("function ok() {}\nfunction broken( {\n", CODE_LANG_JAVASCRIPT);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 2);
+    assert_non_null(func(f, "ok"));
+    code_file_free(f);
+}
+
+static const char go_src[] =
+    "package demo\n"                                                   /* 1 */
+    "\n"                                                               /* 2 */
+    "import (\n"                                                       /* 3 */
+    "\t\"fmt\"\n"                                                      /* 4 */
+    "\tstr \"strings\"\n"                                              /* 5 */
+    "\t\"./local\"\n"                                                  /* 6 */
+    ")\n"                                                              /* 7 */
+    "\n"                                                               /* 8 */
+    "// Server serves.\n"                                              /* 9 */
+    "type Server struct {\n"                                           /* 10 */
+    "\t*Base\n"                                                        /* 11 */
+    "\tName, Addr string\n"                                            /* 12 */
+    "\tport       int\n"                                               /* 13 */
+    "}\n"                                                              /* 14 */
+    "\n"                                                               /* 15 */
+    "// Handler handles.\n"                                            /* 16 */
+    "type Handler interface {\n"                                       /* 17 */
+    "\tServe(x int) error\n"                                           /* 18 */
+    "\tfmt.Stringer\n"                                                 /* 19 */
+    "}\n"                                                              /* 20 */
+    "\n"                                                               /* 21 */
+    "// Start starts the server.\n"                                    /* 22 */
+    "func (s *Server) Start(ctx context.Context, ports ...int) (int, error) {\n" /* 23 */
+    "\tif s == nil || len(ports) == 0 {\n"                             /* 24 */
+    "\t\treturn 0, nil\n"                                              /* 25 */
+    "\t}\n"                                                            /* 26 */
+    "\tfor _, p := range ports {\n"                                    /* 27 */
+    "\t\tswitch p {\n"                                                 /* 28 */
+    "\t\tcase 1, 2:\n"                                                 /* 29 */
+    "\t\tdefault:\n"                                                   /* 30 */
+    "\t\t}\n"                                                          /* 31 */
+    "\t}\n"                                                            /* 32 */
+    "\treturn 1, nil // done\n"                                        /* 33 */
+    "}\n"                                                              /* 34 */
+    "\n"                                                               /* 35 */
+    "func helper(a, b int) {}\n";                                      /* 36 */
+
+static void test_go(void **state) {
+    (void)state;
+    code_file *f = parse(go_src, CODE_LANG_GO);
+    assert_false(f->has_errors);
+    const code_func *st = func(f, "Server.Start");
+    assert_true(st->is_method);
+    assert_string_equal(st->parent, "Server");
+    assert_true(st->is_exported);
+    assert_string_equal(st->return_type, "(int, error)");
+    assert_string_equal(st->doc, "Start starts the server.");
+    assert_int_equal(st->nparams, 2);
+    assert_string_equal(st->params[1].type, "...int");
+    /* 1 + if + || + for + case (default is no decision) */
+    assert_int_equal(st->complexity, 5);
+    const code_func *h = func(f, "demo.helper");
+    assert_false(h->is_exported);
+    assert_int_equal(h->nparams, 2);
+    assert_string_equal(h->params[0].name, "a");
+    assert_string_equal(h->params[0].type, "int");
+
+    const code_class *s = klass(f, "Server");
+    assert_string_equal(s->kind, "struct");
+    assert_string_equal(s->doc, "Server serves.");
+    assert_true(has(s->bases, s->nbases, "Base"));
+    assert_true(has(s->attributes, s->nattributes, "Addr"));
+    assert_true(has(s->methods, s->nmethods, "Start"));
+    const code_class *hd = klass(f, "Handler");
+    assert_string_equal(hd->kind, "interface");
+    assert_true(has(hd->methods, hd->nmethods, "Serve"));
+    assert_true(has(hd->bases, hd->nbases, "fmt.Stringer"));
+
+    assert_int_equal(comment_at(f, 33)->kind, CODE_COMMENT_INLINE);
+    assert_int_equal(f->nimports, 3);
+    assert_true(has_import(f, "strings", false));
+    assert_true(has_import(f, "./local", true));
+    code_file_free(f);
+
+    f = parse("package x\nfunc ok() {}\nfunc broken( {\n", CODE_LANG_GO);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 3);
+    code_file_free(f);
+}
+
+static const char rust_src[] =
+    "use std::collections::HashMap;\n"                                    /* 1 */
+    "use crate::util::helper;\n"                                          /* 2 */
+    "mod sub;\n"                                                          /* 3 */
+    "\n"                                                                  /* 4 */
+    "/// A stack.\n"                                                      /* 5 */
+    "#[derive(Debug)]\n"                                                  /* 6 */
+    "pub struct Stack<T> {\n"                                             /* 7 */
+    "    items: Vec<T>,\n"                                                /* 8 */
+    "    pub len: usize,\n"                                               /* 9 */
+    "}\n"                                                                 /* 10 */
+    "\n"                                                                  /* 11 */
+    "pub trait Shape: Clone {\n"                                          /* 12 */
+    "    fn area(&self) -> f64;\n"                                        /* 13 */
+    "}\n"                                                                 /* 14 */
+    "\n"                                                                  /* 15 */
+    "impl<T> Stack<T> {\n"                                                /* 16 */
+    "    /// Pushes.\n"                                                   /* 17 */
+    "    #[inline]\n"                                                     /* 18 */
+    "    pub async fn push(&mut self, item: T, n: usize) -> Option<usize> {\n" /* 19 */
+    "        if n > 0 && self.len < 10 {\n"                               /* 20 */
+    "            match item { _ if n == 1 => {}, _ => {} }\n"             /* 21 */
+    "        }\n"                                                         /* 22 */
+    "        None // nothing\n"                                           /* 23 */
+    "    }\n"                                                             /* 24 */
+    "    fn private(self) {}\n"                                           /* 25 */
+    "}\n"                                                                 /* 26 */
+    "\n"                                                                  /* 27 */
+    "impl Shape for Stack<i32> {\n"                                       /* 28 */
+    "    fn area(&self) -> f64 { 0.0 }\n"                                 /* 29 */
+    "}\n";                                                                /* 30 */
+
+static void test_rust(void **state) {
+    (void)state;
+    code_file *f = parse(rust_src, CODE_LANG_RUST);
+    assert_false(f->has_errors);
+    const code_func *p = func(f, "Stack::push");
+    assert_true(p->is_method);
+    assert_true(p->is_async);
+    assert_true(p->is_exported);
+    assert_string_equal(p->return_type, "Option<usize>");
+    assert_string_equal(p->doc, "Pushes.");
+    assert_int_equal(p->ndecorators, 1);
+    assert_string_equal(p->decorators[0], "inline");
+    assert_int_equal(p->nparams, 3);
+    assert_string_equal(p->params[0].name, "self");
+    assert_string_equal(p->params[1].type, "T");
+    /* 1 + if + && + two match arms */
+    assert_int_equal(p->complexity, 5);
+    assert_false(func(f, "Stack::private")->is_exported);
+    assert_true(func(f, "Stack::area")->is_exported); /* a trait impl */
+
+    const code_class *s = klass(f, "Stack");
+    assert_string_equal(s->kind, "struct");
+    assert_string_equal(s->doc, "A stack.");
+    assert_true(has(s->attributes, s->nattributes, "len"));
+    assert_true(has(s->methods, s->nmethods, "push"));
+    assert_true(has(s->bases, s->nbases, "Shape"));
+    const code_class *t = klass(f, "Shape");
+    assert_string_equal(t->kind, "trait");
+    assert_true(has(t->methods, t->nmethods, "area"));
+    assert_true(has(t->bases, t->nbases, "Clone"));
+
+    assert_int_equal(comment_at(f, 23)->kind, CODE_COMMENT_INLINE);
+    assert_true(has_import(f, "std::collections::HashMap", false));
+    assert_true(has_import(f, "crate::util::helper", true));
+    assert_true(has_import(f, "sub", true));
+    code_file_free(f);
+
+    f = parse("fn ok() {}\nfn broken( {\n", CODE_LANG_RUST);
+    assert_true(f->has_errors);
+    assert_int_equal(f->error_line, 2);
+    code_file_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grammars_load),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_python),
         cmocka_unit_test(test_c),
+        cmocka_unit_test(test_typescript),
+        cmocka_unit_test(test_go),
+        cmocka_unit_test(test_rust),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
