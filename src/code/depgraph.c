@@ -3,6 +3,7 @@
 #include "../core/jsonx.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,12 @@ typedef struct {
 
 struct depgraph {
     char *dir;
+    uint64_t *edge_set; /* open addressing over (from, to) + 1; 0 = empty */
+    size_t edge_cap;
     dg_node *nodes;
     size_t nnodes, nfiles; /* files are nodes[0..nfiles), sorted by name */
     dg_edge *edges;
-    size_t nedges;
+    size_t nedges, edges_cap;
     json_t *skipped;
     json_t *unresolved;
     bool truncated;
@@ -77,13 +80,43 @@ static long find_external(const depgraph *g, const char *name) {
     return -1;
 }
 
+/* Whether (from, to) is already an edge; records it when not. A hash set:
+ * a large tree has tens of thousands of edges. */
+static bool edge_seen(depgraph *g, size_t from, size_t to) {
+    if (g->nedges * 2 >= g->edge_cap) {
+        size_t cap = g->edge_cap ? g->edge_cap * 2 : 1024;
+        uint64_t *ns = calloc(cap, sizeof *ns);
+        if (!ns) return true; /* out of memory: drop the edge */
+        for (size_t i = 0; i < g->nedges; i++) {
+            uint64_t k = ((uint64_t)g->edges[i].from << 32 | g->edges[i].to) + 1;
+            size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+            while (ns[h]) h = (h + 1) & (cap - 1);
+            ns[h] = k;
+        }
+        free(g->edge_set);
+        g->edge_set = ns;
+        g->edge_cap = cap;
+    }
+    uint64_t k = ((uint64_t)from << 32 | to) + 1;
+    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (g->edge_cap - 1);
+    while (g->edge_set[h]) {
+        if (g->edge_set[h] == k) return true;
+        h = (h + 1) & (g->edge_cap - 1);
+    }
+    g->edge_set[h] = k;
+    return false;
+}
+
 static void add_edge(depgraph *g, size_t from, size_t to) {
     if (from == to || g->nedges >= EDGES_MAX) return;
-    for (size_t i = 0; i < g->nedges; i++)
-        if (g->edges[i].from == from && g->edges[i].to == to) return;
-    dg_edge *ne = realloc(g->edges, (g->nedges + 1) * sizeof *ne);
-    if (!ne) return;
-    g->edges = ne;
+    if (g->nedges == g->edges_cap) {
+        size_t cap = g->edges_cap ? g->edges_cap * 2 : 64;
+        dg_edge *ne = realloc(g->edges, cap * sizeof *ne);
+        if (!ne) return;
+        g->edges = ne;
+        g->edges_cap = cap;
+    }
+    if (edge_seen(g, from, to)) return;
     g->edges[g->nedges++] = (dg_edge){from, to};
 }
 
@@ -151,7 +184,7 @@ static void dir_of(const char *rel, char *out, size_t len) {
 
 static const char *const as_is[] = {"", NULL};
 
-static long resolve_c(const depgraph *g, const char *from, const char *mod) {
+static long resolve_c(const depgraph *g, const char *from, const char *mod, bool local) {
     char d[PATH_MAX], base[PATH_MAX];
     dir_of(from, d, sizeof d);
     const char *prefixes[] = {d, ".", "include", "src", NULL};
@@ -160,6 +193,7 @@ static long resolve_c(const depgraph *g, const char *from, const char *mod) {
         long i = try_paths(g, base, as_is);
         if (i >= 0) return i;
     }
+    if (!local) return -1;
     /* A unique file of the tree whose path ends with /mod (include paths
      * set by the build, which we do not read). */
     long found = -1;
@@ -353,7 +387,7 @@ static void file_imports(depgraph *g, size_t idx, const code_file *f, bool exter
         long to = -1;
         bool resolved = false;
         switch (f->lang) {
-        case CODE_LANG_C: to = resolve_c(g, from, im->module); break;
+        case CODE_LANG_C: to = resolve_c(g, from, im->module, im->is_local); break;
         case CODE_LANG_PYTHON: to = resolve_python(g, from, im->module); break;
         case CODE_LANG_JAVASCRIPT:
         case CODE_LANG_TYPESCRIPT:
@@ -435,6 +469,7 @@ void depgraph_free(depgraph *g) {
     for (size_t i = 0; i < g->nnodes; i++) free(g->nodes[i].name);
     free(g->nodes);
     free(g->edges);
+    free(g->edge_set);
     json_decref(g->skipped);
     json_decref(g->unresolved);
     free(g->go_module);

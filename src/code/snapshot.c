@@ -52,6 +52,26 @@ int snapshot_save(store *st, const char *project, const char *path, const json_t
     return store_write(st, save_tx, &c, err);
 }
 
+static json_t *row_element(store_stmt *s) {
+    const char *el = store_col_text(s, 0);
+    const char *dot = strrchr(el, '.');
+    const char *colons = NULL;
+    for (const char *p = strstr(el, "::"); p; p = strstr(p + 2, "::")) colons = p + 1;
+    const char *last = dot > colons ? dot : colons;
+    json_t *e = json_object();
+    jx_set_str(e, "element", el);
+    jx_set_str(e, "name", last ? last + 1 : el);
+    jx_set_str(e, "kind", store_col_text(s, 1));
+    jx_set_int(e, "line", store_col_int(s, 2));
+    jx_set_str(e, "signature", store_col_text(s, 3));
+    const char *pt = store_col_text(s, 4);
+    json_t *params = pt ? jx_parse(pt, strlen(pt), NULL, 0) : NULL;
+    json_object_set_new(e, "params", params ? params : json_array());
+    jx_set_str(e, "return_type", store_col_text(s, 5));
+    jx_set_str(e, "doc", store_col_text(s, 6));
+    return e;
+}
+
 int snapshot_load(store *st, const char *project, const char *path, json_t **out, char *synced_at, lt_err *err) {
     *out = NULL;
     synced_at[0] = '\0';
@@ -65,23 +85,31 @@ int snapshot_load(store *st, const char *project, const char *path, json_t **out
     json_t *a = json_array();
     int rc;
     while ((rc = store_step(s, err)) == 1) {
-        const char *el = store_col_text(s, 0);
-        const char *dot = strrchr(el, '.');
-        const char *colons = NULL;
-        for (const char *p = strstr(el, "::"); p; p = strstr(p + 2, "::")) colons = p + 1;
-        const char *last = dot > colons ? dot : colons;
-        json_t *e = json_object();
-        jx_set_str(e, "element", el);
-        jx_set_str(e, "name", last ? last + 1 : el);
-        jx_set_str(e, "kind", store_col_text(s, 1));
-        jx_set_int(e, "line", store_col_int(s, 2));
-        jx_set_str(e, "signature", store_col_text(s, 3));
-        const char *pt = store_col_text(s, 4);
-        json_t *params = pt ? jx_parse(pt, strlen(pt), NULL, 0) : NULL;
-        json_object_set_new(e, "params", params ? params : json_array());
-        jx_set_str(e, "return_type", store_col_text(s, 5));
-        jx_set_str(e, "doc", store_col_text(s, 6));
         snprintf(synced_at, 32, "%s", store_col_text(s, 7));
+        json_array_append_new(a, row_element(s));
+    }
+    if (rc < 0) {
+        json_decref(a);
+        return -1;
+    }
+    *out = a;
+    return 0;
+}
+
+int snapshot_load_project(store *st, const char *project, size_t limit, json_t **out, lt_err *err) {
+    *out = NULL;
+    store_stmt *s = store_prepare(st,
+                                  "SELECT element, kind, line, signature, params, return_type, doc, path "
+                                  "FROM code_snapshots WHERE project = ? ORDER BY path, line LIMIT ?",
+                                  err);
+    if (!s) return -1;
+    store_bind_text(s, 1, project);
+    store_bind_int(s, 2, (int64_t)limit);
+    json_t *a = json_array();
+    int rc;
+    while ((rc = store_step(s, err)) == 1) {
+        json_t *e = row_element(s);
+        jx_set_str(e, "path", store_col_text(s, 7));
         json_array_append_new(a, e);
     }
     if (rc < 0) {

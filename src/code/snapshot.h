@@ -17,4 +17,8 @@ int snapshot_save(store *st, const char *project, const char *path, const json_t
  * when the file was never synced); *synced_at the time or "" (>= 32 bytes). */
 int snapshot_load(store *st, const char *project, const char *path, json_t **out, char *synced_at, lt_err *err);
 
+/* Every element recorded for the project (at most limit, by path and
+ * line), in the same form; for checking a document against the code. */
+int snapshot_load_project(store *st, const char *project, size_t limit, json_t **out, lt_err *err);
+
 #endif

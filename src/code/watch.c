@@ -30,6 +30,8 @@
 #define MAX_DEPTH 32
 #define DRIFT_ITEMS_KEPT 50
 #define EVENTS_KEPT 10000 /* per project; older rows are pruned */
+#define DOC_MAX_BYTES (4u * 1024u * 1024u)
+#define SNAPSHOT_ELEMENTS_MAX 50000
 
 typedef struct {
     int wd;
@@ -238,6 +240,31 @@ static json_t *recheck(monitor *m, const char *path, bool exists, lt_err *err) {
     } else if (lang == CODE_LANG_UNKNOWN) {
         jx_set_bool(r, "exists", true);
         jx_set_str(r, "kind", "document");
+        const char *dot = strrchr(path, '.');
+        if (dot && !strcmp(dot, ".md")) {
+            /* A markdown document is checked against every element the
+             * project's last syncs recorded. */
+            char *md;
+            size_t len;
+            json_t *all = NULL;
+            if (source_read(path, DOC_MAX_BYTES, &md, &len, err) ||
+                snapshot_load_project(m->st, m->project, SNAPSHOT_ELEMENTS_MAX, &all, err)) {
+                free(md);
+                json_decref(r), json_decref(items), json_decref(old);
+                return NULL;
+            }
+            if (memchr(md, '\0', len)) {
+                free(md), json_decref(all);
+                json_decref(r), json_decref(items), json_decref(old);
+                lt_err_set(err, LT_ERR_INVALID, "Not a text document (binary data)");
+                return NULL;
+            }
+            jx_utf8_repair(md);
+            jx_set_int(r, "elements_compared", (int64_t)json_array_size(all));
+            if (json_array_size(all)) drift_markdown(md, all, NULL, CODE_LANG_UNKNOWN, items);
+            free(md);
+            json_decref(all);
+        }
     } else {
         char *buf;
         size_t len;

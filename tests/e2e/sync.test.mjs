@@ -108,6 +108,11 @@ test('bad input: outside the roots, binary, missing, both or neither path', asyn
       assert.match(r.error, /outside the project roots/, JSON.stringify(args));
     }
     assert.match((await sync(c, { action: 'code', file_path: 'blob.py' }, { expectError: true })).error, /binary|UTF-8/i);
+    writeFileSync(join(sb.root, 'proj', 'huge.py'), Buffer.alloc(9 * 1024 * 1024, 'x = 1\n'));
+    assert.match((await sync(c, { action: 'drift', file_path: 'huge.py' }, { expectError: true })).error, /too large/i);
+    sb.file('proj/bad.rs', 'fn ok() {}\nfn broken( {\n');
+    const bad = await sync(c, { action: 'code', file_path: 'bad.rs' });
+    assert.equal(bad.sync_report.has_errors, true);
     assert.match((await sync(c, { action: 'drift', file_path: 'pkg/io.py', doc_path: 'blob.md' }, { expectError: true })).error, /binary/);
     assert.match((await sync(c, { action: 'score', file_path: 'nope.py' }, { expectError: true })).error, /not found/i);
     assert.match((await sync(c, { action: 'code' }, { expectError: true })).error, /either file_path or directory_path/);
@@ -199,6 +204,26 @@ test('monitor records changes, re-checks them for drift; status, health and stop
     // Monitoring again, then the session ends with it running: a clean exit (withClient checks).
     await sync(c, { action: 'monitor', file_paths: ['pkg/io.py'] });
   }, { sandbox: sb, env });
+});
+
+test('monitor: watch_max_dirs bounds the watches; a markdown change is checked against the snapshot', async (t) => {
+  const { sb, env } = project(t);
+  await withClient(t, async (c) => {
+    await sync(c, { action: 'code', directory_path: 'pkg' });
+    const m = await sync(c, { action: 'monitor', file_paths: ['.'] });
+    assert.equal(m.watch_count, 1);
+    assert.equal(m.truncated, true);
+    assert.equal((await sync(c, { action: 'status' })).real_time_monitoring.truncated, true);
+    sb.file('proj/README.md', '# Usage\n\nCall `load(path, mode)`.\n');
+    const s = await until(async () => {
+      const st = await sync(c, { action: 'status' });
+      return st.recent_events[0]?.status === 'processed' && st;
+    }, 5000, 'the document re-check');
+    const res = s.recent_events[0].result;
+    assert.equal(res.kind, 'document');
+    assert.ok(res.drift_items.some((i) => i.kind === 'signature_changed' && /'mode'/.test(i.detail)), JSON.stringify(res));
+    await sync(c, { action: 'stop' });
+  }, { sandbox: sb, env: { ...env, LTMC_WATCH_MAX_DIRS: '1' } });
 });
 
 test('HTTP: SIGTERM with a monitor running exits cleanly', async (t) => {

@@ -151,11 +151,23 @@ static void test_monitor_records_and_rechecks(void **state) {
     assert_true(h.active);
     assert_int_equal(h.events, 3);
 
+    /* A markdown document is checked against the project's snapshot. */
+    snprintf(p, sizeof p, "%s/README.md", real), tu_write_file(p, "# Use\n\nCall `f(a, c)`.\n");
+    assert_true(wait_events(4, "processed", 5000) >= 0);
+    q = store_prepare(st, "SELECT result FROM watch_events ORDER BY id DESC LIMIT 1", NULL);
+    assert_int_equal(store_step(q, NULL), 1);
+    r = tu_parse(store_col_text(q, 0));
+    store_reset(q);
+    assert_json_str(r, "kind", "document");
+    assert_true(jx_bool(r, "drift_detected", false));
+    assert_json_str(json_array_get(json_object_get(r, "drift_items"), 0), "kind", "signature_changed");
+    json_decref(r);
+
     bool was = false;
     out = json_object();
     watch_stop(&was, out);
     assert_true(was);
-    assert_json_int(out, "events_recorded", 3);
+    assert_json_int(out, "events_recorded", 4);
     json_decref(out);
     s = watch_status();
     assert_false(jx_bool(s, "is_active", true));
