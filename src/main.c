@@ -4,6 +4,7 @@
  * < environment < flags) and opens the store the same way; `call` goes
  * through the very request path that tools/call uses. */
 #include "cache/caches.h"
+#include "code/watch.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -100,7 +101,7 @@ static void command_help(const char *cmd) {
         size_t n;
         const tool_def *const *tools = tools_all(&n);
         for (size_t i = 0; i < n; i++) {
-            printf("  %-18s", tools[i]->name);
+            printf("  %-20s ", tools[i]->name);
             for (const action_def *a = tools[i]->actions; a->name; a++)
                 printf("%s%s", a == tools[i]->actions ? "" : ", ", a->name);
             printf("\n");
@@ -360,6 +361,9 @@ static int cmd_serve(cli_args *a) {
     } else {
         rc = stdio_serve(cfg, stores[0], mem, STDIN_FILENO, STDOUT_FILENO) == 0 ? 0 : 1;
     }
+    /* The transports have returned (stdin closed, or SIGTERM drained the
+     * HTTP calls): no call can use the monitor any more. */
+    watch_shutdown();
 out:
     memory_engine_free(mem);
     for (size_t i = 0; stores && i < n_stores; i++) store_close(stores[i]);
@@ -458,6 +462,7 @@ static int cmd_call(cli_args *a) {
     }
     json_decref(reply);
     mcp_session_free(session);
+    watch_shutdown(); /* a one-shot `call sync_action monitor` ends with the process */
     memory_engine_free(mem);
     store_close(st);
     settings_free(cfg);

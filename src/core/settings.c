@@ -104,9 +104,9 @@ static const setting_def table[SET_COUNT] = {
                     "chunks are bounded anyway), 0.75 is the textbook value.", NULL, 0,
                     0, false, false, 0.0, 1.0},
     [SET_PROJECT_ROOTS] = {"project_roots", SETTING_STRING, NULL, "LTMC_PROJECT_ROOTS", NULL,
-                           "Directories (colon-separated) that unix_action may read; every path is resolved "
-                           "(symlinks, ..) and refused unless it lies inside one. Default: the directory the "
-                           "server was started in.",
+                           "Directories (colon-separated) that unix_action, documentation_action and sync_action "
+                           "may read; every path is resolved (symlinks, ..) and refused unless it lies inside one. "
+                           "Default: the directory the server was started in.",
                            NULL, 0, 0, false, true},
     [SET_UNIX_TOOL_PATH] = {"unix_tool_path", SETTING_STRING, "/usr/local/bin:/usr/bin:/bin", "LTMC_UNIX_TOOL_PATH",
                             NULL,
@@ -123,6 +123,10 @@ static const setting_def table[SET_COUNT] = {
     [SET_UNIX_OUTPUT_MAX_BYTES] = {"unix_output_max_bytes", SETTING_INT, "1048576", "LTMC_UNIX_OUTPUT_MAX_BYTES",
                                    NULL, "Most bytes of output (or file content) one unix_action call returns.",
                                    NULL, 1024, 67108864},
+    [SET_WATCH_MAX_DIRS] = {"watch_max_dirs", SETTING_INT, "1024", "LTMC_WATCH_MAX_DIRS", NULL,
+                            "Most directories sync_action monitor watches (inotify watches); a larger tree is "
+                            "watched in part and reported as truncated.",
+                            NULL, 1, 65536},
     [SET_CACHE_L1_ENTRIES] = {"cache_l1_entries", SETTING_INT, "1000", "LTMC_CACHE_L1_ENTRIES", NULL,
                               "Most entries of the in-process cache (query embeddings and retrieve results); 0 "
                               "turns it off.",

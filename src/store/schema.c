@@ -192,6 +192,39 @@ static const schema_migration migrations[] = {
      "CREATE INDEX pattern_attempts_by_project ON pattern_attempts(project, id);"
      "CREATE INDEX pattern_attempts_by_type ON pattern_attempts(project, pattern_type, id);"
      "CREATE INDEX pattern_attempts_by_time ON pattern_attempts(project, created_at);"},
+
+    /* sync_action (migration 5; 4 belongs to the code-intelligence work).
+     * code_snapshots holds each element's signature and doc as of the last
+     * `code` sync: the documentation of record that drift compares the
+     * code against. watch_events is the monitor's log: one row per change
+     * it noticed, the re-check's result (drift against the snapshot) added
+     * when done. */
+    {5, "code snapshots, file watch events",
+     "CREATE TABLE code_snapshots ("
+     "  project TEXT NOT NULL,"
+     "  path TEXT NOT NULL,"
+     "  element TEXT NOT NULL,"
+     "  kind TEXT NOT NULL,"
+     "  line INTEGER NOT NULL,"
+     "  signature TEXT,"
+     "  params TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(params)),"
+     "  return_type TEXT,"
+     "  doc TEXT,"
+     "  synced_at TEXT NOT NULL,"
+     "  PRIMARY KEY (project, path, element)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE watch_events ("
+     "  id INTEGER PRIMARY KEY,"
+     "  project TEXT NOT NULL,"
+     "  path TEXT NOT NULL,"
+     "  event TEXT NOT NULL,"
+     "  observed_at TEXT NOT NULL,"
+     "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','processed','error')),"
+     "  result TEXT CHECK (result IS NULL OR json_valid(result)),"
+     "  processed_at TEXT"
+     ");"
+     "CREATE INDEX watch_events_by_project ON watch_events(project, id);"
+     "CREATE INDEX watch_events_by_status ON watch_events(project, status);"},
 };
 
 const schema_migration *schema_migrations(size_t *count) {

@@ -8,6 +8,7 @@
 #include "tool.h"
 
 #include "../cache/caches.h"
+#include "../code/watch.h"
 #include "../core/clock.h"
 #include "../core/jsonx.h"
 #include "../core/metrics.h"
@@ -137,8 +138,17 @@ static int cache_health(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *
         component(comps, "redis", rok ? "healthy" : "degraded", ping_ms, rd, &worst);
         redis_state = rok ? "connected" : "unreachable";
     }
-    component(comps, "file_watcher", "not_configured", 0,
-              json_pack("{s:s}", "message", "ltmc runs no file watcher: nothing to watch"), &worst);
+    t0 = clock_mono_ns();
+    watch_health_info wh;
+    watch_health(&wh);
+    json_t *wd = json_pack("{s:b, s:I, s:I, s:f}", "active", wh.active, "watched_directories",
+                           (json_int_t)wh.watch_count, "events_recorded", (json_int_t)wh.events,
+                           "last_record_latency_ms", round3(wh.last_record_ms));
+    jx_set_str(wd, "message", !wh.active ? "No monitor running (sync_action monitor starts one)"
+                              : wh.failed ? "The monitor stopped on an error (sync_action status shows it)"
+                                          : "Monitoring");
+    component(comps, "file_watcher", !wh.active ? "not_configured" : wh.failed ? "degraded" : "healthy",
+              ms_since(t0), wd, &worst);
 
     const char *overall = worst == 0 ? "healthy" : worst == 1 ? "degraded" : "unhealthy";
     jx_set_str(out, "status", overall);

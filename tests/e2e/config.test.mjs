@@ -12,7 +12,7 @@ const SETTINGS = ['data_dir', 'db_path', 'project', 'log_level', 'busy_timeout_m
   'bert_model_dir', 'http_embedding_url', 'http_embedding_model', 'http_embedding_api_key', 'http_embedding_timeout_ms',
   'chunk_bytes', 'chunk_overlap_bytes', 'max_memory_bytes', 'context_neighbours', 'context_weight', 'lexical_weight',
   'near_duplicate_threshold', 'retrieve_token_budget', 'lexical_scan', 'bm25_b', 'project_roots', 'unix_tool_path',
-  'unix_tools_disabled', 'unix_timeout_ms', 'unix_output_max_bytes', 'cache_l1_entries', 'cache_l1_max_mb',
+  'unix_tools_disabled', 'unix_timeout_ms', 'unix_output_max_bytes', 'watch_max_dirs', 'cache_l1_entries', 'cache_l1_max_mb',
   'cache_ttl_seconds', 'redis_url', 'redis_host', 'redis_port', 'redis_password', 'redis_db', 'redis_timeout_ms',
   'redis_ttl_seconds', 'http', 'http_workers', 'http_max_connections', 'http_allowed_hosts', 'http_allowed_origins',
   'http_auth_token', 'conformance_fixtures'];

@@ -42,6 +42,8 @@ test('listTools: exactly the offered tools, in order, each with a well-formed sc
       unix_action: ['ls', 'cat', 'grep', 'find', 'tree', 'jq', 'disk_usage', 'help', 'diff_highlight', 'fuzzy_select', 'parse_syntax', 'syntax_query', 'list_modern', 'syntax_highlight'],
       pattern_action: ['extract_functions', 'extract_classes', 'extract_comments', 'summarize_code', 'log_attempt', 'get_patterns', 'analyze_patterns'],
       cache_action: ['health_check', 'stats', 'flush', 'reset'],
+      documentation_action: ['generate_api_docs', 'generate_architecture_diagram', 'sync_documentation_with_code', 'validate_documentation_consistency'],
+      sync_action: ['code', 'validate', 'drift', 'blueprint', 'score', 'monitor', 'stop', 'status'],
       config_action: ['validate_config', 'get_config_schema', 'export_config'],
     };
     for (const tool of tools) {

@@ -4,7 +4,8 @@
 
 static const char *const tool_names[] = {"memory_action", "todo_action",      "chat_action",
                                          "graph_action",  "blueprint_action", "unix_action",
-                                         "pattern_action", "cache_action",  "config_action"};
+                                         "pattern_action", "cache_action", "documentation_action",
+                                         "sync_action",  "config_action"};
 #define N_TOOLS (sizeof tool_names / sizeof tool_names[0])
 
 static void test_registry(void **state) {
