@@ -486,7 +486,73 @@ static void relay_progress(void *arg, double progress, double total, const char 
                                           "params", params));
 }
 
-static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
+/* The length of s[0..len) escaped by put_escaped. */
+static size_t escaped_len(const char *s, size_t len) {
+    size_t n = len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') n += 1;
+        else if (c < 0x20) n += 5;
+    }
+    return n;
+}
+
+/* s[0..len) as the inside of a JSON string, escaped exactly as jansson's
+ * compact dump escapes it; returns the end of what was written. */
+static char *put_escaped(char *out, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *out++ = (char)c;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\b': *out++ = 'b'; break;
+        case '\f': *out++ = 'f'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\r': *out++ = 'r'; break;
+        case '\t': *out++ = 't'; break;
+        default:
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = hex[c >> 4];
+            *out++ = hex[c & 15];
+        }
+    }
+    return out;
+}
+
+/* The tools/call response as text, written directly around the result's one
+ * serialization: the result appears twice (escaped as the text content and
+ * as structuredContent), and dumping the response object would serialize it
+ * twice more. Byte for byte what jx_dump of the object gives. */
+static char *tool_response_text(const mcp_msg *m, const char *result, bool failed) {
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid1[] = ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"",
+                      mid2[] = "\"}],\"structuredContent\":", tail_ok[] = ",\"isError\":false}}",
+                      tail_err[] = ",\"isError\":true}}";
+    size_t rl = strlen(result), il = strlen(m->idkey);
+    char *out = malloc(sizeof head + il + sizeof mid1 + escaped_len(result, rl) + sizeof mid2 + rl + sizeof tail_err);
+    if (!out) return NULL;
+    char *p = out;
+    memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
+    memcpy(p, m->idkey, il), p += il;
+    memcpy(p, mid1, sizeof mid1 - 1), p += sizeof mid1 - 1;
+    p = put_escaped(p, result, rl);
+    memcpy(p, mid2, sizeof mid2 - 1), p += sizeof mid2 - 1;
+    memcpy(p, result, rl), p += rl;
+    const char *tail = failed ? tail_err : tail_ok;
+    size_t tl = failed ? sizeof tail_err - 1 : sizeof tail_ok - 1;
+    memcpy(p, tail, tl + 1); /* with the NUL */
+    return out;
+}
+
+/* With text non-NULL, answers in *text (returning NULL) when it can. */
+static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink, char **text_out) {
     const char *name = m->params ? jx_str(m->params, "name") : NULL;
     if (!name) return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: tool name is required");
     const tool_def *tool = tool_find(name);
@@ -510,6 +576,14 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_si
     json_t *result = tool_call(tool, &env, args ? args : empty, &m->cancelled, &failed);
     json_decref(empty);
     char *text = jx_dump(result);
+    if (text_out && text) {
+        *text_out = tool_response_text(m, text, failed);
+        if (*text_out) {
+            free(text);
+            json_decref(result);
+            return NULL;
+        }
+    }
     /* jansson's own output is valid UTF-8, so the (per-byte, costly on large
      * results) check of json_string is skipped. */
     json_t *r = json_pack("{s:[{s:s, s:o}], s:o, s:b}", "content", "type", "text", "text",
@@ -543,7 +617,25 @@ static json_t *do_set_level(mcp_session *s, mcp_msg *m) {
 
 json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m) { return mcp_handle_sink(s, st, m, NULL); }
 
+static json_t *run(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink, char **text);
+
 json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
+    return run(s, st, m, sink, NULL);
+}
+
+char *mcp_handle_text(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
+    char *text = NULL;
+    json_t *resp = run(s, st, m, sink, &text);
+    if (resp) {
+        text = jx_dump(resp);
+        json_decref(resp);
+    }
+    return text;
+}
+
+/* Runs m; the response is returned, or put in *text when text is non-NULL
+ * and the method can write it directly (tools/call). */
+static json_t *run(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink, char **text) {
     if (m->kind == MCP_MSG_NOTIFICATION) {
         if (strcmp(m->method, "notifications/cancelled") == 0 && m->params)
             cancel(s, json_object_get(m->params, "requestId"));
@@ -569,7 +661,7 @@ json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *s
     else if (strcmp(method, "initialize") == 0) resp = do_initialize(s, m);
     else if (strcmp(method, "ping") == 0) resp = result_response(m->id, json_object());
     else if (strcmp(method, "tools/list") == 0) resp = do_tools_list(s, m);
-    else if (strcmp(method, "tools/call") == 0) resp = do_tools_call(s, st, m, sink);
+    else if (strcmp(method, "tools/call") == 0) resp = do_tools_call(s, st, m, sink, text);
     else {
         /* Includes server/discover: a fast "not found" tells a dual-era client
          * to fall back to initialize instead of waiting for a timeout. */
@@ -581,6 +673,10 @@ json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *s
     LOG_D("%s %s took %.3f ms", method, m->idkey, (double)(clock_mono_ns() - start) / 1e6);
     if (atomic_load(&m->cancelled)) { /* the client gave up: it must not get a reply */
         json_decref(resp);
+        if (text) {
+            free(*text);
+            *text = NULL;
+        }
         return NULL;
     }
     return resp;

@@ -118,6 +118,13 @@ bool mcp_client_can(const mcp_session *s, const char *capability);
  * once (the session ended or the server is stopping). */
 void mcp_session_abort(mcp_session *s);
 
+/* mcp_handle_sink, with the response returned as compact JSON text (NULL
+ * when none is owed). A tools/call response is written around the result's
+ * one serialization instead of being built as an object and dumped, which
+ * would serialize the result twice more (it appears as text and as
+ * structuredContent). */
+char *mcp_handle_text(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink);
+
 /* Builds an error response; id may be NULL (sent as null). */
 json_t *mcp_error_response(const json_t *id, int code, const char *message);
 

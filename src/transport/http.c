@@ -382,11 +382,8 @@ static void stream_unref(sse_stream *st) {
     free(st);
 }
 
-/* Appends msg (stolen) as one "message" event. */
-static void stream_send(void *arg, json_t *msg) {
-    sse_stream *st = arg;
-    char *text = jx_dump(msg);
-    json_decref(msg);
+/* Appends text (freed) as one "message" event. */
+static void stream_send_text(sse_stream *st, char *text) {
     if (!text) return;
     size_t tl = strlen(text);
     pthread_mutex_lock(&st->lock);
@@ -406,6 +403,13 @@ static void stream_send(void *arg, json_t *msg) {
     }
     pthread_mutex_unlock(&st->lock);
     free(text);
+}
+
+/* The sink: appends msg (stolen) as one event. */
+static void stream_send(void *arg, json_t *msg) {
+    char *text = jx_dump(msg);
+    json_decref(msg);
+    stream_send_text(arg, text);
 }
 
 /* MHD asks for more of the body: waits for the next events or the end. */
@@ -437,11 +441,11 @@ static void *stream_call(void *arg) {
     server *sv = st->sv;
     size_t w = store_acquire(sv);
     mcp_sink sink = {stream_send, st};
-    json_t *resp = mcp_handle_sink(st->hs->session, sv->stores[w], st->m, &sink);
+    char *resp = mcp_handle_text(st->hs->session, sv->stores[w], st->m, &sink);
     store_release(sv, w);
     mcp_msg_free(st->m);
     session_release(sv, st->hs);
-    if (resp) stream_send(st, resp); /* none when the client cancelled: the stream just ends */
+    stream_send_text(st, resp); /* none when the client cancelled: the stream just ends */
     pthread_mutex_lock(&st->lock);
     st->done = true;
     pthread_cond_signal(&st->more);
@@ -550,6 +554,15 @@ static enum MHD_Result handle_post(server *sv, struct MHD_Connection *c, upload 
     } else if (sse && !is_init && mcp_may_stream(hs->session, m)) {
         mcp_track(hs->session, m);
         return answer_streaming(sv, c, hs, m);
+    } else if (!is_init) {
+        mcp_track(hs->session, m);
+        size_t w = store_acquire(sv);
+        char *text = mcp_handle_text(hs->session, sv->stores[w], m, NULL);
+        store_release(sv, w);
+        mcp_msg_free(m);
+        session_release(sv, hs);
+        if (!text) return send_text(c, MHD_HTTP_ACCEPTED, NULL, NULL, NULL, NULL, NULL); /* cancelled */
+        return send_text(c, MHD_HTTP_OK, "application/json", text, NULL, NULL, NULL);
     } else {
         mcp_track(hs->session, m);
         size_t w = store_acquire(sv);

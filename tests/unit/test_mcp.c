@@ -470,6 +470,50 @@ static void test_cancellation(void **state) {
     mcp_session_free(s);
 }
 
+/* mcp_handle_text writes tools/call responses around one serialization of
+ * the result; it must give exactly what dumping the response object gives,
+ * escapes and all. */
+static void test_text_matches_object(void **state) {
+    mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
+    json_t *r = roundtrip(s, F->st, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
+                                    "\"todo_action\",\"arguments\":{\"action\":\"add\",\"title\":\"q\\\"uote \\\\ back\\nnew"
+                                    "\\ttab \\u0001 ctrl \\u00e9 \\u2713 / end\"}}}");
+    assert_false(json_is_true(json_object_get(json_object_get(r, "result"), "isError")));
+    json_decref(r);
+    const char *calls[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"todo_action\",\"arguments\":"
+        "{\"action\":\"list\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"str\\\"id\",\"method\":\"tools/call\",\"params\":{\"name\":\"todo_action\","
+        "\"arguments\":{\"action\":\"nope\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"no_such_tool\"}}",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        json_t *reply = NULL;
+        mcp_msg *a = mcp_parse(calls[i], strlen(calls[i]), &reply), *b = mcp_parse(calls[i], strlen(calls[i]), &reply);
+        assert_non_null(a);
+        assert_non_null(b);
+        json_t *obj = mcp_handle(s, F->st, a);
+        char *want = jx_dump(obj), *got = mcp_handle_text(s, F->st, b, NULL);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        if (i == 0) assert_contains(got, "q\\\\\\\"uote \\\\\\\\ back\\\\nnew\\\\ttab \\\\u0001 ctrl");
+        free(want);
+        free(got);
+        json_decref(obj);
+        mcp_msg_free(a);
+        mcp_msg_free(b);
+    }
+    /* A cancelled call gets no text either. */
+    json_t *reply = NULL;
+    mcp_msg *m = mcp_parse(calls[0], strlen(calls[0]), &reply);
+    mcp_track(s, m);
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":2}}"));
+    assert_null(mcp_handle_text(s, F->st, m, NULL));
+    mcp_msg_free(m);
+    mcp_session_free(s);
+}
+
 /* ---- requests to the client ------------------------------------------------------ */
 
 /* A sink that keeps what the call sends, for another thread to wait on. */
@@ -647,6 +691,7 @@ int main(void) {
         T(test_tools_list_paging),
         T(test_tools_call),
         T(test_cancellation),
+        T(test_text_matches_object),
         T(test_client_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
