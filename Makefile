@@ -147,6 +147,9 @@ bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUI
 $(BUILD)/bench_%: bench/bench_%.c bench/benchutil.h bench/vocab.h
 	$(CC) -O2 -g $(WARN) -o $@ $< $(DEPCFLAGS) $(LIBS)
 
+# bench_http is a libcurl client (ltmc itself only dlopens libcurl).
+$(BUILD)/bench_http: LIBS += $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
 	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(GRAMMAR_LIB) $(LIBS)

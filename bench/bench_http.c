@@ -6,7 +6,17 @@
  * the harness exit 1. Prints p50/p99 per operation and overall, and calls/s.
  * The server is stopped with SIGTERM and must exit 0.
  *
+ * The memory corpus has a fixed size, so that the figures do not depend on
+ * how long the run lasts or how fast the server is (a faster server would
+ * otherwise store more and retrieve over more): before the clock starts each
+ * of the 4 projects gets PRELOAD memories (bulk_store, untimed); during the
+ * run every store is a real new memory, and a client that holds more than
+ * KEEP of its own deletes its oldest. Those deletes are timed and reported on
+ * their own line, outside the mix's calls/s and percentiles (they are extra
+ * server work, so leaving them out only understates throughput).
+ *
  * Usage: bench_http LTMC_BINARY   (env BENCH_HTTP_CLIENTS, BENCH_HTTP_SECONDS,
+ *                                  BENCH_HTTP_PRELOAD (default 500),
  *                                  BENCH_HTTP_WORKERS passes http_workers) */
 #include <curl/curl.h>
 #include <errno.h>
@@ -29,9 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OP_STORE, OP_RETRIEVE, OP_TODO_ADD, OP_TODO_LIST, OP_TODO_COMPLETE, OP_COUNT };
-static const char *const op_names[OP_COUNT] = {"memory store", "memory retrieve", "todo add", "todo list",
-                                               "todo complete"};
+enum { OP_STORE, OP_RETRIEVE, OP_TODO_ADD, OP_TODO_LIST, OP_TODO_COMPLETE, OP_COUNT, OP_DELETE = OP_COUNT, OP_ALL };
+static const char *const op_names[OP_ALL] = {"memory store", "memory retrieve", "todo add", "todo list",
+                                             "todo complete", "memory delete"};
+#define PROJECTS 4
+#define KEEP 8 /* memories a client keeps of its own before deleting its oldest */
 /* Out of every 10 calls: 2 stores, 3 retrieves, 2 adds, 2 lists, 1 complete. */
 static const int mix[10] = {OP_STORE, OP_RETRIEVE, OP_TODO_ADD, OP_TODO_LIST, OP_RETRIEVE,
                             OP_STORE, OP_TODO_ADD, OP_RETRIEVE, OP_TODO_LIST, OP_TODO_COMPLETE};
@@ -50,8 +62,8 @@ static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct {
     int idx;
-    double *lat[OP_COUNT];
-    size_t n[OP_COUNT], cap[OP_COUNT];
+    double *lat[OP_ALL];
+    size_t n[OP_ALL], cap[OP_ALL];
 } client_stats;
 
 typedef struct {
@@ -163,7 +175,7 @@ static void *client_main(void *arg) {
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, sid);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)sid);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     struct curl_slist *h0 = NULL;
@@ -183,13 +195,15 @@ static void *client_main(void *arg) {
     h = curl_slist_append(h, "Expect:");
     h = curl_slist_append(h, hs);
     char scratch[64];
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, scratch); /* no session id comes after initialize */
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)scratch); /* no session id comes after initialize */
     json_decref(post(c, h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", 202));
     unsigned seed = 1234u + (unsigned)s->idx;
     json_int_t open_todos[64];
     size_t n_open = 0;
+    json_int_t mine[KEEP + 1]; /* ids of the memories this client stored and still keeps, oldest first */
+    size_t n_mine = 0;
     char project[32];
-    snprintf(project, sizeof project, "bench%d", s->idx % 4);
+    snprintf(project, sizeof project, "bench%d", s->idx % PROJECTS);
     for (long i = 1; sid[0] && now_ns() < deadline; i++) {
         int op = mix[i % 10];
         if (op == OP_TODO_COMPLETE && n_open == 0) op = OP_TODO_ADD;
@@ -228,17 +242,70 @@ static void *client_main(void *arg) {
         double ms = (double)(now_ns() - t0) / 1e6;
         if (!reply) continue;
         add_lat(s, op, ms);
-        if (op == OP_TODO_ADD && n_open < 64) {
-            json_t *sc = json_object_get(json_object_get(reply, "result"), "structuredContent");
-            open_todos[n_open++] = json_integer_value(json_object_get(sc, "todo_id"));
-        }
+        json_t *sc = json_object_get(json_object_get(reply, "result"), "structuredContent");
+        if (op == OP_TODO_ADD && n_open < 64) open_todos[n_open++] = json_integer_value(json_object_get(sc, "todo_id"));
+        if (op == OP_STORE) mine[n_mine++] = json_integer_value(json_object_get(sc, "doc_id"));
         json_decref(reply);
+        if (n_mine > KEEP) { /* keep the corpus at a fixed size */
+            args = json_pack("{s:s, s:s, s:I}", "action", "delete", "project", project, "doc_id", mine[0]);
+            memmove(mine, mine + 1, --n_mine * sizeof *mine);
+            t0 = now_ns();
+            reply = tool_call(c, h, -i, "memory_action", args); /* its own ids: i drives the mix */
+            if (reply) add_lat(s, OP_DELETE, (double)(now_ns() - t0) / 1e6);
+            json_decref(reply);
+        }
     }
     if (!sid[0]) record_error("initialize gave no Mcp-Session-Id");
     curl_slist_free_all(h0);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return NULL;
+}
+
+/* Gives each project `per_project` memories in bulk_store calls of 250
+ * (untimed): the fixed corpus the run retrieves from. */
+static int preload(int per_project) {
+    CURL *c = curl_easy_init();
+    char sid[64] = "";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)sid);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+    struct curl_slist *h = NULL;
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Accept: application/json, text/event-stream");
+    h = curl_slist_append(h, "Expect:");
+    json_decref(post(c, h, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+                           "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"bench_http\",\"version\":\"1\"}}}",
+                     200));
+    char hs[128];
+    snprintf(hs, sizeof hs, "Mcp-Session-Id: %s", sid);
+    h = curl_slist_append(h, hs);
+    char scratch[64];
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)scratch);
+    unsigned seed = 99;
+    long id = 1;
+    for (int p = 0; p < PROJECTS && sid[0]; p++) {
+        char project[32];
+        snprintf(project, sizeof project, "bench%d", p);
+        for (int done = 0; done < per_project;) {
+            json_t *docs = json_array();
+            for (int k = 0; k < 250 && done < per_project; k++, done++) {
+                char text[256];
+                sentence(text, sizeof text, &seed, 14);
+                json_array_append_new(docs, json_pack("{s:o, s:o}", "file_name", json_sprintf("preload-%d.md", done),
+                                                      "content", json_sprintf("%s (preload %s %d)", text, project, done)));
+            }
+            json_t *args = json_pack("{s:s, s:s, s:o}", "action", "bulk_store", "project", project, "documents", docs);
+            json_t *reply = tool_call(c, h, id++, "memory_action", args);
+            json_decref(reply);
+            if (!reply) break;
+        }
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return sid[0] && !atomic_load(&errors) ? 0 : -1;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -309,7 +376,20 @@ int main(int argc, char **argv) {
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    printf("bench_http: %d clients, %.0f s, %s\n", clients, seconds, url);
+    int per_project = getenv("BENCH_HTTP_PRELOAD") ? atoi(getenv("BENCH_HTTP_PRELOAD")) : 500;
+    if (per_project > 0) {
+        uint64_t p0 = now_ns();
+        if (preload(per_project) != 0) {
+            fprintf(stderr, "bench_http: preloading failed: %s\n", first_error);
+            kill(pid, SIGTERM);
+            waitpid(pid, NULL, 0);
+            return 1;
+        }
+        printf("bench_http: preloaded %d memories in each of %d projects in %.1f s (untimed)\n", per_project, PROJECTS,
+               (double)(now_ns() - p0) / 1e9);
+    }
+    printf("bench_http: %d clients, %.0f s, %s; corpus held at about %d memories per project\n", clients, seconds,
+           url, per_project + (clients + PROJECTS - 1) / PROJECTS * KEEP);
     client_stats *st = calloc((size_t)clients, sizeof *st);
     pthread_t *th = calloc((size_t)clients, sizeof *th);
     uint64_t start = now_ns();
@@ -346,6 +426,20 @@ int main(int argc, char **argv) {
     qsort(all, n_all, sizeof *all, cmp_double);
     double p50 = pct(all, n_all, 50), p99 = pct(all, n_all, 99), rate = (double)total / elapsed;
     printf("%-16s %10zu %10.2f %10.2f %10.2f\n", "all", total, p50, p99, n_all ? all[n_all - 1] : 0.0);
+    {
+        size_t n = 0;
+        for (int i = 0; i < clients; i++) n += st[i].n[OP_DELETE];
+        double *v = malloc((n ? n : 1) * sizeof *v);
+        size_t k = 0;
+        for (int i = 0; i < clients; i++) {
+            memcpy(v + k, st[i].lat[OP_DELETE], st[i].n[OP_DELETE] * sizeof *v);
+            k += st[i].n[OP_DELETE];
+        }
+        qsort(v, n, sizeof *v, cmp_double);
+        printf("(%-14s %10zu %10.2f %10.2f %10.2f  housekeeping, not in the figures above)\n", op_names[OP_DELETE], n,
+               pct(v, n, 50), pct(v, n, 99), n ? v[n - 1] : 0.0);
+        free(v);
+    }
     printf("\nthroughput: %.0f calls/s over %.1f s; errors: %ld\n", rate, elapsed, atomic_load(&errors));
     printf("goals: p99 < 50 ms %s (%.2f ms); > 2,000 calls/s %s (%.0f/s); %ld CPUs\n", p99 < 50 ? "met" : "MISSED",
            p99, rate > 2000 ? "met" : "MISSED", rate, sysconf(_SC_NPROCESSORS_ONLN));
@@ -359,7 +453,7 @@ int main(int argc, char **argv) {
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!clean) printf("server did not exit cleanly on SIGTERM (status %d)\n", status);
     for (int i = 0; i < clients; i++)
-        for (int op = 0; op < OP_COUNT; op++) free(st[i].lat[op]);
+        for (int op = 0; op < OP_ALL; op++) free(st[i].lat[op]);
     free(st);
     free(th);
     free(all);

@@ -2,7 +2,9 @@
 
 #include "../core/jsonx.h"
 
+#include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,9 +13,9 @@ static const char png_b64[] =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 static const char wav_b64[] = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=";
 
-#define RPC_INVALID_PARAMS -32602
-#define RPC_METHOD_NOT_FOUND -32601
 #define RPC_RESOURCE_NOT_FOUND -32002
+/* How long a fixture waits for the client to answer its request. */
+#define CLIENT_TIMEOUT_MS 30000
 
 static void pause_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -48,9 +50,16 @@ bool fixtures_serves(const char *method) {
 typedef struct {
     const char *name, *desc;
     const char *required_arg; /* one required string argument, or NULL */
+    const char *arg_desc;
 } fixture_tool;
 
 static const fixture_tool tools[] = {
+    {"test_sampling", "Asks the client's LLM to answer a prompt (sampling/createMessage)", "prompt",
+     "The prompt to send to the LLM"},
+    {"test_elicitation", "Asks the user for a username and an email (elicitation/create)", "message",
+     "The message to show the user"},
+    {"test_elicitation_sep1034_defaults", "Elicits a form whose every field has a default (SEP-1034)", NULL, NULL},
+    {"test_elicitation_sep1330_enums", "Elicits a form with the five enum shapes of SEP-1330", NULL, NULL},
     {"test_simple_text", "Returns a simple text response", NULL},
     {"test_image_content", "Returns an image (a 1x1 red PNG)", NULL},
     {"test_audio_content", "Returns audio (a WAV file)", NULL},
@@ -59,28 +68,52 @@ static const fixture_tool tools[] = {
     {"test_tool_with_logging", "Sends three log messages while it runs", NULL},
     {"test_tool_with_progress", "Reports progress 0, 50 and 100 of 100", NULL},
     {"test_error_handling", "Always fails with isError", NULL},
-    {NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
 };
+
+/* A schema using the JSON Schema 2020-12 vocabulary that clients must pass
+ * through untouched ($schema, $defs with $anchor, $ref, allOf/anyOf,
+ * if/then/else, additionalProperties). */
+static const char schema_2020_12[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\","
+    "\"$defs\":{\"address\":{\"$anchor\":\"addressDef\",\"type\":\"object\",\"properties\":{"
+    "\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"}}}},"
+    "\"properties\":{\"name\":{\"type\":\"string\"},\"address\":{\"$ref\":\"#/$defs/address\"},"
+    "\"contactMethod\":{\"type\":\"string\",\"enum\":[\"phone\",\"email\"]},"
+    "\"phone\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}},"
+    "\"allOf\":[{\"anyOf\":[{\"required\":[\"phone\"]},{\"required\":[\"email\"]}]}],"
+    "\"if\":{\"properties\":{\"contactMethod\":{\"const\":\"phone\"}},\"required\":[\"contactMethod\"]},"
+    "\"then\":{\"required\":[\"phone\"]},\"else\":{\"required\":[\"email\"]},"
+    "\"additionalProperties\":false}";
 
 static json_t *list_tools(void) {
     json_t *list = json_array();
     for (const fixture_tool *t = tools; t->name; t++) {
         json_t *schema = json_pack("{s:s, s:{}}", "type", "object", "properties");
+        if (t->required_arg) {
+            json_object_set_new(json_object_get(schema, "properties"), t->required_arg,
+                                json_pack("{s:s, s:s}", "type", "string", "description", t->arg_desc));
+            json_object_set_new(schema, "required", json_pack("[s]", t->required_arg));
+        }
         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", t->name, "description", t->desc,
                                               "inputSchema", schema));
     }
+    json_t *s2020 = json_loads(schema_2020_12, 0, NULL);
+    assert(s2020 && "the 2020-12 fixture schema is valid JSON");
+    json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", "json_schema_2020_12_tool", "description",
+                                          "Tool with JSON Schema 2020-12 features", "inputSchema", s2020));
     return json_pack("{s:o}", "tools", list);
 }
 
-static void notify_log(fixture_notify_fn notify, void *arg, bool log_ok, const char *text) {
-    if (!notify || !log_ok) return;
-    notify(arg, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "jsonrpc", "2.0", "method", "notifications/message",
+static void notify_log(mcp_call *call, bool log_ok, const char *text) {
+    if (!log_ok) return;
+    mcp_call_notify(call, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "jsonrpc", "2.0", "method", "notifications/message",
                           "params", "level", "info", "logger", "test_tool_with_logging", "data", text));
 }
 
-static void notify_progress(fixture_notify_fn notify, void *arg, const json_t *token, int progress) {
-    if (!notify || !(json_is_string(token) || json_is_integer(token))) return;
-    notify(arg, json_pack("{s:s, s:s, s:{s:O, s:i, s:i}}", "jsonrpc", "2.0", "method", "notifications/progress",
+static void notify_progress(mcp_call *call, const json_t *token, int progress) {
+    if (!(json_is_string(token) || json_is_integer(token))) return;
+    mcp_call_notify(call, json_pack("{s:s, s:s, s:{s:O, s:i, s:i}}", "jsonrpc", "2.0", "method", "notifications/progress",
                           "params", "progressToken", token, "progress", progress, "total", 100));
 }
 
@@ -90,8 +123,71 @@ static json_t *content_result(json_t *blocks, bool is_error) {
     return r;
 }
 
-static json_t *call_tool(const json_t *params, fixture_notify_fn notify, void *arg, bool log_ok, int *code, char *msg,
-                         size_t len) {
+/* Sends the client a request and turns its answer into the tool's text
+ * (prefix + what format makes of the result); a failure is an isError
+ * result that says why. */
+static json_t *ask_client(mcp_call *call, const char *method, json_t *params, const char *what) {
+    char why[400];
+    json_t *answer = mcp_call_request(call, method, params, CLIENT_TIMEOUT_MS, why, sizeof why);
+    if (!answer) return content_result(json_pack("[o]", text_block(why)), true);
+    json_t *text = NULL;
+    if (!strcmp(what, "sampling")) {
+        const char *said = jx_str(json_object_get(answer, "content"), "text");
+        text = json_sprintf("LLM response: %s", said ? said : "(no text content)");
+    } else {
+        char *content = jx_dump(json_object_get(answer, "content") ? json_object_get(answer, "content") : json_null());
+        const char *action = jx_str(answer, "action");
+        text = json_sprintf("%s: action=%s, content=%s", what, action ? action : "?", content ? content : "null");
+        free(content);
+    }
+    json_decref(answer);
+    return content_result(json_pack("[{s:s, s:o}]", "type", "text", "text", text ? text : json_string("")), false);
+}
+
+static json_t *elicit_sep1034(mcp_call *call) {
+    json_t *schema = json_pack(
+        "{s:s, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:f}, s:{s:s, s:s, s:[s, s, s], s:s}, "
+        "s:{s:s, s:s, s:b}}, s:[]}",
+        "type", "object", "properties", "name", "type", "string", "description", "User name", "default", "John Doe",
+        "age", "type", "integer", "description", "User age", "default", 30, "score", "type", "number", "description",
+        "User score", "default", 95.5, "status", "type", "string", "description", "User status", "enum", "active",
+        "inactive", "pending", "default", "active", "verified", "type", "boolean", "description",
+        "Verification status", "default", 1, "required");
+    return ask_client(call, "elicitation/create",
+                      json_pack("{s:s, s:o}", "message", "Please review these values; each has a default",
+                                "requestedSchema", schema),
+                      "Elicitation completed");
+}
+
+static json_t *elicit_sep1330(mcp_call *call) {
+    json_t *props = json_object();
+    json_object_set_new(props, "untitledSingle",
+                        json_pack("{s:s, s:s, s:[s, s, s]}", "type", "string", "description", "Pick one", "enum",
+                                  "option1", "option2", "option3"));
+    json_object_set_new(props, "titledSingle",
+                        json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "type", "string",
+                                  "description", "Pick one (titled)", "oneOf", "const", "value1", "title",
+                                  "First Option", "const", "value2", "title", "Second Option", "const", "value3",
+                                  "title", "Third Option"));
+    json_object_set_new(props, "legacyEnum",
+                        json_pack("{s:s, s:s, s:[s, s, s], s:[s, s, s]}", "type", "string", "description",
+                                  "Pick one (legacy enumNames)", "enum", "opt1", "opt2", "opt3", "enumNames",
+                                  "Option One", "Option Two", "Option Three"));
+    json_object_set_new(props, "untitledMulti",
+                        json_pack("{s:s, s:s, s:{s:s, s:[s, s, s]}}", "type", "array", "description", "Pick several",
+                                  "items", "type", "string", "enum", "option1", "option2", "option3"));
+    json_object_set_new(props, "titledMulti",
+                        json_pack("{s:s, s:s, s:{s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}}", "type", "array",
+                                  "description", "Pick several (titled)", "items", "anyOf", "const", "value1", "title",
+                                  "First Choice", "const", "value2", "title", "Second Choice", "const", "value3",
+                                  "title", "Third Choice"));
+    return ask_client(call, "elicitation/create",
+                      json_pack("{s:s, s:{s:s, s:o, s:[]}}", "message", "Please choose among these options",
+                                "requestedSchema", "type", "object", "properties", props, "required"),
+                      "Elicitation completed");
+}
+
+static json_t *call_tool(const json_t *params, mcp_call *call, bool log_ok, int *code, char *msg, size_t len) {
     const char *name = jx_str(params, "name");
     const json_t *token = json_object_get(json_object_get(params, "_meta"), "progressToken");
     if (!name) {
@@ -99,6 +195,31 @@ static json_t *call_tool(const json_t *params, fixture_notify_fn notify, void *a
         snprintf(msg, len, "Invalid params: tool name is required");
         return NULL;
     }
+    const json_t *args = json_object_get(params, "arguments");
+    for (const fixture_tool *t = tools; t->name; t++) {
+        if (!strcmp(t->name, name) && t->required_arg && !jx_str(args, t->required_arg)) {
+            *code = RPC_INVALID_PARAMS;
+            snprintf(msg, len, "Invalid params: %s needs the string argument %s", name, t->required_arg);
+            return NULL;
+        }
+    }
+    if (!strcmp(name, "test_sampling"))
+        return ask_client(call, "sampling/createMessage",
+                          json_pack("{s:[{s:s, s:{s:s, s:s}}], s:i}", "messages", "role", "user", "content", "type",
+                                    "text", "text", jx_str(args, "prompt"), "maxTokens", 100),
+                          "sampling");
+    if (!strcmp(name, "test_elicitation"))
+        return ask_client(call, "elicitation/create",
+                          json_pack("{s:s, s:{s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, s:[s, s]}}", "message",
+                                    jx_str(args, "message"), "requestedSchema", "type", "object", "properties",
+                                    "username", "type", "string", "description", "User's response", "email", "type",
+                                    "string", "description", "User's email address", "required", "username",
+                                    "email"),
+                          "User response");
+    if (!strcmp(name, "test_elicitation_sep1034_defaults")) return elicit_sep1034(call);
+    if (!strcmp(name, "test_elicitation_sep1330_enums")) return elicit_sep1330(call);
+    if (!strcmp(name, "json_schema_2020_12_tool"))
+        return content_result(json_pack("[o]", text_block("json_schema_2020_12_tool called")), false);
     if (!strcmp(name, "test_simple_text"))
         return content_result(json_pack("[o]", text_block("This is a simple text response for testing.")), false);
     if (!strcmp(name, "test_image_content")) return content_result(json_pack("[o]", image_block()), false);
@@ -115,19 +236,19 @@ static json_t *call_tool(const json_t *params, fixture_notify_fn notify, void *a
                                                        "{\"test\":\"data\",\"value\":123}")),
                               false);
     if (!strcmp(name, "test_tool_with_logging")) {
-        notify_log(notify, arg, log_ok, "Tool execution started");
+        notify_log(call, log_ok, "Tool execution started");
         pause_ms(50);
-        notify_log(notify, arg, log_ok, "Tool processing data");
+        notify_log(call, log_ok, "Tool processing data");
         pause_ms(50);
-        notify_log(notify, arg, log_ok, "Tool execution completed");
+        notify_log(call, log_ok, "Tool execution completed");
         return content_result(json_pack("[o]", text_block("Tool with logging executed successfully")), false);
     }
     if (!strcmp(name, "test_tool_with_progress")) {
-        notify_progress(notify, arg, token, 0);
+        notify_progress(call, token, 0);
         pause_ms(50);
-        notify_progress(notify, arg, token, 50);
+        notify_progress(call, token, 50);
         pause_ms(50);
-        notify_progress(notify, arg, token, 100);
+        notify_progress(call, token, 100);
         return content_result(json_pack("[o]", text_block("Tool with progress executed successfully")), false);
     }
     if (!strcmp(name, "test_error_handling"))
@@ -245,10 +366,10 @@ static json_t *get_prompt(const json_t *params, int *code, char *msg, size_t len
 
 /* ---- dispatch ------------------------------------------------------------------- */
 
-json_t *fixtures_answer(const char *method, const json_t *params, fixture_notify_fn notify, void *arg, bool log_ok,
-                        int *code, char *msg, size_t msg_len) {
+json_t *fixtures_answer(const char *method, const json_t *params, mcp_call *call, bool log_ok, int *code, char *msg,
+                        size_t msg_len) {
     if (!strcmp(method, "tools/list")) return list_tools();
-    if (!strcmp(method, "tools/call")) return call_tool(params, notify, arg, log_ok, code, msg, msg_len);
+    if (!strcmp(method, "tools/call")) return call_tool(params, call, log_ok, code, msg, msg_len);
     if (!strcmp(method, "resources/list")) return list_resources();
     if (!strcmp(method, "resources/templates/list")) return list_templates();
     if (!strcmp(method, "resources/read")) return read_resource(params, code, msg, msg_len);

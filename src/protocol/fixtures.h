@@ -7,12 +7,11 @@
 #ifndef LT_FIXTURES_H
 #define LT_FIXTURES_H
 
+#include "mcp.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-/* Receives a notification (owned by the callee) sent during a call. */
-typedef void (*fixture_notify_fn)(void *arg, json_t *notification);
 
 /* The capabilities object to advertise in fixture mode. */
 json_t *fixtures_capabilities(void);
@@ -24,10 +23,11 @@ json_t *fixtures_capabilities(void);
 bool fixtures_serves(const char *method);
 
 /* Answers method with params (may be NULL). Returns the result object, or
- * NULL with *code and msg set for a JSON-RPC error. During tools/call,
- * notify (may be NULL) hears progress for params._meta.progressToken and,
- * when log_ok, log messages (notifications/message). */
-json_t *fixtures_answer(const char *method, const json_t *params, fixture_notify_fn notify, void *arg, bool log_ok,
-                        int *code, char *msg, size_t msg_len);
+ * NULL with *code and msg set for a JSON-RPC error. During tools/call, the
+ * call hears progress for params._meta.progressToken and, when log_ok, log
+ * messages (notifications/message); the sampling and elicitation tools send
+ * their requests to the client through it (mcp_call_request). */
+json_t *fixtures_answer(const char *method, const json_t *params, mcp_call *call, bool log_ok, int *code, char *msg,
+                        size_t msg_len);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", NULL};
 
@@ -33,11 +34,23 @@ struct mcp_msg {
     mcp_msg *next_tracked;
 };
 
+/* A request we sent the client, waiting for its answer. */
+typedef struct pending {
+    json_int_t id;
+    json_t *reply; /* the client's response message, once it came */
+    struct pending *next;
+} pending;
+
 struct mcp_session {
     const settings *cfg;
     memory_engine *mem;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* tracked, pending, aborted */
+    pthread_cond_t replied; /* broadcast when a reply comes, a call is cancelled, or the session aborts */
     mcp_msg *tracked;
+    pending *pending;
+    json_int_t next_request_id;
+    bool aborted;
+    atomic_bool can_sampling, can_elicitation, can_roots; /* the client's declared capabilities */
     char version[32];
     bool initialized;
     bool fixtures;       /* conformance fixture mode */
@@ -55,11 +68,14 @@ mcp_session *mcp_session_new(const settings *cfg, memory_engine *mem) {
     s->mem = mem;
     s->fixtures = cfg && settings_bool(cfg, SET_CONFORMANCE_FIXTURES);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->replied, NULL);
     return s;
 }
 
 void mcp_session_free(mcp_session *s) {
     if (!s) return;
+    assert(!s->pending && "a call still waits on the client");
+    pthread_cond_destroy(&s->replied);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -131,8 +147,21 @@ mcp_msg *mcp_parse(const char *buf, size_t len, json_t **reply) {
         strcmp(json_string_value(json_object_get(root, "jsonrpc")), "2.0") != 0)
         invalid = "Invalid Request: \"jsonrpc\" must be \"2.0\"";
     else if (!method && has_id && (json_object_get(root, "result") || json_object_get(root, "error"))) {
-        json_decref(root); /* a response to us (id null when the client could not read ours); we send */
-        return NULL;       /* no requests, so nothing to match, and a response is never answered */
+        if (!json_is_integer(id)) { /* we only issue integer ids; null when the client could not read ours */
+            LOG_D("ignoring a response with id that is not ours");
+            json_decref(root); /* a response is never answered */
+            return NULL;
+        }
+        mcp_msg *r = calloc(1, sizeof *r);
+        if (!r) {
+            json_decref(root);
+            return NULL;
+        }
+        r->root = root;
+        r->id = id;
+        r->method = "";
+        r->kind = MCP_MSG_RESPONSE;
+        return r;
     } else if (has_id && !valid_id(id))
         invalid = "Invalid Request: \"id\" must be a string or an integer";
     else if (!method)
@@ -213,8 +242,160 @@ static void cancel(mcp_session *s, const json_t *request_id) {
             LOG_D("request %s cancelled by the client", key);
         }
     }
+    pthread_cond_broadcast(&s->replied); /* a call waiting on the client stops waiting */
     pthread_mutex_unlock(&s->lock);
     free(key); /* unknown ids are ignored: the response may already be out */
+}
+
+/* ---- requests to the client ------------------------------------------------------ */
+
+struct mcp_call {
+    mcp_session *s;
+    mcp_msg *m;
+    const mcp_sink *sink; /* NULL when the transport cannot send before the response */
+};
+
+bool mcp_client_can(const mcp_session *s, const char *capability) {
+    if (strcmp(capability, "sampling") == 0) return atomic_load(&s->can_sampling);
+    if (strcmp(capability, "elicitation") == 0) return atomic_load(&s->can_elicitation);
+    if (strcmp(capability, "roots") == 0) return atomic_load(&s->can_roots);
+    return false;
+}
+
+void mcp_session_abort(mcp_session *s) {
+    pthread_mutex_lock(&s->lock);
+    s->aborted = true;
+    pthread_cond_broadcast(&s->replied);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void mcp_call_notify(mcp_call *c, json_t *notification) {
+    if (c->sink && notification) c->sink->send(c->sink->arg, notification);
+    else json_decref(notification);
+}
+
+/* The capability a client must declare before we may send it method. */
+static const char *capability_for(const char *method) {
+    if (strncmp(method, "sampling/", 9) == 0) return "sampling";
+    if (strncmp(method, "elicitation/", 12) == 0) return "elicitation";
+    if (strncmp(method, "roots/", 6) == 0) return "roots";
+    return NULL;
+}
+
+static void unlink_pending(mcp_session *s, pending *p) {
+    for (pending **q = &s->pending; *q; q = &(*q)->next) {
+        if (*q == p) {
+            *q = p->next;
+            return;
+        }
+    }
+}
+
+json_t *mcp_call_request(mcp_call *c, const char *method, json_t *params, int timeout_ms, char *why, size_t why_len) {
+    mcp_session *s = c->s;
+    const char *cap = capability_for(method);
+    if (!cap || !mcp_client_can(s, cap)) {
+        json_decref(params);
+        snprintf(why, why_len, "the client did not declare the %s capability, so the server cannot send it %s",
+                 cap ? cap : method, method);
+        return NULL;
+    }
+    if (!c->sink) {
+        json_decref(params);
+        snprintf(why, why_len,
+                 "cannot send %s: this request has no stream to the client (over HTTP the POST must accept "
+                 "text/event-stream)",
+                 method);
+        return NULL;
+    }
+    pending p = {0};
+    pthread_mutex_lock(&s->lock);
+    bool aborted = s->aborted;
+    if (!aborted) {
+        p.id = ++s->next_request_id;
+        p.next = s->pending;
+        s->pending = &p;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (aborted) {
+        json_decref(params);
+        snprintf(why, why_len, "the session has ended");
+        return NULL;
+    }
+    json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", p.id, "method", method, "params",
+                            params ? params : json_object());
+    c->sink->send(c->sink->arg, req); /* before we wait: the answer may come at once, and finds p listed */
+    uint64_t deadline = clock_mono_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
+    const char *failed = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        if (p.reply) break;
+        if (s->aborted) failed = "the session ended";
+        else if (atomic_load(&c->m->cancelled)) failed = "the call was cancelled";
+        else if (clock_mono_ns() >= deadline) failed = "timed out";
+        if (failed) break;
+        /* The condition variable waits on the realtime clock; a bounded slice
+         * keeps the monotonic deadline honest if the wall clock jumps. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        uint64_t left = deadline - clock_mono_ns();
+        uint64_t slice = left < 1000000000ull ? left : 1000000000ull;
+        until.tv_sec += (time_t)(slice / 1000000000ull);
+        until.tv_nsec += (long)(slice % 1000000000ull);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->replied, &s->lock, &until);
+    }
+    unlink_pending(s, &p);
+    pthread_mutex_unlock(&s->lock);
+    if (failed) {
+        /* Tell the client to stop working on it (MCP cancellation). */
+        c->sink->send(c->sink->arg, json_pack("{s:s, s:s, s:{s:I, s:s}}", "jsonrpc", "2.0", "method",
+                                              "notifications/cancelled", "params", "requestId", p.id, "reason",
+                                              failed));
+        snprintf(why, why_len, "%s to the client: %s%s", method, failed,
+                 strcmp(failed, "timed out") == 0 ? " waiting for its answer" : "");
+        return NULL;
+    }
+    json_t *result = json_object_get(p.reply, "result"), *error = json_object_get(p.reply, "error");
+    json_t *out = NULL;
+    if (json_is_object(result)) {
+        out = json_incref(result);
+    } else {
+        const char *msg = jx_str(error, "message");
+        snprintf(why, why_len, "the client refused %s: %.200s (code %lld)", method,
+                 msg ? msg : (error ? "no message" : "its answer has no result"),
+                 (long long)json_integer_value(json_object_get(error, "code")));
+    }
+    json_decref(p.reply);
+    return out;
+}
+
+/* A response from the client: hands it to the call waiting on its id. */
+static void route_reply(mcp_session *s, mcp_msg *m) {
+    json_int_t id = json_integer_value(m->id);
+    bool found = false;
+    pthread_mutex_lock(&s->lock);
+    for (pending *p = s->pending; p; p = p->next) {
+        if (p->id == id && !p->reply) {
+            p->reply = json_incref(m->root);
+            found = true;
+            pthread_cond_broadcast(&s->replied);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!found) LOG_D("ignoring a response to request %lld: nobody waits for it", (long long)id);
+}
+
+bool mcp_may_stream(const mcp_session *s, const mcp_msg *m) {
+    if (m->kind != MCP_MSG_REQUEST || strcmp(m->method, "tools/call") != 0) return false;
+    if (s->fixtures) return true;
+    const json_t *token = json_object_get(json_object_get(m->params, "_meta"), "progressToken");
+    if (json_is_string(token) || json_is_integer(token)) return true;
+    return atomic_load(&s->can_sampling) || atomic_load(&s->can_elicitation) || atomic_load(&s->can_roots);
 }
 
 /* ---- methods ------------------------------------------------------------------ */
@@ -226,10 +407,14 @@ static json_t *do_initialize(mcp_session *s, mcp_msg *m) {
     for (const char *const *v = supported_versions; *v; v++)
         if (strcmp(*v, asked) == 0) chosen = *v;
     snprintf(s->version, sizeof s->version, "%s", chosen);
+    json_t *caps = json_object_get(m->params, "capabilities");
+    atomic_store(&s->can_sampling, json_is_object(json_object_get(caps, "sampling")));
+    atomic_store(&s->can_elicitation, json_is_object(json_object_get(caps, "elicitation")));
+    atomic_store(&s->can_roots, json_is_object(json_object_get(caps, "roots")));
     const char *client = m->params ? jx_str(json_object_get(m->params, "clientInfo"), "name") : NULL;
     LOG_I("initialize from %s, protocol %s (asked %s)", client ? client : "unknown client", chosen, asked);
-    json_t *caps = s->fixtures ? fixtures_capabilities() : json_pack("{s:{s:b}}", "tools", "listChanged", 0);
-    json_t *r = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s}, s:s}", "protocolVersion", chosen, "capabilities", caps,
+    json_t *ours = s->fixtures ? fixtures_capabilities() : json_pack("{s:{s:b}}", "tools", "listChanged", 0);
+    json_t *r = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s}, s:s}", "protocolVersion", chosen, "capabilities", ours,
                           "serverInfo", "name", "ltmc", "title", "ltmc long-term memory", "version", LTMC_VERSION,
                           "description", "Long-term memory and context for coding agents", "instructions",
                           instructions);
@@ -301,7 +486,73 @@ static void relay_progress(void *arg, double progress, double total, const char 
                                           "params", params));
 }
 
-static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
+/* The length of s[0..len) escaped by put_escaped. */
+static size_t escaped_len(const char *s, size_t len) {
+    size_t n = len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') n += 1;
+        else if (c < 0x20) n += 5;
+    }
+    return n;
+}
+
+/* s[0..len) as the inside of a JSON string, escaped exactly as jansson's
+ * compact dump escapes it; returns the end of what was written. */
+static char *put_escaped(char *out, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *out++ = (char)c;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\b': *out++ = 'b'; break;
+        case '\f': *out++ = 'f'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\r': *out++ = 'r'; break;
+        case '\t': *out++ = 't'; break;
+        default:
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = hex[c >> 4];
+            *out++ = hex[c & 15];
+        }
+    }
+    return out;
+}
+
+/* The tools/call response as text, written directly around the result's one
+ * serialization: the result appears twice (escaped as the text content and
+ * as structuredContent), and dumping the response object would serialize it
+ * twice more. Byte for byte what jx_dump of the object gives. */
+static char *tool_response_text(const mcp_msg *m, const char *result, bool failed) {
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid1[] = ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"",
+                      mid2[] = "\"}],\"structuredContent\":", tail_ok[] = ",\"isError\":false}}",
+                      tail_err[] = ",\"isError\":true}}";
+    size_t rl = strlen(result), il = strlen(m->idkey);
+    char *out = malloc(sizeof head + il + sizeof mid1 + escaped_len(result, rl) + sizeof mid2 + rl + sizeof tail_err);
+    if (!out) return NULL;
+    char *p = out;
+    memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
+    memcpy(p, m->idkey, il), p += il;
+    memcpy(p, mid1, sizeof mid1 - 1), p += sizeof mid1 - 1;
+    p = put_escaped(p, result, rl);
+    memcpy(p, mid2, sizeof mid2 - 1), p += sizeof mid2 - 1;
+    memcpy(p, result, rl), p += rl;
+    const char *tail = failed ? tail_err : tail_ok;
+    size_t tl = failed ? sizeof tail_err - 1 : sizeof tail_ok - 1;
+    memcpy(p, tail, tl + 1); /* with the NUL */
+    return out;
+}
+
+/* With text non-NULL, answers in *text (returning NULL) when it can. */
+static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink, char **text_out) {
     const char *name = m->params ? jx_str(m->params, "name") : NULL;
     if (!name) return mcp_error_response(m->id, RPC_INVALID_PARAMS, "Invalid params: tool name is required");
     const tool_def *tool = tool_find(name);
@@ -325,6 +576,14 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_si
     json_t *result = tool_call(tool, &env, args ? args : empty, &m->cancelled, &failed);
     json_decref(empty);
     char *text = jx_dump(result);
+    if (text_out && text) {
+        *text_out = tool_response_text(m, text, failed);
+        if (*text_out) {
+            free(text);
+            json_decref(result);
+            return NULL;
+        }
+    }
     /* jansson's own output is valid UTF-8, so the (per-byte, costly on large
      * results) check of json_string is skipped. */
     json_t *r = json_pack("{s:[{s:s, s:o}], s:o, s:b}", "content", "type", "text", "text",
@@ -336,17 +595,12 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_si
 
 /* ---- conformance fixture mode ------------------------------------------------------ */
 
-static void fixture_notify(void *arg, json_t *notification) {
-    const mcp_sink *sink = arg;
-    sink->send(sink->arg, notification);
-}
-
 static json_t *do_fixture(mcp_session *s, mcp_msg *m, const mcp_sink *sink) {
     int code = RPC_INTERNAL_ERROR;
     char msg[300] = "Internal error";
     bool log_ok = atomic_load(&s->log_min) <= 1; /* info */
-    json_t *r = fixtures_answer(m->method, m->params, sink ? fixture_notify : NULL, (void *)sink, log_ok, &code, msg,
-                                sizeof msg);
+    mcp_call call = {s, m, sink};
+    json_t *r = fixtures_answer(m->method, m->params, &call, log_ok, &code, msg, sizeof msg);
     return r ? result_response(m->id, r) : mcp_error_response(m->id, code, msg);
 }
 
@@ -363,7 +617,25 @@ static json_t *do_set_level(mcp_session *s, mcp_msg *m) {
 
 json_t *mcp_handle(mcp_session *s, store *st, mcp_msg *m) { return mcp_handle_sink(s, st, m, NULL); }
 
+static json_t *run(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink, char **text);
+
 json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
+    return run(s, st, m, sink, NULL);
+}
+
+char *mcp_handle_text(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink) {
+    char *text = NULL;
+    json_t *resp = run(s, st, m, sink, &text);
+    if (resp) {
+        text = jx_dump(resp);
+        json_decref(resp);
+    }
+    return text;
+}
+
+/* Runs m; the response is returned, or put in *text when text is non-NULL
+ * and the method can write it directly (tools/call). */
+static json_t *run(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *sink, char **text) {
     if (m->kind == MCP_MSG_NOTIFICATION) {
         if (strcmp(m->method, "notifications/cancelled") == 0 && m->params)
             cancel(s, json_object_get(m->params, "requestId"));
@@ -373,7 +645,10 @@ json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *s
             LOG_D("ignoring notification %s", m->method);
         return NULL;
     }
-    if (m->kind == MCP_MSG_RESPONSE) return NULL;
+    if (m->kind == MCP_MSG_RESPONSE) {
+        route_reply(s, m);
+        return NULL;
+    }
     if (atomic_load(&m->cancelled)) {
         untrack(s, m);
         return NULL;
@@ -386,7 +661,7 @@ json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *s
     else if (strcmp(method, "initialize") == 0) resp = do_initialize(s, m);
     else if (strcmp(method, "ping") == 0) resp = result_response(m->id, json_object());
     else if (strcmp(method, "tools/list") == 0) resp = do_tools_list(s, m);
-    else if (strcmp(method, "tools/call") == 0) resp = do_tools_call(s, st, m, sink);
+    else if (strcmp(method, "tools/call") == 0) resp = do_tools_call(s, st, m, sink, text);
     else {
         /* Includes server/discover: a fast "not found" tells a dual-era client
          * to fall back to initialize instead of waiting for a timeout. */
@@ -398,6 +673,10 @@ json_t *mcp_handle_sink(mcp_session *s, store *st, mcp_msg *m, const mcp_sink *s
     LOG_D("%s %s took %.3f ms", method, m->idkey, (double)(clock_mono_ns() - start) / 1e6);
     if (atomic_load(&m->cancelled)) { /* the client gave up: it must not get a reply */
         json_decref(resp);
+        if (text) {
+            free(*text);
+            *text = NULL;
+        }
         return NULL;
     }
     return resp;

@@ -202,6 +202,7 @@ static bool session_end(server *sv, const char *id) {
     for (size_t i = 0; i < sv->n_sessions; i++) {
         if (strcmp(sv->sessions[i]->id, id) == 0) {
             found = true;
+            mcp_session_abort(sv->sessions[i]->session); /* its calls stop waiting for the client */
             drop = unlink_session(sv, i);
             break;
         }
@@ -352,37 +353,149 @@ static bool supported_version(const char *v) {
     return false;
 }
 
-/* ---- POST /mcp ------------------------------------------------------------------ */
+/* ---- live SSE streams ------------------------------------------------------------ */
 
-static void collect_event(void *arg, json_t *notification) { json_array_append_new(arg, notification); }
+/* A POST answered with an SSE stream: a call thread runs the request and
+ * appends each message (notifications, requests to the client, then the
+ * response) as an event; the connection's thread, in MHD's content reader,
+ * sends them as they come. Owned by both until each lets go. */
+typedef struct {
+    server *sv;
+    http_session *hs;
+    mcp_msg *m;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    char *buf; /* events not yet handed to MHD: buf[off..len) */
+    size_t len, off, cap;
+    bool done; /* the call ended: after buf, the stream ends */
+    int refs;
+} sse_stream;
 
-/* Each message as one SSE "message" event. */
-static char *sse_body(const json_t *msgs) {
-    size_t cap = 256, len = 0, i;
-    char *out = malloc(cap);
-    const json_t *msg;
-    json_array_foreach(msgs, i, msg) {
-        char *text = jx_dump(msg);
-        if (!text || !out) {
-            free(text);
-            continue;
-        }
-        size_t need = len + strlen(text) + 32;
-        if (need > cap) {
-            while (cap < need) cap *= 2;
-            char *nb = realloc(out, cap);
-            if (!nb) {
-                free(text);
-                continue;
-            }
-            out = nb;
-        }
-        len += (size_t)sprintf(out + len, "event: message\ndata: %s\n\n", text);
-        free(text);
-    }
-    if (out) out[len] = '\0';
-    return out;
+static void stream_unref(sse_stream *st) {
+    pthread_mutex_lock(&st->lock);
+    bool last = --st->refs == 0;
+    pthread_mutex_unlock(&st->lock);
+    if (!last) return;
+    pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->more);
+    free(st->buf);
+    free(st);
 }
+
+/* Appends text (freed) as one "message" event. */
+static void stream_send_text(sse_stream *st, char *text) {
+    if (!text) return;
+    size_t tl = strlen(text);
+    pthread_mutex_lock(&st->lock);
+    size_t need = st->len + tl + 32;
+    if (need > st->cap) {
+        size_t cap = st->cap ? st->cap : 1024;
+        while (cap < need) cap *= 2;
+        char *nb = realloc(st->buf, cap);
+        if (nb) {
+            st->buf = nb;
+            st->cap = cap;
+        }
+    }
+    if (need <= st->cap) {
+        st->len += (size_t)sprintf(st->buf + st->len, "event: message\ndata: %s\n\n", text);
+        pthread_cond_signal(&st->more);
+    }
+    pthread_mutex_unlock(&st->lock);
+    free(text);
+}
+
+/* The sink: appends msg (stolen) as one event. */
+static void stream_send(void *arg, json_t *msg) {
+    char *text = jx_dump(msg);
+    json_decref(msg);
+    stream_send_text(arg, text);
+}
+
+/* MHD asks for more of the body: waits for the next events or the end. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
+    (void)pos;
+    sse_stream *st = cls;
+    pthread_mutex_lock(&st->lock);
+    while (st->off == st->len && !st->done) pthread_cond_wait(&st->more, &st->lock);
+    ssize_t n = MHD_CONTENT_READER_END_OF_STREAM;
+    if (st->off < st->len) {
+        size_t k = st->len - st->off < max ? st->len - st->off : max;
+        memcpy(out, st->buf + st->off, k);
+        st->off += k;
+        if (st->off == st->len) st->off = st->len = 0;
+        n = (ssize_t)k;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}
+
+static void stream_free(void *cls) { stream_unref(cls); }
+
+static void session_release(server *sv, http_session *hs);
+static size_t store_acquire(server *sv);
+static void store_release(server *sv, size_t i);
+
+static void *stream_call(void *arg) {
+    sse_stream *st = arg;
+    server *sv = st->sv;
+    size_t w = store_acquire(sv);
+    mcp_sink sink = {stream_send, st};
+    char *resp = mcp_handle_text(st->hs->session, sv->stores[w], st->m, &sink);
+    store_release(sv, w);
+    mcp_msg_free(st->m);
+    session_release(sv, st->hs);
+    stream_send_text(st, resp); /* none when the client cancelled: the stream just ends */
+    pthread_mutex_lock(&st->lock);
+    st->done = true;
+    pthread_cond_signal(&st->more);
+    pthread_mutex_unlock(&st->lock);
+    stream_unref(st);
+    pthread_mutex_lock(&sv->lock);
+    if (--sv->inflight == 0) pthread_cond_broadcast(&sv->idle);
+    pthread_mutex_unlock(&sv->lock);
+    return NULL;
+}
+
+/* Starts m (tracked, holding a reference on hs) on its own thread and
+ * answers the POST with its live event stream. */
+static enum MHD_Result answer_streaming(server *sv, struct MHD_Connection *c, http_session *hs, mcp_msg *m) {
+    sse_stream *st = calloc(1, sizeof *st);
+    struct MHD_Response *r = NULL;
+    if (st) {
+        st->sv = sv;
+        st->hs = hs;
+        st->m = m;
+        st->refs = 2; /* the call thread and the response */
+        pthread_mutex_init(&st->lock, NULL);
+        pthread_cond_init(&st->more, NULL);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st, stream_free);
+    }
+    if (!r) {
+        free(st);
+        return MHD_NO; /* out of memory: drop the connection */
+    }
+    pthread_mutex_lock(&sv->lock);
+    sv->inflight++; /* the call thread is in flight until it ends, even if the client leaves first */
+    pthread_mutex_unlock(&sv->lock);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int rc = pthread_create(&t, &attr, stream_call, st);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) { /* run it here instead; the events then go out together */
+        LOG_W("cannot start a call thread (%s); answering after the call", strerror(rc));
+        stream_call(st);
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r); /* MHD keeps its own reference; stream_free runs when it is done with it */
+    return ok;
+}
+
+/* ---- POST /mcp ------------------------------------------------------------------ */
 
 static enum MHD_Result handle_post(server *sv, struct MHD_Connection *c, upload *up) {
     const char *ctype = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -432,17 +545,28 @@ static enum MHD_Result handle_post(server *sv, struct MHD_Connection *c, upload 
         }
     }
     json_t *resp;
-    /* Notifications of the request (progress) are collected and sent as
-     * SSE events before the response, when the client takes SSE. */
-    json_t *events = json_array();
-    mcp_sink sink = {collect_event, events};
+    /* A call that may send messages before its response (progress, log
+     * messages, requests to the client) streams them live over SSE when the
+     * client takes it; anything else is answered with plain JSON, here. */
     bool sse = accept && strstr(accept, "text/event-stream");
     if (mcp_msg_is_control(m)) {
         resp = mcp_handle(hs->session, NULL, m);
+    } else if (sse && !is_init && mcp_may_stream(hs->session, m)) {
+        mcp_track(hs->session, m);
+        return answer_streaming(sv, c, hs, m);
+    } else if (!is_init) {
+        mcp_track(hs->session, m);
+        size_t w = store_acquire(sv);
+        char *text = mcp_handle_text(hs->session, sv->stores[w], m, NULL);
+        store_release(sv, w);
+        mcp_msg_free(m);
+        session_release(sv, hs);
+        if (!text) return send_text(c, MHD_HTTP_ACCEPTED, NULL, NULL, NULL, NULL, NULL); /* cancelled */
+        return send_text(c, MHD_HTTP_OK, "application/json", text, NULL, NULL, NULL);
     } else {
         mcp_track(hs->session, m);
         size_t w = store_acquire(sv);
-        resp = mcp_handle_sink(hs->session, sv->stores[w], m, sse ? &sink : NULL);
+        resp = mcp_handle(hs->session, sv->stores[w], m);
         store_release(sv, w);
     }
     mcp_msg_free(m);
@@ -453,14 +577,6 @@ static enum MHD_Result handle_post(server *sv, struct MHD_Connection *c, upload 
         session_end(sv, sid);
         is_init = false;
     }
-    if (resp && json_array_size(events)) {
-        json_array_append_new(events, resp);
-        char *body = sse_body(events);
-        json_decref(events);
-        return send_text(c, MHD_HTTP_OK, "text/event-stream", body, is_init ? sid : NULL, MHD_HTTP_HEADER_CACHE_CONTROL,
-                         "no-cache");
-    }
-    json_decref(events);
     if (!resp) return send_text(c, MHD_HTTP_ACCEPTED, NULL, NULL, is_init ? sid : NULL, NULL, NULL);
     return send_json(c, MHD_HTTP_OK, resp, is_init ? sid : NULL);
 }
@@ -663,6 +779,8 @@ int http_serve(const settings *cfg, store **stores, size_t n_stores, memory_engi
     until.tv_sec += SHUTDOWN_GRACE_S;
     pthread_mutex_lock(&sv->lock);
     sv->stopping = true;
+    /* A call waiting for a client's answer would hold the shutdown up. */
+    for (size_t i = 0; i < sv->n_sessions; i++) mcp_session_abort(sv->sessions[i]->session);
     while (sv->inflight > 0)
         if (pthread_cond_timedwait(&sv->idle, &sv->lock, &until) != 0) break;
     size_t left = sv->inflight;

@@ -1,12 +1,17 @@
 /* http.h - MCP over Streamable HTTP (the 2025-11-25 shape) on libmicrohttpd.
  *
- * One endpoint, /mcp. POST carries one JSON-RPC message: a request gets a
- * JSON response (or, when progress notifications go with it, an SSE body
- * holding them and then the response: collected, not streamed live), a
- * notification or response gets 202. initialize opens a session whose
+ * One endpoint, /mcp. POST carries one JSON-RPC message. A request that may
+ * send messages before its response (mcp_may_stream: progress asked for,
+ * a client that can be sent requests, fixture mode) gets a live SSE stream
+ * when the client accepts one: the call runs on its own thread and every
+ * notification and request to the client is written to the stream as it
+ * happens, the response last. Any other request gets a JSON response. A
+ * notification, or a response to one of our requests (routed to the call
+ * waiting for it), gets 202. initialize opens a session whose
  * random Mcp-Session-Id every later request must carry (400 without, 404
- * when unknown or ended); DELETE ends it; GET is 405 (no server-initiated
- * stream). MCP-Protocol-Version, when sent, must be a supported revision
+ * when unknown or ended); DELETE ends it (calls waiting for the client stop
+ * waiting); GET is 405 (no server-initiated stream). MCP-Protocol-Version,
+ * when sent, must be a supported revision
  * (400). Host and Origin must be allowed (403, DNS rebinding); a bearer
  * token, when configured, is required (401), and binding a non-loopback
  * address without one is refused.

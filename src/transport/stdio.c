@@ -45,10 +45,8 @@ static void on_stop_signal(int sig) {
     stop_requested = 1;
 }
 
-/* Writes one message as one line. */
-static void send_msg(server *sv, json_t *msg) {
-    char *text = jx_dump(msg);
-    json_decref(msg);
+/* Writes text (freed) as one line. */
+static void send_text(server *sv, char *text) {
     if (!text) return;
     size_t len = strlen(text);
     pthread_mutex_lock(&sv->out_lock);
@@ -68,6 +66,13 @@ static void send_msg(server *sv, json_t *msg) {
     free(text);
 }
 
+/* Writes one message (stolen) as one line. */
+static void send_msg(server *sv, json_t *msg) {
+    char *text = jx_dump(msg);
+    json_decref(msg);
+    send_text(sv, text);
+}
+
 /* Progress notifications go out as lines before their response. */
 static void sink_send(void *arg, json_t *notification) { send_msg(arg, notification); }
 
@@ -85,8 +90,7 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&sv->q_lock);
         if (!q) break; /* closing and drained */
         mcp_sink sink = {sink_send, sv};
-        json_t *resp = mcp_handle_sink(sv->session, sv->st, q->msg, &sink);
-        if (resp) send_msg(sv, resp);
+        send_text(sv, mcp_handle_text(sv->session, sv->st, q->msg, &sink));
         mcp_msg_free(q->msg);
         free(q);
     }

@@ -3,7 +3,9 @@
 // rules the SDK never breaks (403/400/404/405/401/413/202), several clients
 // at once, a ping during a slow call, and SIGTERM while a call runs.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
@@ -337,4 +339,133 @@ test('progress notifications for bulk_store over HTTP (SSE) and stdio', async (t
   const session = await connect(sb);
   await bulkWithProgress(session.client, 120, 's');
   await closeClean(session);
+});
+
+// Live SSE: the events of a call go out while it runs, not with its response.
+test('live SSE: progress events arrive while the call is still running', async (t) => {
+  const sb = sandbox(t);
+  const srv = startHttp(sb);
+  const url = await srv.ready;
+  const sid = await rawSession(url);
+  const docs = Array.from({ length: 2000 }, (_, i) => ({ file_name: `live${i}.md`, content: `Live streaming document ${i} about ${i % 23} and ${i % 7}.` }));
+  const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'memory_action', _meta: { progressToken: 'live' }, arguments: { action: 'bulk_store', documents: docs } } }));
+  const t0 = performance.now();
+  const arrivals = await new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { ...JSON_HEADERS, 'Content-Length': body.length, 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-11-25' } }, (res) => {
+      assert.match(res.headers['content-type'], /^text\/event-stream/);
+      const seen = [];
+      let pending = '';
+      res.on('data', (chunk) => {
+        pending += chunk;
+        let cut;
+        while ((cut = pending.indexOf('\n\n')) >= 0) {
+          const ev = pending.slice(0, cut);
+          pending = pending.slice(cut + 2);
+          const m = /^data: (.*)$/m.exec(ev);
+          if (m) seen.push({ at: performance.now() - t0, msg: JSON.parse(m[1]) });
+        }
+      });
+      res.on('end', () => resolve(seen));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const resp = arrivals.at(-1);
+  assert.equal(resp.msg.id, 9, 'the response comes last');
+  assert.equal(resp.msg.result.structuredContent.stored, 2000);
+  const progress = arrivals.filter((a) => a.msg.method === 'notifications/progress');
+  assert.ok(progress.length >= 2, `${progress.length} progress events`);
+  const first = progress[0].at;
+  console.log(`# first progress event after ${first.toFixed(0)} ms, response after ${resp.at.toFixed(0)} ms`);
+  assert.ok(resp.at - first > 0.3 * resp.at, `progress came at ${first.toFixed(0)} ms, the response at ${resp.at.toFixed(0)} ms: not live`);
+  await srv.stop();
+});
+
+/** An SDK client that answers sampling and elicitation requests. */
+async function answeringClient(transport, { capabilities = { sampling: {}, elicitation: {} }, onElicit } = {}) {
+  const client = new Client({ name: 'answering', version: '1.0.0' }, { capabilities });
+  const asked = [];
+  if (capabilities.sampling) {
+    client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+      asked.push(req);
+      return { role: 'assistant', content: { type: 'text', text: `echo: ${req.params.messages[0].content.text}` }, model: 'e2e', stopReason: 'endTurn' };
+    });
+  }
+  if (capabilities.elicitation) {
+    client.setRequestHandler(ElicitRequestSchema, async (req, extra) => {
+      asked.push(req);
+      if (onElicit) return onElicit(req, extra);
+      return { action: 'accept', content: { username: 'ada', email: 'ada@example.com' } };
+    });
+  }
+  await client.connect(transport);
+  const proc = transport._process; // stdio: the server's exit status and stderr are checked at the end
+  if (proc) {
+    let stderr = '';
+    transport.stderr.on('data', (d) => (stderr += d));
+    stdioExits.push(new Promise((res) => proc.once('close', (code, signal) => res({ code, signal, stderr: () => stderr }))));
+  }
+  return { client, asked };
+}
+const stdioExits = [];
+
+const textOf = (res) => res.content[0].text;
+
+// The protocol layer's requests to the client, through the conformance
+// fixtures that use them, on both transports.
+async function clientRequestChecks(makeTransport) {
+  const { client, asked } = await answeringClient(makeTransport());
+  const sampled = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'two plus two' } });
+  assert.equal(sampled.isError, undefined);
+  assert.equal(textOf(sampled), 'LLM response: echo: two plus two');
+  assert.equal(asked[0].method, 'sampling/createMessage');
+  const elicited = await client.callTool({ name: 'test_elicitation', arguments: { message: 'who are you?' } });
+  assert.equal(textOf(elicited), 'User response: action=accept, content={"username":"ada","email":"ada@example.com"}');
+  assert.equal(asked[1].params.message, 'who are you?');
+  // Several at once: each answer finds its own call.
+  const many = await Promise.all(Array.from({ length: 6 }, (_, i) => client.callTool({ name: 'test_sampling', arguments: { prompt: `q${i}` } })));
+  many.forEach((r, i) => assert.equal(textOf(r), `LLM response: echo: q${i}`));
+  await client.close();
+
+  // A client without the capability gets a clear error, not a request.
+  const bare = await answeringClient(makeTransport(), { capabilities: {} });
+  const refused = await bare.client.callTool({ name: 'test_sampling', arguments: { prompt: 'x' } });
+  assert.equal(refused.isError, true);
+  assert.match(textOf(refused), /did not declare the sampling capability/);
+  assert.equal(bare.asked.length, 0);
+  await bare.client.close();
+
+  // Cancelling the call while the server waits for the user: the server
+  // cancels its own request in turn, and keeps serving.
+  let aborted;
+  const abortedSeen = new Promise((res) => (aborted = res));
+  const waiting = await answeringClient(makeTransport(), {
+    onElicit: (req, extra) => new Promise((resolve) => extra.signal.addEventListener('abort', () => { aborted(); resolve({ action: 'cancel' }); })),
+  });
+  const ac = new AbortController();
+  const call = waiting.client.callTool({ name: 'test_elicitation', arguments: { message: 'never answered' } }, undefined, { signal: ac.signal });
+  while (waiting.asked.length === 0) await sleep(10);
+  ac.abort('the user left');
+  await assert.rejects(call);
+  await Promise.race([abortedSeen, sleep(5000).then(() => assert.fail('the server did not cancel its elicitation request'))]);
+  const after = await waiting.client.callTool({ name: 'test_simple_text', arguments: {} });
+  assert.match(textOf(after), /simple text/);
+  await waiting.client.close();
+}
+
+test('requests to the client during a call (sampling, elicitation) over HTTP and stdio', async (t) => {
+  const sb = sandbox(t);
+  const srv = startHttp(sb, { args: ['--conformance-fixtures'] });
+  const url = await srv.ready;
+  await clientRequestChecks(() => new StreamableHTTPClientTransport(new URL(url)));
+  await srv.stop();
+
+  stdioExits.length = 0;
+  await clientRequestChecks(() => new StdioClientTransport({ command: BIN, args: ['serve', '--conformance-fixtures'], env: mergeEnv(sb.env), stderr: 'pipe', cwd: sb.root }));
+  assert.equal(stdioExits.length, 3);
+  for (const st of await Promise.all(stdioExits)) {
+    await sleep(50); // stderr's copy lags the pipe
+    assert.doesNotMatch(st.stderr(), SANITIZER_MARKERS, st.stderr());
+    assert.equal(st.code, 0, st.stderr());
+  }
 });

@@ -5,6 +5,9 @@
 #include "protocol/mcp.h"
 #include "version.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #define F ((tu_fixture *)*state)
 
 /* Parses text; expects no message and returns the error reply (or NULL). */
@@ -134,7 +137,13 @@ static void test_parse_errors(void **state) {
 
 static void test_parse_responses_ignored(void **state) {
     (void)state;
-    assert_null(parse_reply("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"));
+    /* A response with an integer id (the only kind we issue) is a message
+     * to route to a waiting call; it is never answered. */
+    mcp_msg *m = parse_ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}");
+    assert_int_equal(mcp_msg_kind_of(m), MCP_MSG_RESPONSE);
+    assert_true(mcp_msg_is_control(m));
+    mcp_msg_free(m);
+    /* Other ids cannot be ours. */
     assert_null(parse_reply("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":{\"code\":-1,\"message\":\"no\"}}"));
     /* An error response to a message the client could not parse has id null;
      * it is still a response and must not be answered. */
@@ -461,6 +470,213 @@ static void test_cancellation(void **state) {
     mcp_session_free(s);
 }
 
+/* mcp_handle_text writes tools/call responses around one serialization of
+ * the result; it must give exactly what dumping the response object gives,
+ * escapes and all. */
+static void test_text_matches_object(void **state) {
+    mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
+    json_t *r = roundtrip(s, F->st, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
+                                    "\"todo_action\",\"arguments\":{\"action\":\"add\",\"title\":\"q\\\"uote \\\\ back\\nnew"
+                                    "\\ttab \\u0001 ctrl \\u00e9 \\u2713 / end\"}}}");
+    assert_false(json_is_true(json_object_get(json_object_get(r, "result"), "isError")));
+    json_decref(r);
+    const char *calls[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"todo_action\",\"arguments\":"
+        "{\"action\":\"list\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\"str\\\"id\",\"method\":\"tools/call\",\"params\":{\"name\":\"todo_action\","
+        "\"arguments\":{\"action\":\"nope\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"no_such_tool\"}}",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        json_t *reply = NULL;
+        mcp_msg *a = mcp_parse(calls[i], strlen(calls[i]), &reply), *b = mcp_parse(calls[i], strlen(calls[i]), &reply);
+        assert_non_null(a);
+        assert_non_null(b);
+        json_t *obj = mcp_handle(s, F->st, a);
+        char *want = jx_dump(obj), *got = mcp_handle_text(s, F->st, b, NULL);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        if (i == 0) assert_contains(got, "q\\\\\\\"uote \\\\\\\\ back\\\\nnew\\\\ttab \\\\u0001 ctrl");
+        free(want);
+        free(got);
+        json_decref(obj);
+        mcp_msg_free(a);
+        mcp_msg_free(b);
+    }
+    /* A cancelled call gets no text either. */
+    json_t *reply = NULL;
+    mcp_msg *m = mcp_parse(calls[0], strlen(calls[0]), &reply);
+    mcp_track(s, m);
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":2}}"));
+    assert_null(mcp_handle_text(s, F->st, m, NULL));
+    mcp_msg_free(m);
+    mcp_session_free(s);
+}
+
+/* ---- requests to the client ------------------------------------------------------ */
+
+/* A sink that keeps what the call sends, for another thread to wait on. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    json_t *sent[8];
+    size_t n;
+} capture;
+
+static void capture_send(void *arg, json_t *msg) {
+    capture *c = arg;
+    pthread_mutex_lock(&c->lock);
+    if (c->n < 8) c->sent[c->n++] = msg;
+    else json_decref(msg);
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Waits (10 s at most) until the call has sent n messages; returns the nth. */
+static json_t *capture_wait(capture *c, size_t n) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&c->lock);
+    while (c->n < n)
+        if (pthread_cond_timedwait(&c->cond, &c->lock, &until) != 0) break;
+    json_t *m = c->n >= n ? c->sent[n - 1] : NULL;
+    pthread_mutex_unlock(&c->lock);
+    if (!m) fail_msg("the call sent %zu messages, expected %zu", c->n, n);
+    return m;
+}
+
+static void capture_clear(capture *c) {
+    for (size_t i = 0; i < c->n; i++) json_decref(c->sent[i]);
+    c->n = 0;
+}
+
+typedef struct {
+    mcp_session *s;
+    mcp_msg *m;
+    mcp_sink sink;
+    json_t *resp;
+    pthread_t thread;
+} bg_call;
+
+static void *bg_main(void *arg) {
+    bg_call *b = arg;
+    b->resp = mcp_handle_sink(b->s, NULL, b->m, &b->sink);
+    return NULL;
+}
+
+/* Starts a fixture tools/call on its own thread, as a transport would. */
+static void bg_start(bg_call *b, mcp_session *s, capture *c, const char *request) {
+    json_t *reply = NULL;
+    memset(b, 0, sizeof *b);
+    b->s = s;
+    b->m = mcp_parse(request, strlen(request), &reply);
+    assert_non_null(b->m);
+    b->sink = (mcp_sink){capture_send, c};
+    mcp_track(s, b->m);
+    assert_int_equal(pthread_create(&b->thread, NULL, bg_main, b), 0);
+}
+
+static json_t *bg_join(bg_call *b) {
+    pthread_join(b->thread, NULL);
+    mcp_msg_free(b->m);
+    return b->resp;
+}
+
+/* The text of a tool result's first content block. */
+static const char *result_text(json_t *resp) {
+    return jx_str(json_array_get(json_object_get(json_object_get(resp, "result"), "content"), 0), "text");
+}
+
+static void test_client_requests(void **state) {
+    tu_env_set("LTMC_CONFORMANCE_FIXTURES", "true");
+    settings *cfg = tu_settings_ex(NULL, NULL, 0, NULL);
+    mcp_session *s = mcp_session_new(cfg, NULL);
+    capture c = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0};
+    json_t *r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                                   "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"sampling\":{}}}}");
+    assert_non_null(json_object_get(r, "result"));
+    json_decref(r);
+    assert_true(mcp_client_can(s, "sampling"));
+    assert_false(mcp_client_can(s, "elicitation"));
+
+    /* Undeclared capability: a clear error, and nothing sent. */
+    bg_call b;
+    bg_start(&b, s, &c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+                        "\"test_elicitation\",\"arguments\":{\"message\":\"hi\"}}}");
+    r = bg_join(&b);
+    assert_true(json_is_true(json_object_get(json_object_get(r, "result"), "isError")));
+    assert_contains(result_text(r), "did not declare the elicitation capability");
+    assert_int_equal(c.n, 0);
+    json_decref(r);
+
+    /* No sink (a transport that cannot send before the response). */
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+                           "\"test_sampling\",\"arguments\":{\"prompt\":\"p\"}}}");
+    assert_contains(result_text(r), "no stream to the client");
+    json_decref(r);
+
+    /* The request goes out; strangers' answers are ignored; ours completes the call. */
+    bg_start(&b, s, &c, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":"
+                        "\"test_sampling\",\"arguments\":{\"prompt\":\"say hi\"}}}");
+    json_t *req = capture_wait(&c, 1);
+    assert_json_str(req, "method", "sampling/createMessage");
+    assert_json_str(json_object_get(json_array_get(json_object_get(json_object_get(req, "params"), "messages"), 0),
+                                    "content"),
+                    "text", "say hi");
+    json_int_t id = json_integer_value(json_object_get(req, "id"));
+    char answer[256];
+    snprintf(answer, sizeof answer, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{\"role\":\"assistant\",\"content\":"
+             "{\"type\":\"text\",\"text\":\"hi there\"},\"model\":\"m\"}}", (long long)id + 100);
+    assert_null(roundtrip(s, NULL, answer));
+    snprintf(answer, sizeof answer, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{\"role\":\"assistant\",\"content\":"
+             "{\"type\":\"text\",\"text\":\"hi there\"},\"model\":\"m\"}}", (long long)id);
+    assert_null(roundtrip(s, NULL, answer));
+    r = bg_join(&b);
+    assert_json_int(r, "id", 4);
+    assert_string_equal(result_text(r), "LLM response: hi there");
+    json_decref(r);
+    capture_clear(&c);
+
+    /* The client answers with an error. */
+    bg_start(&b, s, &c, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":"
+                        "\"test_sampling\",\"arguments\":{\"prompt\":\"p\"}}}");
+    id = json_integer_value(json_object_get(capture_wait(&c, 1), "id"));
+    snprintf(answer, sizeof answer, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-1,\"message\":\"user said no\"}}",
+             (long long)id);
+    assert_null(roundtrip(s, NULL, answer));
+    r = bg_join(&b);
+    assert_contains(result_text(r), "the client refused sampling/createMessage: user said no");
+    json_decref(r);
+    capture_clear(&c);
+
+    /* The client cancels the call while it waits: no response, and our
+     * request to it is cancelled in turn. */
+    bg_start(&b, s, &c, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":"
+                        "\"test_sampling\",\"arguments\":{\"prompt\":\"p\"}}}");
+    id = json_integer_value(json_object_get(capture_wait(&c, 1), "id"));
+    assert_null(roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":6}}"));
+    assert_null(bg_join(&b));
+    json_t *note = capture_wait(&c, 2);
+    assert_json_str(note, "method", "notifications/cancelled");
+    assert_json_int(json_object_get(note, "params"), "requestId", id);
+    capture_clear(&c);
+
+    /* The session ends while a call waits. */
+    bg_start(&b, s, &c, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+                        "\"test_sampling\",\"arguments\":{\"prompt\":\"p\"}}}");
+    capture_wait(&c, 1);
+    mcp_session_abort(s);
+    r = bg_join(&b);
+    assert_contains(result_text(r), "the session ended");
+    json_decref(r);
+    capture_clear(&c);
+    mcp_session_free(s);
+    settings_free(cfg);
+    (void)state;
+}
+
 int main(void) {
     tu_quiet();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_fixture_setup, tu_fixture_teardown)
@@ -475,6 +691,8 @@ int main(void) {
         T(test_tools_list_paging),
         T(test_tools_call),
         T(test_cancellation),
+        T(test_text_matches_object),
+        T(test_client_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
