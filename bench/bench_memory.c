@@ -38,6 +38,17 @@
  *   zipf        2-5 content words drawn like the text: common terms with
  *               long posting lists, unrelated to any one memory
  *
+ * Environment variables for repeated runs and profiling (all optional):
+ *   BENCH_MEMORY_DBS=DIR    keeps a copy of the glove database at each size
+ *                           in DIR/glove-<size> (with the imported ids) and,
+ *                           when that copy exists, starts from it instead of
+ *                           importing (the 1M database takes minutes to
+ *                           build); a size restored so has no import time
+ *   BENCH_MEMORY_SIZES=a,b  measure these sizes only (ascending), and skip
+ *                           the hash embedder
+ *   BENCH_MEMORY_REQUESTS=F appends every retrieve request line to F, to
+ *                           replay under a profiler (ltmc serve < F)
+ *
  * Benchmarks print numbers; they do not assert. The exit status is 0 whether
  * or not a goal is met, and 1 only when the server misbehaves (an error
  * response, a wrong reply, a crash, a hang, a non-zero exit status). */
@@ -221,13 +232,10 @@ static void add_document(sbuf *b, long i) {
 
 /* Imports memories d->count .. target-1 in batches; the time inside the
  * round trips adds to d->bulk_s. Returns the seconds this call took. */
+static void ids_reserve(db *d, long n);
+
 static double bulk_to(db *d, long target) {
-    if (target > d->ids_cap) {
-        int64_t *grown = realloc(d->ids, sizeof *grown * (size_t)target);
-        if (!grown) fatal("out of memory");
-        d->ids = grown;
-        d->ids_cap = target;
-    }
+    ids_reserve(d, target);
     sbuf b = {0};
     double secs = 0;
     long report = d->count;
@@ -317,6 +325,8 @@ static void make_query(long count, uint64_t seed, int kind, char *buf, size_t ca
                                 kind == 1 && k == np - 1 && np > 1 ? "and " : "", vocab[picked[k]][kind]);
 }
 
+static FILE *requests_out; /* BENCH_MEMORY_REQUESTS */
+
 static double retrieve_once(db *d, const char *query, long source, bool *found) {
     char params[1024], req[1200];
     snprintf(params, sizeof params,
@@ -324,6 +334,7 @@ static double retrieve_once(db *d, const char *query, long source, bool *found) 
              query, TOP_K);
     long id = d->s.next_id++;
     size_t n = make_request(req, sizeof req, id, "tools/call", params);
+    if (requests_out) fwrite(req, 1, n, requests_out);
     json_t *root, *result;
     double ms = (double)round_trip(&d->s, req, n, id, true, &result, &root) / 1e6;
     json_t *docs = json_object_get(json_object_get(result, "structuredContent"), "documents");
@@ -464,10 +475,77 @@ static double copy_dir(const char *from, const char *to) {
     return mib;
 }
 
+/* ---- prepared databases (BENCH_MEMORY_DBS) -------------------------------------------- */
+
+static const char *dbs_dir;
+
+static void prepared_path(const db *d, long size, const char *leaf, char out[PATH_MAX]) {
+    snprintf(out, PATH_MAX, "%s/%s-%ld%s%s", dbs_dir, d->label, size, leaf ? "/" : "", leaf ? leaf : "");
+}
+
+static void ids_reserve(db *d, long n) {
+    if (n <= d->ids_cap) return;
+    int64_t *grown = realloc(d->ids, sizeof *grown * (size_t)n);
+    if (!grown) fatal("out of memory");
+    d->ids = grown;
+    d->ids_cap = n;
+}
+
+/* Saves the (closed) database of d and its ids as DIR/<label>-<count>. */
+static void prepared_save(const db *d) {
+    char dir[PATH_MAX], data[PATH_MAX], ids[PATH_MAX];
+    prepared_path(d, d->count, NULL, dir);
+    prepared_path(d, d->count, "data", data);
+    prepared_path(d, d->count, "ids", ids);
+    if (access(ids, R_OK) == 0) return; /* kept already */
+    if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || (mkdir(data, 0700) != 0 && errno != EEXIST))
+        fatal("mkdir %s: %s", data, strerror(errno));
+    copy_dir(d->data_dir, data);
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ids);
+    FILE *f = fopen(tmp, "wb");
+    if (!f || fwrite(d->ids, sizeof *d->ids, (size_t)d->count, f) != (size_t)d->count || fclose(f) != 0)
+        fatal("write %s: %s", tmp, strerror(errno));
+    if (rename(tmp, ids) != 0) fatal("rename %s: %s", tmp, strerror(errno));
+    fprintf(stderr, "  %s: kept the %ld-memory database in %s\n", d->label, d->count, dir);
+}
+
+/* Replaces d's database with the prepared one of `size` memories, if there
+ * is one; the server is restarted on it. */
+static bool prepared_restore(db *d, long size) {
+    if (!dbs_dir) return false;
+    char data[PATH_MAX], ids[PATH_MAX];
+    prepared_path(d, size, "data", data);
+    prepared_path(d, size, "ids", ids);
+    FILE *f = fopen(ids, "rb");
+    if (!f) return false;
+    server_close(&d->s);
+    ids_reserve(d, size);
+    if (fread(d->ids, sizeof *d->ids, (size_t)size, f) != (size_t)size) fatal("short read of %s", ids);
+    fclose(f);
+    DIR *dir = opendir(d->data_dir);
+    if (!dir) fatal("opendir %s: %s", d->data_dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        char a[PATH_MAX];
+        snprintf(a, sizeof a, "%s/%s", d->data_dir, e->d_name);
+        struct stat st;
+        if (stat(a, &st) == 0 && S_ISREG(st.st_mode)) unlink(a);
+    }
+    closedir(dir);
+    copy_dir(data, d->data_dir);
+    d->count = size;
+    server_spawn(&d->s, d->env);
+    initialize(&d->s, NULL, 0);
+    fprintf(stderr, "  %s: %ld memories restored from %s\n", d->label, size, data);
+    return true;
+}
+
 /* At a checkpoint: closes the importing server, runs the store benchmark on
  * a copy of its database, then restarts it and times the first retrieve. */
 static void checkpoint(db *d, size_result *res, const char *const *extra) {
     server_close(&d->s);
+    if (dbs_dir) prepared_save(d);
     char copy[PATH_MAX];
     bench_tmpdir("store", copy);
     res->db_mib = copy_dir(d->data_dir, copy);
@@ -582,6 +660,24 @@ int main(int argc, char **argv) {
     zipf_init();
     const long *sizes = full ? sizes_full : sizes_default;
     int n_sizes = full ? 4 : 3;
+    long sizes_env[MAX_SIZES];
+    const char *only = getenv("BENCH_MEMORY_SIZES");
+    bool custom = only && *only;
+    if (custom) {
+        n_sizes = 0;
+        for (char *end; *only && n_sizes < MAX_SIZES; only = *end ? end + 1 : end) {
+            sizes_env[n_sizes] = strtol(only, &end, 10);
+            if (end == only || sizes_env[n_sizes] <= 0 || (n_sizes && sizes_env[n_sizes] <= sizes_env[n_sizes - 1]))
+                fatal("BENCH_MEMORY_SIZES: expected ascending positive counts, like 1000,100000");
+            n_sizes++;
+        }
+        sizes = sizes_env;
+    }
+    dbs_dir = getenv("BENCH_MEMORY_DBS");
+    if (dbs_dir && !*dbs_dir) dbs_dir = NULL;
+    if (dbs_dir && mkdir(dbs_dir, 0700) != 0 && errno != EEXIST) fatal("mkdir %s: %s", dbs_dir, strerror(errno));
+    const char *req_file = getenv("BENCH_MEMORY_REQUESTS");
+    if (req_file && *req_file && !(requests_out = fopen(req_file, "a"))) fatal("open %s: %s", req_file, strerror(errno));
     uint64_t t_start = now_ns();
     bench_tmpdir("config", cfg_dir);
 
@@ -592,7 +688,8 @@ int main(int argc, char **argv) {
     size_result res[MAX_SIZES] = {0};
     double range_s[MAX_SIZES];
     for (int i = 0; i < n_sizes; i++) {
-        range_s[i] = bulk_to(&g, sizes[i]);
+        /* NAN: restored from a prepared database, not imported. */
+        range_s[i] = prepared_restore(&g, sizes[i]) ? NAN : bulk_to(&g, sizes[i]);
         res[i].size = sizes[i];
         bool big = sizes[i] >= BIG_SIZE;
         bench_retrieve(&g, big ? BIG_WARMUP : RETRIEVE_WARMUP, big ? BIG_RUNS : RETRIEVE_RUNS, &res[i]);
@@ -602,51 +699,67 @@ int main(int argc, char **argv) {
 
     /* hash at 10k, for comparison. */
     const char *hash_env[] = {"LTMC_EMBEDDING_BACKEND=hash", NULL};
-    db h;
-    db_open(&h, "hash", hash_env);
+    db h = {0};
     size_result hres = {0};
-    hres.size = HASH_SIZE;
-    double hash_bulk = bulk_to(&h, HASH_SIZE);
-    bench_retrieve(&h, RETRIEVE_WARMUP, RETRIEVE_RUNS, &hres);
-    checkpoint(&h, &hres, hash_env);
-    server_close(&h.s);
+    double hash_bulk = 0;
+    if (!custom) {
+        const char *saved = dbs_dir;
+        dbs_dir = NULL; /* only glove databases are kept */
+        db_open(&h, "hash", hash_env);
+        hres.size = HASH_SIZE;
+        hash_bulk = bulk_to(&h, HASH_SIZE);
+        bench_retrieve(&h, RETRIEVE_WARMUP, RETRIEVE_RUNS, &hres);
+        checkpoint(&h, &hres, hash_env);
+        server_close(&h.s);
+        dbs_dir = saved;
+    }
 
     /* The table. */
     char name[48];
     double upto_100k = 0;
+    bool imported = true, has_100k = false;
+    for (int i = 0; i < n_sizes; i++) {
+        imported = imported && !isnan(range_s[i]);
+        has_100k = has_100k || sizes[i] == 100000;
+    }
     for (int i = 0; i < n_sizes && sizes[i] <= 100000; i++) upto_100k += range_s[i];
     snprintf(name, sizeof name, "bulk_store import, glove, %s", with_commas(100000));
-    add_row(name, "total", upto_100k, "s", 1, 60.0, "< 60 s");
-    add_row(name, "throughput", 100000 / upto_100k, "mem/s", 0, 0, NULL);
-    if (g.count > 100000) {
+    if (imported && has_100k) {
+        add_row(name, "total", upto_100k, "s", 1, 60.0, "< 60 s");
+        add_row(name, "throughput", 100000 / upto_100k, "mem/s", 0, 0, NULL);
+    }
+    if (imported && g.count > 100000) {
         snprintf(name, sizeof name, "bulk_store import, glove, %s", with_commas(g.count));
         add_row(name, "total", g.bulk_s, "s", 1, 0, NULL);
         add_row(name, "throughput", (double)g.count / g.bulk_s, "mem/s", 0, 0, NULL);
     }
     snprintf(name, sizeof name, "bulk_store import, glove, by size");
     long from = 0;
-    for (int i = 0; i < n_sizes; i++) {
+    for (int i = 0; i < n_sizes && imported; i++) {
         char metric[24];
         snprintf(metric, sizeof metric, "%s-%s", short_count(from), short_count(sizes[i]));
         add_row(name, metric, (double)(sizes[i] - from) / range_s[i], "mem/s", 0, 0, NULL);
         from = sizes[i];
     }
     for (int i = 0; i < n_sizes; i++) add_size_rows("glove", &res[i]);
-    snprintf(name, sizeof name, "bulk_store import, hash, %s", with_commas(h.count));
-    add_row(name, "throughput", (double)h.count / hash_bulk, "mem/s", 0, 0, NULL);
-    snprintf(name, sizeof name, "hash vs glove @ %s", with_commas(HASH_SIZE));
-    const size_result *g10 = NULL;
-    for (int i = 0; i < n_sizes; i++)
-        if (res[i].size == HASH_SIZE) g10 = &res[i];
-    add_row(name, "store p50 hash", hres.store_p50, "ms", 2, 0, NULL);
-    if (g10) add_row(name, "store p50 glove", g10->store_p50, "ms", 2, 0, NULL);
-    add_row(name, "retr. p50 hash", hres.p50, "ms", 2, 0, NULL);
-    if (g10) add_row(name, "retr. p50 glove", g10->p50, "ms", 2, 0, NULL);
+    if (!custom) {
+        snprintf(name, sizeof name, "bulk_store import, hash, %s", with_commas(h.count));
+        add_row(name, "throughput", (double)h.count / hash_bulk, "mem/s", 0, 0, NULL);
+        snprintf(name, sizeof name, "hash vs glove @ %s", with_commas(HASH_SIZE));
+        const size_result *g10 = NULL;
+        for (int i = 0; i < n_sizes; i++)
+            if (res[i].size == HASH_SIZE) g10 = &res[i];
+        add_row(name, "store p50 hash", hres.store_p50, "ms", 2, 0, NULL);
+        if (g10) add_row(name, "store p50 glove", g10->store_p50, "ms", 2, 0, NULL);
+        add_row(name, "retr. p50 hash", hres.p50, "ms", 2, 0, NULL);
+        if (g10) add_row(name, "retr. p50 glove", g10->p50, "ms", 2, 0, NULL);
+    }
 
     print_table("semantic memory benchmarks", g.version, (double)(now_ns() - t_start) / 1e9);
-    print_latency_table(res, n_sizes, &hres);
-    if (!full)
+    print_latency_table(res, n_sizes, custom ? NULL : &hres);
+    if (!full && !custom)
         printf("(1,000,000 memories: make bench BENCH_SCALE=full)\n");
+    if (requests_out) fclose(requests_out);
     db_free(&g);
     db_free(&h);
     cleanup();

@@ -9,14 +9,30 @@
 
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* How many rows hold a query term (term_df) is asked again and again for
+ * the common words of a language, and only changes when the memories do:
+ * counts are kept per cache generation (caches.h), which a write by this
+ * process or any other moves on, so a count is never older than the data. */
+#define DF_SLOTS 1024
+
+typedef struct {
+    uint64_t gen;
+    char *key; /* database path, limit and term expression */
+    int64_t count;
+    double df;
+} df_slot;
 
 struct memory_engine {
     embedder *emb;
     vindex *index;
     memory_config cfg;
+    pthread_mutex_t df_lock;
+    df_slot df[DF_SLOTS];
 };
 
 memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err *err) {
@@ -25,8 +41,10 @@ memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err
     if (!m) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); return NULL; }
     m->emb = emb;
     m->cfg = *cfg;
+    pthread_mutex_init(&m->df_lock, NULL);
     m->index = vindex_new(embedder_model_id(emb), embedder_dim(emb));
     if (!m->index) {
+        pthread_mutex_destroy(&m->df_lock);
         free(m);
         lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
         return NULL;
@@ -38,6 +56,8 @@ void memory_engine_free(memory_engine *m) {
     if (!m) return;
     vindex_free(m->index);
     embedder_close(m->emb);
+    for (size_t i = 0; i < DF_SLOTS; i++) free(m->df[i].key);
+    pthread_mutex_destroy(&m->df_lock);
     free(m);
 }
 
@@ -535,12 +555,34 @@ static int normalise_time(const char *given, char *out, lt_err *err, const char 
     return 0;
 }
 
-static json_t *near_duplicates(memory_engine *m, store *st, const char *project, const float *vec, int64_t self) {
+/* The near-duplicate check scans every vector of the project (exactly),
+ * which costs as much as the rest of a store at 100,000 memories: it runs
+ * on a second thread while the memory is written, over the index as it
+ * was before (the new memory cannot be its own near-duplicate). */
+#define NEAR_HITS 8
+
+typedef struct {
+    vindex *index;
+    const char *project;
+    const float *vec;
+    vhit hits[NEAR_HITS];
+    size_t n;
+} near_scan;
+
+static void *near_scan_run(void *arg) {
+    near_scan *j = arg;
+    j->n = vindex_search(j->index, j->project, j->vec, NEAR_HITS, NULL, 0, j->hits);
+    return NULL;
+}
+
+/* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
+static bool near_duplicates_on(const memory_engine *m) { return m->cfg.near_duplicate > 0 && m->cfg.near_duplicate < 1; }
+
+static json_t *near_duplicates(memory_engine *m, store *st, const near_scan *scan, int64_t self) {
     json_t *list = json_array();
-    /* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
-    if (m->cfg.near_duplicate <= 0 || m->cfg.near_duplicate >= 1) return list;
-    vhit hits[8];
-    size_t n = vindex_search(m->index, project, vec, 8, NULL, 0, hits);
+    if (!near_duplicates_on(m)) return list;
+    const vhit *hits = scan->hits;
+    size_t n = scan->n;
     for (size_t i = 0; i < n; i++) {
         if (hits[i].memory_id == self || hits[i].score < m->cfg.near_duplicate) continue;
         bool seen = false;
@@ -588,10 +630,20 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
         prepared_free(&pd.p);
         return -1;
     }
+    near_scan scan = {m->index, in->project, pd.p.first, {{0}}, 0};
     if (!pd.duplicate) {
         insert_ctx c = {m, &pd, 1, ""};
         clock_now_iso(c.now, sizeof c.now);
-        if (store_write(st, insert_tx, &c, err)) {
+        pthread_t scanner;
+        bool threaded = false;
+        if (near_duplicates_on(m)) {
+            vindex_sync(m->index, st, NULL); /* what other processes stored is compared too */
+            threaded = pthread_create(&scanner, NULL, near_scan_run, &scan) == 0;
+            if (!threaded) near_scan_run(&scan);
+        }
+        int w = store_write(st, insert_tx, &c, err);
+        if (threaded) pthread_join(scanner, NULL);
+        if (w) {
             prepared_free(&pd.p);
             return -1;
         }
@@ -609,7 +661,7 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
         jx_set_str(out, "embedding_model", embedder_model_id(m->emb));
         jx_set_str(out, "created_at", pd.created_at);
         vindex_sync(m->index, st, NULL);
-        json_object_set_new(out, "near_duplicates", near_duplicates(m, st, in->project, pd.p.first, pd.id));
+        json_object_set_new(out, "near_duplicates", near_duplicates(m, st, &scan, pd.id));
         jx_set_str(out, "message", "Memory stored");
     }
     prepared_free(&pd.p);
@@ -859,7 +911,13 @@ static int delete_impl(memory_engine *m, store *st, const char *project, int64_t
  * A tier with more rows than the budget left ranks its newest ones (FTS5
  * walks rowids downward and stops). Every tier scores all query terms
  * (ltmc_bm25 ignores the phrases that only select rows), so scores compare;
- * when the matches fit the budget the result is exact BM25. */
+ * when the matches fit the budget the result is exact BM25.
+ *
+ * A tier skips the rows an earlier one ranked by their rowids, here, not
+ * with an FTS5 NOT: NOT (every term) costs FTS5 the whole AND of tier 1
+ * again, while reading up to that many more rows and dropping them is
+ * cheap. The pair tier asks for (term AND (any rarer-ranked later term))
+ * per term rather than every pair: the same rows, with fewer phrases. */
 
 typedef struct {
     int64_t chunk_id, memory_id;
@@ -898,17 +956,14 @@ static char *cat(char *s, const char *a, const char *b, const char *c, const cha
     return grown;
 }
 
-/* COLS : (all terms) [AND (select) [NOT (exclude)]] AND proj : "p..": the
- * first n phrases are the scored terms. The project's token comes last:
- * FTS5 walks an AND from the left, and the project's rows are many. */
-static char *tier_expr(const char *proj, const char *all, const char *select, const char *exclude) {
-    char *e;
-    if (!select && exclude) /* NOT needs a left side: (any term) NOT (what was ranked) */
-        e = cat(cat(strdup("(" COLS " : ("), all, ") NOT ", NULL, NULL), COLS " : (", exclude, "))", NULL);
-    else
-        e = cat(strdup(COLS " : ("), all, ")", NULL, NULL);
-    if (select && exclude) e = cat(cat(e, " AND (" COLS " : (", select, ") NOT ", NULL), COLS " : (", exclude, "))", NULL);
-    else if (select) e = cat(e, " AND " COLS " : (", select, ")", NULL);
+/* COLS : (all terms) [AND (select)] AND proj : "p..": the first n phrases
+ * are the scored terms (a phrase's positions are only known at a row when
+ * its node stands there, which the top-level OR of all terms guarantees).
+ * The project's token comes last: FTS5 walks an AND from the left, and the
+ * project's rows are many. */
+static char *tier_expr(const char *proj, const char *all, const char *select) {
+    char *e = cat(strdup(COLS " : ("), all, ")", NULL, NULL);
+    if (select) e = cat(e, " AND " COLS " : (", select, ")", NULL);
     /* A NULL proj: the store holds one project only, no filter needed. */
     return proj ? cat(e, " AND proj : \"", proj, "\"", NULL) : e;
 }
@@ -935,17 +990,58 @@ static int term_df(store *st, const char *term_expr, int64_t limit, int64_t max_
     return 0;
 }
 
+/* The rowids earlier tiers ranked, sorted. */
+typedef struct {
+    int64_t *ids;
+    size_t n, cap;
+} rowid_set;
+
+static bool rowid_set_has(const rowid_set *r, int64_t id) {
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->ids[mid] < id) lo = mid + 1; else hi = mid;
+    }
+    return lo < r->n && r->ids[lo] == id;
+}
+
+/* term_df through the engine's per-generation cache. */
+static int term_df_cached(memory_engine *m, store *st, uint64_t gen, const char *term_expr, int64_t limit,
+                          int64_t max_rowid, int64_t *count, double *df, lt_err *err) {
+    char head[64];
+    snprintf(head, sizeof head, "\x1f%lld\x1f", (long long)limit);
+    char *key = cat(strdup(store_path(st)), head, term_expr, NULL, NULL);
+    if (!key) return term_df(st, term_expr, limit, max_rowid, count, df, err);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = key; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    df_slot *slot = &m->df[h % DF_SLOTS];
+    pthread_mutex_lock(&m->df_lock);
+    bool hit = slot->key && slot->gen == gen && strcmp(slot->key, key) == 0;
+    if (hit) {
+        *count = slot->count;
+        *df = slot->df;
+    }
+    pthread_mutex_unlock(&m->df_lock);
+    if (hit) { free(key); return 0; }
+    if (term_df(st, term_expr, limit, max_rowid, count, df, err)) { free(key); return -1; }
+    pthread_mutex_lock(&m->df_lock);
+    free(slot->key);
+    *slot = (df_slot){gen, key, *count, *df};
+    pthread_mutex_unlock(&m->df_lock);
+    return 0;
+}
+
 static int cmp_lex_desc(const void *a, const void *b) {
     double x = ((const lex_hit *)a)->score, y = ((const lex_hit *)b)->score;
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Ranks up to *budget rows matching expr (newest first), appends the best
- * `want` to hits, and charges the budget with the rows ranked. A NULL expr
- * is an allocation failure. */
+/* Ranks up to *budget rows matching expr that are not in seen (newest
+ * first), appends the best `want` to hits, adds the rows to seen and
+ * charges the budget with them. A NULL expr is an allocation failure. */
 static int run_tier(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed,
                     char *expr, size_t n_terms, const double *df, size_t want, int64_t max_rowid, int64_t *budget,
-                    lex_hit **hits, size_t *n, lt_err *err) {
+                    rowid_set *seen, lex_hit **hits, size_t *n, lt_err *err) {
     if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     char sql[2048];
     if (narrowed)
@@ -968,10 +1064,13 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
         filter_bind(s, f);
         store_bind_text(s, 7, expr);
         store_bind_int(s, 9, max_rowid);
-        store_bind_int(s, 10, *budget);
+        /* The newest budget + |seen| rows hold the newest budget unseen ones. */
+        store_bind_int(s, 10, *budget + (int64_t)seen->n);
         store_bind_int(s, 11, (int64_t)n_terms);
         store_bind_blob(s, 12, df, n_terms * sizeof *df);
         while ((rc = store_step(s, err)) == 1) {
+            if (rowid_set_has(seen, store_col_int(s, 0))) continue;
+            if ((int64_t)n_rows == *budget) { store_reset(s); rc = 0; break; }
             if (n_rows == cap) {
                 cap = cap ? cap * 2 : 256;
                 lex_hit *grown = realloc(rows, cap * sizeof *grown);
@@ -984,7 +1083,18 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
     free(expr);
     *budget -= (int64_t)n_rows;
     if (rc < 0) { free(rows); return -1; }
-    if (n_rows) qsort(rows, n_rows, sizeof *rows, cmp_lex_desc);
+    if (n_rows) {
+        if (seen->n + n_rows > seen->cap) {
+            size_t cap2 = (seen->n + n_rows) * 2;
+            int64_t *grown = realloc(seen->ids, cap2 * sizeof *grown);
+            if (!grown) { free(rows); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+            seen->ids = grown;
+            seen->cap = cap2;
+        }
+        for (size_t i = 0; i < n_rows; i++) seen->ids[seen->n++] = rows[i].chunk_id;
+        qsort(seen->ids, seen->n, sizeof *seen->ids, cmp_id);
+        qsort(rows, n_rows, sizeof *rows, cmp_lex_desc);
+    }
     size_t keep = n_rows < want ? n_rows : want;
     lex_hit *grown = keep ? realloc(*hits, (*n + keep) * sizeof *grown) : *hits;
     if (keep && !grown) { free(rows); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
@@ -1015,11 +1125,15 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     if (n == 0) return 0; /* no words: nothing to find by words */
     int rc = -1;
     char *proj = lexical_project_token(f->project), *all = lexical_or(terms, n);
-    char *every = NULL, *pairs = NULL, *rare = NULL, *ranked = NULL;
+    char *every = NULL, *pairs = NULL, *rare = NULL;
+    rowid_set seen = {0};
     term_count *counts = calloc(n, sizeof *counts);
     double *df = calloc(n, sizeof *df);
     int64_t budget = (int64_t)m->cfg.lexical_scan, max_rowid = 0;
     if (!proj || !all || !counts || !df) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+    /* Observed before anything is read: a write after this point moves the
+     * generation on, so what is counted below is never cached as newer. */
+    uint64_t gen = caches_observe(st);
     store_stmt *s = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
     if (!s || store_step(s, err) != 1) goto out;
     max_rowid = store_col_int(s, 0);
@@ -1043,7 +1157,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         free(one);
         if (!e) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         counts[i].index = i;
-        int c = term_df(st, e, budget + 1, max_rowid, &counts[i].rows, &df[i], err);
+        int c = term_df_cached(m, st, gen, e, budget + 1, max_rowid, &counts[i].rows, &df[i], err);
         free(e);
         if (c) goto out;
     }
@@ -1051,7 +1165,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) total += counts[i].rows;
     if (total <= budget) { /* everything fits: exact BM25 over all matches */
-        rc = run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL, NULL), n, df, want, max_rowid, &budget, hits,
+        rc = run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL), n, df, want, max_rowid, &budget, &seen, hits,
                       n_hits, err);
         goto out;
     }
@@ -1066,28 +1180,30 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         }
         if (!every) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         /* every holds the terms in the scored order: it can stand for all. */
-        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, every, NULL, NULL), n, df, want, max_rowid, &budget, hits,
-                     n_hits, err))
-            goto out;
-        ranked = strdup(every);
-    }
-    if (n >= 3 && budget > 0) {
-        size_t np = n < PAIR_TERMS ? n : PAIR_TERMS;
-        pairs = strdup("");
-        for (size_t a = 0; a < np && pairs; a++)
-            for (size_t b = a + 1; b < np && pairs; b++) {
-                char *x = lexical_or(&terms[counts[a].index], 1), *y = lexical_or(&terms[counts[b].index], 1);
-                pairs = x && y ? cat(cat(pairs, pairs[0] ? " OR (" : "(", x, " AND ", y), ")", NULL, NULL, NULL)
-                               : (free(pairs), NULL);
-                free(x);
-                free(y);
-            }
-        if (!pairs || !ranked) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
-        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, all, pairs, ranked), n, df, want, max_rowid, &budget,
+        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, every, NULL), n, df, want, max_rowid, &budget, &seen,
                      hits, n_hits, err))
             goto out;
-        free(ranked);
-        ranked = strdup(pairs);
+    }
+    if (n >= 3 && budget > 0) {
+        /* Two or more of the np rarest terms: (t0 AND (t1 OR t2 ..)) OR
+         * (t1 AND (t2 OR ..)) OR ... */
+        size_t np = n < PAIR_TERMS ? n : PAIR_TERMS;
+        pairs = strdup("");
+        for (size_t a = 0; a + 1 < np && pairs; a++) {
+            char *x = lexical_or(&terms[counts[a].index], 1);
+            pairs = x ? cat(pairs, a ? " OR (" : "(", x, " AND (", NULL) : (free(pairs), NULL);
+            free(x);
+            for (size_t b = a + 1; b < np && pairs; b++) {
+                char *y = lexical_or(&terms[counts[b].index], 1);
+                pairs = y ? cat(pairs, b > a + 1 ? " OR " : "", y, NULL, NULL) : (free(pairs), NULL);
+                free(y);
+            }
+            pairs = cat(pairs, "))", NULL, NULL, NULL);
+        }
+        if (!pairs) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, all, pairs), n, df, want, max_rowid, &budget, &seen,
+                     hits, n_hits, err))
+            goto out;
     }
     /* 3: rows of the rarer terms, rarest first while they fit. */
     if (budget > 0) {
@@ -1103,20 +1219,13 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
             n_rare++;
         }
         if (!rare) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
-        if (n_rare) {
-            if (run_tier(m, st, f, where, narrowed, tier_expr(scope, all, rare, ranked), n, df, want, max_rowid, &budget,
-                         hits, n_hits, err))
-                goto out;
-            char *both = ranked ? cat(strdup("("), ranked, ") OR (", rare, ")") : strdup(rare);
-            free(ranked);
-            ranked = both;
-            if (!ranked) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
-        }
+        if (n_rare && run_tier(m, st, f, where, narrowed, tier_expr(scope, all, rare), n, df, want, max_rowid, &budget,
+                               &seen, hits, n_hits, err))
+            goto out;
     }
     /* 4: the newest of the rest. */
-    if (budget > 0 &&
-        run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL, ranked), n, df, want, max_rowid, &budget, hits,
-                 n_hits, err))
+    if (budget > 0 && run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL), n, df, want, max_rowid, &budget,
+                               &seen, hits, n_hits, err))
         goto out;
     rc = 0;
 out:
@@ -1124,12 +1233,30 @@ out:
     free(every);
     free(pairs);
     free(rare);
-    free(ranked);
+    free(seen.ids);
     free(counts);
     free(df);
     free(all);
     free(proj);
     lexical_terms_free(terms, n);
+    return rc;
+}
+
+int memory_term_rows(memory_engine *m, store *st, const char *term, int64_t limit, int64_t *rows, lt_err *err) {
+    char *one = lexical_or((char *const *)&term, 1);
+    char *e = one ? cat(strdup(COLS " : ("), one, ")", NULL, NULL) : NULL;
+    free(one);
+    if (!e) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    uint64_t gen = caches_observe(st);
+    store_stmt *s = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
+    int rc = -1;
+    if (s && store_step(s, err) == 1) {
+        int64_t max_rowid = store_col_int(s, 0);
+        store_reset(s);
+        double df;
+        rc = term_df_cached(m, st, gen, e, limit, max_rowid, rows, &df, err);
+    }
+    free(e);
     return rc;
 }
 
@@ -1155,6 +1282,33 @@ static int cmp_hit(const void *a, const void *b) {
 }
 
 #define CANDIDATES_MIN 100
+
+/* The exact vector scan reads every row of the project (about 100 bytes a
+ * chunk: 10 MB at 100,000 chunks, 100 MB at a million), bound by memory
+ * bandwidth, while the lexical ranking waits mostly on SQLite. They share
+ * nothing but the query vector, so the scan runs on a second thread while
+ * the calling thread ranks by words. */
+typedef struct {
+    vindex *index;
+    const char *project;
+    const float *q;
+    size_t k;
+    const int64_t *allowed;
+    size_t n_allowed;
+    vhit *out;
+    size_t n;
+    float vmin, vmax;
+} vector_scan;
+
+static void *vector_scan_run(void *arg) {
+    vector_scan *j = arg;
+    j->n = vindex_search_range(j->index, j->project, j->q, j->k, j->allowed, j->n_allowed, j->out, &j->vmin, &j->vmax);
+    return NULL;
+}
+
+/* Starts j on a thread; false when no thread could be made (the caller then
+ * runs it itself). */
+static bool vector_scan_start(vector_scan *j, pthread_t *t) { return pthread_create(t, NULL, vector_scan_run, j) == 0; }
 
 /* The vector of a query text, from the embeddings cache when this model
  * embedded the same text before. */
@@ -1241,17 +1395,35 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
     size_t n_cand = 0;
     float vmin = 0, vmax = 0;
     if (embed_query(m, query, q, err)) goto done;
-    size_t nv = vindex_search_range(m->index, f->project, q, want, allowed, n_allowed, vh, &vmin, &vmax);
-    for (size_t i = 0; i < nv; i++)
-        cand[n_cand++] = (candidate){vh[i].chunk_id, vh[i].memory_id, 0, vh[i].score, true};
-
+    vector_scan job = {m->index, f->project, q, want, allowed, n_allowed, vh, 0, 0, 0};
+    pthread_t scanner;
+    bool threaded = vector_scan_start(&job, &scanner);
+    if (!threaded) vector_scan_run(&job);
     double lmax = 0;
     lex_hit *lh = NULL;
     size_t nl = 0;
-    if (lexical_rank(m, st, f, where, narrowed, query, want, &lh, &nl, err)) goto done;
+    int lrc = lexical_rank(m, st, f, where, narrowed, query, want, &lh, &nl, err);
+    if (threaded) pthread_join(scanner, NULL);
+    if (lrc) goto done;
+    vmin = job.vmin;
+    vmax = job.vmax;
+    for (size_t i = 0; i < job.n; i++)
+        cand[n_cand++] = (candidate){vh[i].chunk_id, vh[i].memory_id, 0, vh[i].score, true};
     candidate *room = realloc(cand, sizeof(candidate) * (n_cand + nl + 1));
     if (!room) { free(lh); lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto done; }
     cand = room;
+    /* Lexical hits join their vector candidate, or become one scored by
+     * vector here (all at once: one lock and one quantised query). */
+    size_t n_vec = n_cand;
+    int64_t *missing = malloc(sizeof *missing * (nl ? nl : 1));
+    float *sims = malloc(sizeof *sims * (nl ? nl : 1));
+    bool *has = malloc(sizeof *has * (nl ? nl : 1));
+    if (!missing || !sims || !has) {
+        free(missing); free(sims); free(has); free(lh);
+        lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    size_t n_missing = 0;
     for (size_t i = 0; i < nl; i++) {
         if (lh[i].score > lmax) lmax = lh[i].score;
         int at = cand_find(cand, n_cand, lh[i].chunk_id);
@@ -1259,10 +1431,17 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
             cand[at].lexical = lh[i].score;
             continue;
         }
-        float sim = 0;
-        bool has = vindex_score(m->index, f->project, q, lh[i].chunk_id, &sim);
-        cand[n_cand++] = (candidate){lh[i].chunk_id, lh[i].memory_id, lh[i].score, sim, has};
+        missing[n_missing++] = lh[i].chunk_id;
+        cand[n_cand++] = (candidate){lh[i].chunk_id, lh[i].memory_id, lh[i].score, 0, false};
     }
+    vindex_score_many(m->index, f->project, q, missing, n_missing, sims, has);
+    for (size_t i = 0; i < n_missing; i++) {
+        cand[n_vec + i].similarity = has[i] ? sims[i] : 0;
+        cand[n_vec + i].has_vector = has[i];
+    }
+    free(missing);
+    free(sims);
+    free(has);
     free(lh);
 
     /* Fuse, then keep each memory's best chunk. */

@@ -108,6 +108,12 @@ typedef struct {
 int memory_search(memory_engine *m, store *st, const char *query, const memory_filter *f, size_t k,
                   memory_hit **hits, size_t *n_hits, lt_err *err);
 
+/* How many chunks hold term (a word as the tokenizer gives it), counted as
+ * a search counts it: exactly up to limit. Counts are cached per cache
+ * generation (caches.h), so a write by this or another process is seen by
+ * the next call. */
+int memory_term_rows(memory_engine *m, store *st, const char *term, int64_t limit, int64_t *rows, lt_err *err);
+
 typedef struct {
     int64_t chat_id;
     double score;      /* fused like memory_search, over the matching messages */

@@ -355,6 +355,28 @@ bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_
     return r >= 0;
 }
 
+size_t vindex_score_many(vindex *v, const char *project, const float *q, const int64_t *chunk_ids, size_t n,
+                         float *scores, bool *found) {
+    qvec qv;
+    if (qvec_make(q, v->dim, &qv)) {
+        for (size_t i = 0; i < n; i++) found[i] = false;
+        return 0;
+    }
+    size_t hits = 0;
+    pthread_rwlock_rdlock(&v->lock);
+    partition *p = find_part(v, project, false);
+    for (size_t i = 0; i < n; i++) {
+        ssize_t r = p ? find_row(p, chunk_ids[i]) : -1;
+        found[i] = r >= 0;
+        if (r < 0) continue;
+        score_rows(p->rows + (size_t)r * (size_t)v->dim, p->scales + r, 1, v->dim, &qv, &scores[i]);
+        hits++;
+    }
+    pthread_rwlock_unlock(&v->lock);
+    free(qv.v);
+    return hits;
+}
+
 size_t vindex_count(vindex *v) {
     pthread_rwlock_rdlock(&v->lock);
     size_t n = 0;

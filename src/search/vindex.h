@@ -47,6 +47,11 @@ size_t vindex_search_range(vindex *v, const char *project, const float *q, size_
  * not hold that chunk. */
 bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_id, float *score);
 
+/* vindex_score for n chunks at once (one lock, one quantised query):
+ * found[i] tells whether scores[i] was set. Returns how many were. */
+size_t vindex_score_many(vindex *v, const char *project, const float *q, const int64_t *chunk_ids, size_t n,
+                         float *scores, bool *found);
+
 /* Rows held (live) and bytes used, for stats and health. */
 size_t vindex_count(vindex *v);
 size_t vindex_bytes(vindex *v);

@@ -2,6 +2,8 @@
  * fixture store), with SQL checks of what each action leaves behind. */
 #include "testutil.h"
 
+#include "cache/caches.h"
+
 #include <math.h>
 
 #define F ((tu_fixture *)*state)
@@ -1097,6 +1099,110 @@ static void test_neighbour_context(void **state) {
     json_decref(r);
 }
 
+/* ---- lexical tiers and the term-count cache ------------------------------------ */
+
+/* The fixture with a lexical budget of three rows and no neighbour context,
+ * so which rows the tiers rank is visible in the lexical scores. */
+static int tiers_setup(void **state) {
+    mem_setup(state);
+    tu_fixture *f = *state;
+    memory_engine_free(f->mem);
+    embed_options eo = {0};
+    eo.backend = "hash";
+    eo.hash_dim = 256;
+    lt_err err;
+    embedder *e = embedder_open(&eo, &err);
+    assert_non_null(e);
+    memory_config mc = {200, 20, MAX_CONTENT, 0, 0.35, 0.5, 0.95, 3, 0.75};
+    f->mem = memory_engine_new(e, &mc, &err);
+    assert_non_null(f->mem);
+    tu_active_mem = f->mem;
+    return 0;
+}
+
+static void test_lexical_tiers(void **state) {
+    /* Oldest first: every term, two terms, then six newer rows holding only
+     * the commonest term, more than the budget of three. */
+    int64_t all3 = remember(state, "all", "alpha bravo charlie together.", NULL);
+    int64_t two = remember(state, "two", "alpha bravo without the third.", NULL);
+    int64_t common[6];
+    for (int i = 0; i < 6; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "alpha filler number %d here.", i);
+        common[i] = remember(state, "common", text, NULL);
+    }
+    /* Newer rows without any term, so that "alpha" is not in most rows
+     * (its BM25 weight would vanish). */
+    for (int i = 0; i < 12; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "unrelated words, item %d.", i);
+        remember(state, "other", text, NULL);
+    }
+    json_t *r = retrieve(state, "alpha bravo charlie", json_pack("{s:i}", "top_k", 10));
+    check_ranking(r);
+    /* 1: every term, however old; 2: two of them; 4: the newest of the rest
+     * for the one row left. The rows already ranked are not ranked twice
+     * (that would use up the budget), so the newest common row gets it. */
+    assert_json_int(json_array_get(docs_of(r), 0), "doc_id", all3);
+    assert_true(lexical_of(r, all3) > 0.99);
+    assert_true(lexical_of(r, two) > 0);
+    assert_true(lexical_of(r, two) < lexical_of(r, all3));
+    assert_true(lexical_of(r, common[5]) > 0);
+    for (int i = 0; i < 5; i++) assert_true(lexical_of(r, common[i]) <= 0);
+    json_decref(r);
+    /* 3: a rare term's rows are ranked whatever their age, before the newest
+     * of the commoner ones. */
+    int64_t rare = remember(state, "rare", "zulu appears once with alpha.", NULL);
+    for (int i = 0; i < 3; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "alpha more filler %d.", i);
+        remember(state, "more", text, NULL);
+    }
+    r = retrieve(state, "zulu alpha", json_pack("{s:i}", "top_k", 30));
+    assert_true(lexical_of(r, rare) > 0.99);
+    assert_true(lexical_of(r, common[5]) <= 0); /* the budget went to the newer rows */
+    json_decref(r);
+}
+
+static void test_term_count_cache(void **state) {
+    lt_err err;
+    lt_err_clear(&err);
+    remember(state, "a", "The quokka smiles.", NULL);
+    int64_t rows = -1;
+    assert_int_equal(memory_term_rows(F->mem, F->st, "quokka", 100, &rows, &err), 0);
+    assert_int_equal(rows, 1);
+    /* A store through the engine moves the generation on. */
+    remember(state, "b", "Another quokka.", NULL);
+    assert_int_equal(memory_term_rows(F->mem, F->st, "quokka", 100, &rows, &err), 0);
+    assert_int_equal(rows, 2);
+    /* Counted up to the limit asked for, cached separately per limit. */
+    assert_int_equal(memory_term_rows(F->mem, F->st, "quokka", 1, &rows, &err), 0);
+    assert_int_equal(rows, 1);
+    /* A write by another connection (as by another process, which bumps
+     * nothing here) is seen through SQLite's data_version. */
+    store *other = tu_store_open(F->db);
+    store_stmt *s = store_prepare(other, "INSERT INTO chunks_fts(rowid, words, dt, ctx, proj) VALUES (1000, 'quokka', '', '', '')",
+                                  &err);
+    assert_non_null(s);
+    assert_int_equal(store_step(s, &err), 0);
+    store_close(other);
+    assert_int_equal(memory_term_rows(F->mem, F->st, "quokka", 100, &rows, &err), 0);
+    assert_int_equal(rows, 3);
+    /* The count is served from the cache while nothing is known to have
+     * changed: a raw write on this very connection (which ltmc never makes
+     * outside the engine) is not noticed... */
+    s = store_prepare(F->st, "INSERT INTO chunks_fts(rowid, words, dt, ctx, proj) VALUES (1001, 'quokka', '', '', '')",
+                      &err);
+    assert_non_null(s);
+    assert_int_equal(store_step(s, &err), 0);
+    assert_int_equal(memory_term_rows(F->mem, F->st, "quokka", 100, &rows, &err), 0);
+    assert_int_equal(rows, 3);
+    /* ... until the generation moves. */
+    caches_bump();
+    assert_int_equal(memory_term_rows(F->mem, F->st, "quokka", 100, &rows, &err), 0);
+    assert_int_equal(rows, 4);
+}
+
 static void test_graph(void **state) {
     int64_t id = remember(state, "g.md", "graph test memory", json_pack("{s:[s,s], s:s}", "tags", "rust", "perf",
                                                                         "project", "gp"));
@@ -1167,6 +1273,8 @@ int main(void) {
         T(test_tags_as_string),
         T(test_neighbour_context),
         T(test_graph),
+        T(test_term_count_cache),
+        cmocka_unit_test_setup_teardown(test_lexical_tiers, tiers_setup, tu_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -326,6 +326,19 @@ static void test_partitions_isolated(void **state) {
     assert_true(vindex_score(v, "A", va, ca, &s));
     assert_false(vindex_score(v, "B", va, ca, &s));
     assert_false(vindex_score(v, "nobody", va, ca, &s));
+    /* ... and so does vindex_score_many, which agrees with it row by row. */
+    int64_t ids[3] = {cb, ca, 999999};
+    float scores[3] = {0, 0, 0};
+    bool found[3] = {true, false, true};
+    assert_int_equal(vindex_score_many(v, "A", va, ids, 3, scores, found), 1);
+    assert_false(found[0]);
+    assert_true(found[1]);
+    assert_false(found[2]);
+    assert_true(vindex_score(v, "A", va, ca, &s));
+    assert_true(scores[1] == s);
+    assert_true(s > 0.99f);
+    assert_int_equal(vindex_score_many(v, "nobody", va, ids, 3, scores, found), 0);
+    assert_false(found[1]);
     vindex_free(v);
 }
 
