@@ -611,7 +611,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         }
         if (up->len + n + 1 > up->cap) {
-            size_t cap = up->cap ? up->cap : 4096;
+            /* Sized by Content-Length when sent (requests are mostly a few
+             * hundred bytes) rather than a fixed 4 KiB, which glibc serves as
+             * a "large" request, past its per-thread cache. */
+            const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            size_t want = cl ? (size_t)strtoull(cl, NULL, 10) + 1 : 0;
+            size_t cap = up->cap ? up->cap * 2 : want > n + 1 && want <= sv->max_body + 1 ? want : 512;
             while (cap < up->len + n + 1) cap *= 2;
             char *nb = realloc(up->buf, cap);
             if (!nb) return MHD_NO;
