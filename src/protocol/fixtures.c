@@ -14,8 +14,10 @@ static const char png_b64[] =
 static const char wav_b64[] = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=";
 
 #define RPC_RESOURCE_NOT_FOUND -32002
-/* How long a fixture waits for the client to answer its request. */
+/* How long a fixture waits for the client to answer its request, unless the
+ * call's optional timeout_ms argument says otherwise (tests use it). */
 #define CLIENT_TIMEOUT_MS 30000
+#define CLIENT_TIMEOUT_MAX_MS 600000
 
 static void pause_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -51,15 +53,17 @@ typedef struct {
     const char *name, *desc;
     const char *required_arg; /* one required string argument, or NULL */
     const char *arg_desc;
+    bool asks_client; /* sends the client a request (takes timeout_ms) */
 } fixture_tool;
 
 static const fixture_tool tools[] = {
     {"test_sampling", "Asks the client's LLM to answer a prompt (sampling/createMessage)", "prompt",
-     "The prompt to send to the LLM"},
+     "The prompt to send to the LLM", true},
     {"test_elicitation", "Asks the user for a username and an email (elicitation/create)", "message",
-     "The message to show the user"},
-    {"test_elicitation_sep1034_defaults", "Elicits a form whose every field has a default (SEP-1034)", NULL, NULL},
-    {"test_elicitation_sep1330_enums", "Elicits a form with the five enum shapes of SEP-1330", NULL, NULL},
+     "The message to show the user", true},
+    {"test_elicitation_sep1034_defaults", "Elicits a form whose every field has a default (SEP-1034)", NULL, NULL,
+     true},
+    {"test_elicitation_sep1330_enums", "Elicits a form with the five enum shapes of SEP-1330", NULL, NULL, true},
     {"test_simple_text", "Returns a simple text response", NULL},
     {"test_image_content", "Returns an image (a 1x1 red PNG)", NULL},
     {"test_audio_content", "Returns audio (a WAV file)", NULL},
@@ -68,7 +72,7 @@ static const fixture_tool tools[] = {
     {"test_tool_with_logging", "Sends three log messages while it runs", NULL},
     {"test_tool_with_progress", "Reports progress 0, 50 and 100 of 100", NULL},
     {"test_error_handling", "Always fails with isError", NULL},
-    {NULL, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, false},
 };
 
 /* A schema using the JSON Schema 2020-12 vocabulary that clients must pass
@@ -95,6 +99,10 @@ static json_t *list_tools(void) {
                                 json_pack("{s:s, s:s}", "type", "string", "description", t->arg_desc));
             json_object_set_new(schema, "required", json_pack("[s]", t->required_arg));
         }
+        if (t->asks_client)
+            json_object_set_new(json_object_get(schema, "properties"), "timeout_ms",
+                                json_pack("{s:s, s:s}", "type", "integer", "description",
+                                          "How long to wait for the client's answer (default 30000)"));
         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", t->name, "description", t->desc,
                                               "inputSchema", schema));
     }
@@ -126,9 +134,9 @@ static json_t *content_result(json_t *blocks, bool is_error) {
 /* Sends the client a request and turns its answer into the tool's text
  * (prefix + what format makes of the result); a failure is an isError
  * result that says why. */
-static json_t *ask_client(mcp_call *call, const char *method, json_t *params, const char *what) {
+static json_t *ask_client(mcp_call *call, const char *method, json_t *params, const char *what, int timeout_ms) {
     char why[400];
-    json_t *answer = mcp_call_request(call, method, params, CLIENT_TIMEOUT_MS, why, sizeof why);
+    json_t *answer = mcp_call_request(call, method, params, timeout_ms, why, sizeof why);
     if (!answer) return content_result(json_pack("[o]", text_block(why)), true);
     json_t *text = NULL;
     if (!strcmp(what, "sampling")) {
@@ -144,7 +152,7 @@ static json_t *ask_client(mcp_call *call, const char *method, json_t *params, co
     return content_result(json_pack("[{s:s, s:o}]", "type", "text", "text", text ? text : json_string("")), false);
 }
 
-static json_t *elicit_sep1034(mcp_call *call) {
+static json_t *elicit_sep1034(mcp_call *call, int timeout_ms) {
     json_t *schema = json_pack(
         "{s:s, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:f}, s:{s:s, s:s, s:[s, s, s], s:s}, "
         "s:{s:s, s:s, s:b}}, s:[]}",
@@ -156,10 +164,10 @@ static json_t *elicit_sep1034(mcp_call *call) {
     return ask_client(call, "elicitation/create",
                       json_pack("{s:s, s:o}", "message", "Please review these values; each has a default",
                                 "requestedSchema", schema),
-                      "Elicitation completed");
+                      "Elicitation completed", timeout_ms);
 }
 
-static json_t *elicit_sep1330(mcp_call *call) {
+static json_t *elicit_sep1330(mcp_call *call, int timeout_ms) {
     json_t *props = json_object();
     json_object_set_new(props, "untitledSingle",
                         json_pack("{s:s, s:s, s:[s, s, s]}", "type", "string", "description", "Pick one", "enum",
@@ -184,7 +192,7 @@ static json_t *elicit_sep1330(mcp_call *call) {
     return ask_client(call, "elicitation/create",
                       json_pack("{s:s, s:{s:s, s:o, s:[]}}", "message", "Please choose among these options",
                                 "requestedSchema", "type", "object", "properties", props, "required"),
-                      "Elicitation completed");
+                      "Elicitation completed", timeout_ms);
 }
 
 static json_t *call_tool(const json_t *params, mcp_call *call, bool log_ok, int *code, char *msg, size_t len) {
@@ -196,6 +204,12 @@ static json_t *call_tool(const json_t *params, mcp_call *call, bool log_ok, int 
         return NULL;
     }
     const json_t *args = json_object_get(params, "arguments");
+    int64_t timeout_ms = jx_int(args, "timeout_ms", CLIENT_TIMEOUT_MS);
+    if (timeout_ms < 1 || timeout_ms > CLIENT_TIMEOUT_MAX_MS) {
+        *code = RPC_INVALID_PARAMS;
+        snprintf(msg, len, "Invalid params: timeout_ms must be 1 to %d", CLIENT_TIMEOUT_MAX_MS);
+        return NULL;
+    }
     for (const fixture_tool *t = tools; t->name; t++) {
         if (!strcmp(t->name, name) && t->required_arg && !jx_str(args, t->required_arg)) {
             *code = RPC_INVALID_PARAMS;
@@ -207,7 +221,7 @@ static json_t *call_tool(const json_t *params, mcp_call *call, bool log_ok, int 
         return ask_client(call, "sampling/createMessage",
                           json_pack("{s:[{s:s, s:{s:s, s:s}}], s:i}", "messages", "role", "user", "content", "type",
                                     "text", "text", jx_str(args, "prompt"), "maxTokens", 100),
-                          "sampling");
+                          "sampling", (int)timeout_ms);
     if (!strcmp(name, "test_elicitation"))
         return ask_client(call, "elicitation/create",
                           json_pack("{s:s, s:{s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, s:[s, s]}}", "message",
@@ -215,9 +229,9 @@ static json_t *call_tool(const json_t *params, mcp_call *call, bool log_ok, int 
                                     "username", "type", "string", "description", "User's response", "email", "type",
                                     "string", "description", "User's email address", "required", "username",
                                     "email"),
-                          "User response");
-    if (!strcmp(name, "test_elicitation_sep1034_defaults")) return elicit_sep1034(call);
-    if (!strcmp(name, "test_elicitation_sep1330_enums")) return elicit_sep1330(call);
+                          "User response", (int)timeout_ms);
+    if (!strcmp(name, "test_elicitation_sep1034_defaults")) return elicit_sep1034(call, (int)timeout_ms);
+    if (!strcmp(name, "test_elicitation_sep1330_enums")) return elicit_sep1330(call, (int)timeout_ms);
     if (!strcmp(name, "json_schema_2020_12_tool"))
         return content_result(json_pack("[o]", text_block("json_schema_2020_12_tool called")), false);
     if (!strcmp(name, "test_simple_text"))

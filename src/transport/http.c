@@ -458,8 +458,11 @@ static void *stream_call(void *arg) {
 }
 
 /* Starts m (tracked, holding a reference on hs) on its own thread and
- * answers the POST with its live event stream. */
-static enum MHD_Result answer_streaming(server *sv, struct MHD_Connection *c, http_session *hs, mcp_msg *m) {
+ * answers the POST with its live event stream. Returns false, having done
+ * nothing, when there is no memory for the stream: the caller then answers
+ * with JSON. */
+static bool answer_streaming(server *sv, struct MHD_Connection *c, http_session *hs, mcp_msg *m,
+                             enum MHD_Result *result) {
     sse_stream *st = calloc(1, sizeof *st);
     struct MHD_Response *r = NULL;
     if (st) {
@@ -472,8 +475,12 @@ static enum MHD_Result answer_streaming(server *sv, struct MHD_Connection *c, ht
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st, stream_free);
     }
     if (!r) {
-        free(st);
-        return MHD_NO; /* out of memory: drop the connection */
+        if (st) {
+            pthread_mutex_destroy(&st->lock);
+            pthread_cond_destroy(&st->more);
+            free(st);
+        }
+        return false;
     }
     pthread_mutex_lock(&sv->lock);
     sv->inflight++; /* the call thread is in flight until it ends, even if the client leaves first */
@@ -490,9 +497,9 @@ static enum MHD_Result answer_streaming(server *sv, struct MHD_Connection *c, ht
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+    *result = MHD_queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r); /* MHD keeps its own reference; stream_free runs when it is done with it */
-    return ok;
+    return true;
 }
 
 /* ---- POST /mcp ------------------------------------------------------------------ */
@@ -551,21 +558,20 @@ static enum MHD_Result handle_post(server *sv, struct MHD_Connection *c, upload 
     bool sse = accept && strstr(accept, "text/event-stream");
     if (mcp_msg_is_control(m)) {
         resp = mcp_handle(hs->session, NULL, m);
-    } else if (sse && !is_init && mcp_may_stream(hs->session, m)) {
-        mcp_track(hs->session, m);
-        return answer_streaming(sv, c, hs, m);
-    } else if (!is_init) {
-        mcp_track(hs->session, m);
-        size_t w = store_acquire(sv);
-        char *text = mcp_handle_text(hs->session, sv->stores[w], m, NULL);
-        store_release(sv, w);
-        mcp_msg_free(m);
-        session_release(sv, hs);
-        if (!text) return send_text(c, MHD_HTTP_ACCEPTED, NULL, NULL, NULL, NULL, NULL); /* cancelled */
-        return send_text(c, MHD_HTTP_OK, "application/json", text, NULL, NULL, NULL);
     } else {
         mcp_track(hs->session, m);
+        enum MHD_Result streamed;
+        if (sse && !is_init && mcp_may_stream(hs->session, m) && answer_streaming(sv, c, hs, m, &streamed))
+            return streamed;
         size_t w = store_acquire(sv);
+        if (!is_init) { /* the common case: straight to text */
+            char *text = mcp_handle_text(hs->session, sv->stores[w], m, NULL);
+            store_release(sv, w);
+            mcp_msg_free(m);
+            session_release(sv, hs);
+            if (!text) return send_text(c, MHD_HTTP_ACCEPTED, NULL, NULL, NULL, NULL, NULL); /* cancelled */
+            return send_text(c, MHD_HTTP_OK, "application/json", text, NULL, NULL, NULL);
+        }
         resp = mcp_handle(hs->session, sv->stores[w], m);
         store_release(sv, w);
     }
@@ -611,7 +617,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         }
         if (up->len + n + 1 > up->cap) {
-            size_t cap = up->cap ? up->cap : 4096;
+            /* Sized by Content-Length when sent (requests are mostly a few
+             * hundred bytes) rather than a fixed 4 KiB, which glibc serves as
+             * a "large" request, past its per-thread cache. */
+            const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            size_t want = cl ? (size_t)strtoull(cl, NULL, 10) + 1 : 0;
+            size_t cap = up->cap ? up->cap * 2 : want > n + 1 && want <= sv->max_body + 1 ? want : 512;
             while (cap < up->len + n + 1) cap *= 2;
             char *nb = realloc(up->buf, cap);
             if (!nb) return MHD_NO;

@@ -226,6 +226,8 @@ int stdio_serve(const settings *cfg, store *st, memory_engine *mem, int in_fd, i
     free(buf);
     if (stop_requested) LOG_I("stopping on signal");
 
+    /* With stdin gone no answer can come: a call waiting for one stops. */
+    mcp_session_abort(sv.session);
     pthread_mutex_lock(&sv.q_lock);
     sv.closing = true;
     pthread_cond_signal(&sv.q_cond);

@@ -254,7 +254,17 @@ test('several clients at once; ping is not delayed by a slow call', async (t) =>
   const slow = clients[1].client.callTool({ name: 'memory_action', arguments: { action: 'bulk_store', documents: docs } }, undefined, { timeout: 300000 })
     .then((r) => { slowDone = performance.now(); return checkToolResult(r); });
   await sleep(100);
-  const pings = [];
+  // Meanwhile pings from one client and reading tool calls (todo list) from
+  // another: no lock around tool calls, so neither waits for the slow one.
+  const pings = [], reads = [];
+  const reader = (async () => {
+    while (!slowDone && reads.length < 50) {
+      const t0 = performance.now();
+      checkToolResult(await clients[3].client.callTool({ name: 'todo_action', arguments: { action: 'list', limit: 5 } }));
+      reads.push(performance.now() - t0);
+      await sleep(20);
+    }
+  })();
   while (!slowDone && pings.length < 50) {
     const t0 = performance.now();
     await clients[2].client.ping();
@@ -262,12 +272,14 @@ test('several clients at once; ping is not delayed by a slow call', async (t) =>
     await sleep(20);
   }
   const res = await slow;
+  await reader;
   const slowMs = slowDone - slowStart;
-  const maxPing = Math.max(...pings);
-  console.log(`# bulk_store of 3000 took ${slowMs.toFixed(0)} ms; ${pings.length} pings meanwhile, slowest ${maxPing.toFixed(1)} ms`);
+  const maxPing = Math.max(...pings), maxRead = Math.max(...reads);
+  console.log(`# bulk_store of 3000 took ${slowMs.toFixed(0)} ms; ${pings.length} pings meanwhile, slowest ${maxPing.toFixed(1)} ms; ${reads.length} todo lists, slowest ${maxRead.toFixed(1)} ms`);
   assert.equal(res.stored, 3000);
-  assert.ok(pings.length >= 2, 'the slow call lasted long enough to ping during it');
+  assert.ok(pings.length >= 2 && reads.length >= 2, 'the slow call lasted long enough to ping and read during it');
   assert.ok(maxPing < Math.max(200, slowMs / 4), `a ping took ${maxPing.toFixed(0)} ms during a ${slowMs.toFixed(0)} ms call`);
+  assert.ok(maxRead < Math.max(300, slowMs / 3), `a todo list took ${maxRead.toFixed(0)} ms during a ${slowMs.toFixed(0)} ms call`);
   await Promise.all(clients.map(({ client }) => client.close()));
   await srv.stop();
 });
@@ -458,11 +470,31 @@ test('requests to the client during a call (sampling, elicitation) over HTTP and
   const srv = startHttp(sb, { args: ['--conformance-fixtures'] });
   const url = await srv.ready;
   await clientRequestChecks(() => new StreamableHTTPClientTransport(new URL(url)));
-  await srv.stop();
+  // SIGTERM while a call waits for the user: the wait ends at once, the call
+  // answers (an error that says why) and the server exits 0.
+  const stuck = await answeringClient(new StreamableHTTPClientTransport(new URL(url)), { onElicit: () => new Promise(() => {}) });
+  const pending = stuck.client.callTool({ name: 'test_elicitation', arguments: { message: 'nobody answers' } });
+  while (stuck.asked.length === 0) await sleep(10);
+  const t0 = performance.now();
+  const st = srv.stop();
+  const answer = await pending;
+  assert.equal(answer.isError, true);
+  assert.match(textOf(answer), /session ended/);
+  await st;
+  assert.ok(performance.now() - t0 < 5000, 'the shutdown did not wait for the client');
 
   stdioExits.length = 0;
   await clientRequestChecks(() => new StdioClientTransport({ command: BIN, args: ['serve', '--conformance-fixtures'], env: mergeEnv(sb.env), stderr: 'pipe', cwd: sb.root }));
-  assert.equal(stdioExits.length, 3);
+  // stdin closing while a call waits for the user: the server exits at once.
+  const stuck2 = await answeringClient(new StdioClientTransport({ command: BIN, args: ['serve', '--conformance-fixtures'], env: mergeEnv(sb.env), stderr: 'pipe', cwd: sb.root }), { onElicit: () => new Promise(() => {}) });
+  stuck2.client.callTool({ name: 'test_elicitation', arguments: { message: 'nobody answers' } }).catch(() => {});
+  while (stuck2.asked.length === 0) await sleep(10);
+  const t1 = performance.now();
+  await stuck2.client.close();
+  await stdioExits.at(-1);
+  console.log(`# stdio server gone ${(performance.now() - t1).toFixed(0)} ms after stdin closed during a wait`);
+  assert.ok(performance.now() - t1 < 1500, 'the server did not wait for an answer after stdin closed');
+  assert.equal(stdioExits.length, 4);
   for (const st of await Promise.all(stdioExits)) {
     await sleep(50); // stderr's copy lags the pipe
     assert.doesNotMatch(st.stderr(), SANITIZER_MARKERS, st.stderr());

@@ -663,6 +663,25 @@ static void test_client_requests(void **state) {
     assert_json_int(json_object_get(note, "params"), "requestId", id);
     capture_clear(&c);
 
+    /* No answer in time: the call fails, our request is cancelled, and the
+     * answer that comes after is ignored. */
+    bg_start(&b, s, &c, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":"
+                        "\"test_sampling\",\"arguments\":{\"prompt\":\"p\",\"timeout_ms\":50}}}");
+    r = bg_join(&b);
+    assert_contains(result_text(r), "sampling/createMessage to the client: timed out waiting for its answer");
+    json_decref(r);
+    id = json_integer_value(json_object_get(capture_wait(&c, 1), "id"));
+    note = capture_wait(&c, 2);
+    assert_json_str(note, "method", "notifications/cancelled");
+    assert_json_int(json_object_get(note, "params"), "requestId", id);
+    snprintf(answer, sizeof answer, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{}}", (long long)id);
+    assert_null(roundtrip(s, NULL, answer));
+    capture_clear(&c);
+    r = roundtrip(s, NULL, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":"
+                           "\"test_sampling\",\"arguments\":{\"prompt\":\"p\",\"timeout_ms\":0}}}");
+    assert_error(r, RPC_INVALID_PARAMS, "9", "timeout_ms");
+    json_decref(r);
+
     /* The session ends while a call waits. */
     bg_start(&b, s, &c, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
                         "\"test_sampling\",\"arguments\":{\"prompt\":\"p\"}}}");
