@@ -11,8 +11,9 @@
 #                 1,000,000), knowledge graph of 100,000 nodes / 500,000 edges
 #                 and 1,000 blueprints (bench_graph), cache_action stats and
 #                 retrieve from L1 against uncached (bench_cache), 32 concurrent
-#                 clients over Streamable HTTP for 60 s (bench_http), how soon
-#                 sync_action monitor notices a file change (bench_watch)
+#                 clients over Streamable HTTP for 60 s (bench_http),
+#                 pattern_action on 5,000-line files per language (bench_code),
+#                 how soon sync_action monitor notices a file change (bench_watch)
 #   make fuzz     libFuzzer on the request path for FUZZ_SECONDS (default 60)
 #   make model    fetch and convert the GloVe word vectors (part of make)
 #   make eval     retrieval quality on ../shared/data/locomo-dev
@@ -133,12 +134,14 @@ conformance: $(BUILD)/san/ltmc
 	@cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	tests/conformance/run.sh $(CURDIR)/$(BUILD)/san/ltmc
 
-bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUILD)/bench_graph $(BUILD)/bench_cache $(BUILD)/bench_http $(BUILD)/bench_watch
+bench: deps $(BUILD)/ltmc model $(BUILD)/bench_stdio $(BUILD)/bench_memory $(BUILD)/bench_graph $(BUILD)/bench_cache $(BUILD)/bench_http \
+       $(BUILD)/bench_code $(BUILD)/bench_watch
 	$(BUILD)/bench_stdio $(BUILD)/ltmc
 	$(BUILD)/bench_memory $(BUILD)/ltmc $(BENCH_SCALE)
 	$(BUILD)/bench_graph $(BUILD)/ltmc
 	$(BUILD)/bench_cache $(BUILD)/ltmc
 	$(BUILD)/bench_http $(BUILD)/ltmc
+	$(BUILD)/bench_code $(BUILD)/ltmc
 	$(BUILD)/bench_watch $(BUILD)/ltmc
 
 $(BUILD)/bench_%: bench/bench_%.c bench/benchutil.h bench/vocab.h

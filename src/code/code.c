@@ -252,7 +252,14 @@ code_func *cx_add_func(code_ctx *cx, TSNode def, char *name, int head) {
         free(name);
         return NULL;
     }
+    size_t cap2 = cx->cap_funcs_body;
+    if (!grow(cx, (void **)&cx->func_body, &cap2, f->nfuncs, sizeof *cx->func_body)) {
+        free(name);
+        return NULL;
+    }
+    cx->cap_funcs_body = cap2;
     code_func *fn = &f->funcs[f->nfuncs];
+    cx->func_body[f->nfuncs] = (TSNode){0};
     cx->func_head[f->nfuncs++] = head;
     memset(fn, 0, sizeof *fn);
     fn->name = name ? name : cx_strdup(cx, "<anonymous>");
@@ -334,37 +341,52 @@ code_class *cx_find_class(code_ctx *cx, const char *name) {
 
 /* ---- complexity ----------------------------------------------------------- */
 
-static int decision(code_ctx *cx, TSNode n, const char *type) {
+enum { F_DECISION = 1, F_VALUED = 2, F_LOGICAL = 4, F_LOGICAL_OP = 8, F_COMMENT = 16, F_HOOK = 32 };
+
+/* Node types resolved to grammar symbols once per parse, so the pass over
+ * every node compares small integers, not strings. */
+static int build_flags(code_ctx *cx, const TSLanguage *lang) {
     const code_spec *s = cx->spec;
-    if (cx_in(type, s->decisions)) return 1;
-    if (cx_in(type, s->valued)) return ts_node_is_null(cx_field(n, "value")) ? 0 : 1;
-    if (cx_in(type, s->logical)) {
-        TSNode op = cx_field(n, "operator");
-        if (ts_node_is_null(op)) return 1; /* Python's boolean_operator has no other form */
-        return cx_in(ts_node_type(op), s->logical_ops) ? 1 : 0;
+    cx->nsym = ts_language_symbol_count(lang);
+    cx->flags = calloc(cx->nsym + 1, 1);
+    if (!cx->flags) return -1;
+    for (uint32_t i = 0; i < cx->nsym; i++) {
+        const char *name = ts_language_symbol_name(lang, (TSSymbol)i);
+        if (!name) continue;
+        uint8_t fl = 0;
+        if (ts_language_symbol_type(lang, (TSSymbol)i) == TSSymbolTypeAnonymous) {
+            if (cx_in(name, s->logical_ops)) fl |= F_LOGICAL_OP;
+        } else {
+            if (cx_in(name, s->decisions)) fl |= F_DECISION;
+            if (cx_in(name, s->valued)) fl |= F_VALUED;
+            if (cx_in(name, s->logical)) fl |= F_LOGICAL;
+            if (cx_in(name, s->comments)) fl |= F_COMMENT;
+            if (cx_in(name, s->hooks)) fl |= F_HOOK;
+        }
+        cx->flags[i] = fl;
+    }
+    cx->f_operator = ts_language_field_id_for_name(lang, "operator", 8);
+    cx->f_value = ts_language_field_id_for_name(lang, "value", 5);
+    return 0;
+}
+
+static uint8_t flags_of(const code_ctx *cx, TSSymbol sym) { return sym < cx->nsym ? cx->flags[sym] : 0; }
+
+static int decision(code_ctx *cx, TSNode n, uint8_t fl) {
+    if (fl & F_DECISION) return 1;
+    if (fl & F_VALUED) return cx->f_value && !ts_node_is_null(ts_node_child_by_field_id(n, cx->f_value)) ? 1 : 0;
+    if (fl & F_LOGICAL) {
+        TSNode op = cx->f_operator ? ts_node_child_by_field_id(n, cx->f_operator) : (TSNode){0};
+        if (ts_node_is_null(op)) return 1;
+        return (flags_of(cx, ts_node_symbol(op)) & F_LOGICAL_OP) ? 1 : 0;
     }
     return 0;
 }
 
-int cx_complexity(code_ctx *cx, TSNode body) {
-    if (ts_node_is_null(body)) return 1;
-    int total = 1;
-    TSTreeCursor c = ts_tree_cursor_new(body);
-    for (;;) {
-        TSNode n = ts_tree_cursor_current_node(&c);
-        const char *type = ts_node_type(n);
-        bool skip = !ts_node_eq(n, body) && cx_in(type, cx->spec->nested);
-        if (!skip) total += decision(cx, n, type);
-        if (!skip && ts_tree_cursor_goto_first_child(&c)) continue;
-        for (;;) {
-            if (ts_tree_cursor_goto_next_sibling(&c)) break;
-            if (!ts_tree_cursor_goto_parent(&c)) goto done;
-            if (ts_node_eq(ts_tree_cursor_current_node(&c), body)) goto done;
-        }
-    }
-done:
-    ts_tree_cursor_delete(&c);
-    return total;
+void cx_set_body(code_ctx *cx, code_func *fn, TSNode body) {
+    size_t i = (size_t)(fn - cx->f->funcs);
+    assert(i < cx->f->nfuncs);
+    cx->func_body[i] = body;
 }
 
 /* ---- comments -------------------------------------------------------------- */
@@ -515,20 +537,53 @@ static void finish_comments(code_ctx *cx, raw_comment *raw, size_t n) {
     free(class_at);
 }
 
-/* One pass over the whole tree: comment nodes, the file's decision points
- * and the first syntax error. */
+typedef struct {
+    uint32_t start; /* the body's first byte */
+    size_t func;
+} body_ref;
+
+static int by_body_start(const void *a, const void *b) {
+    const body_ref *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+/* One pass over the whole tree: comment nodes, decision points (of the
+ * file, and of the innermost recorded function whose body holds them),
+ * the language's hooked nodes and the first syntax error. */
 static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw) {
     size_t cap = 0;
+    code_file *f = cx->f;
+    /* the recorded function bodies in start order, and a stack of the open ones */
+    size_t nb = 0, next = 0, depth = 0;
+    body_ref *order = malloc((f->nfuncs + 1) * sizeof *order);
+    size_t *stack = malloc((f->nfuncs + 1) * sizeof *stack);
+    if (!order || !stack) {
+        cx->oom = true;
+        free(order), free(stack);
+        return;
+    }
+    for (size_t i = 0; i < f->nfuncs; i++)
+        if (!ts_node_is_null(cx->func_body[i]))
+            order[nb++] = (body_ref){ts_node_start_byte(cx->func_body[i]), i};
+    if (nb > 1) qsort(order, nb, sizeof *order, by_body_start);
+
     TSTreeCursor c = ts_tree_cursor_new(root);
     bool want_error = ts_node_has_error(root);
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
-        const char *type = ts_node_type(n);
-        if (want_error && (ts_node_is_missing(n) || strcmp(type, "ERROR") == 0)) {
-            cx->f->error_line = cx_line(n);
+        uint32_t start = ts_node_start_byte(n);
+        while (depth && ts_node_end_byte(cx->func_body[stack[depth - 1]]) <= start &&
+               !ts_node_eq(n, cx->func_body[stack[depth - 1]]))
+            depth--;
+        while (next < nb && order[next].start < start) next++;
+        while (next < nb && ts_node_eq(cx->func_body[order[next].func], n)) stack[depth++] = order[next++].func;
+        TSSymbol sym = ts_node_symbol(n);
+        if (want_error && (sym == (TSSymbol)-1 || ts_node_is_missing(n))) {
+            f->error_line = cx_line(n);
             want_error = false;
         }
-        if (cx_in(type, cx->spec->comments)) {
+        uint8_t fl = flags_of(cx, sym);
+        if (fl & F_COMMENT) {
             if (*nraw == cap) {
                 size_t nc = cap ? cap * 2 : 64;
                 raw_comment *p = realloc(*raw, nc * sizeof *p);
@@ -539,17 +594,19 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
                 *raw = p;
                 cap = nc;
             }
-            uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+            uint32_t a = start, b = ts_node_end_byte(n);
             /* Rust's line comments include their newline */
             while (b > a && (cx->src[b - 1] == '\n' || cx->src[b - 1] == '\r')) b--;
             bool line_c = cx->src[a] == '#' || (b - a >= 2 && cx->src[a + 1] == '/');
             raw_comment *r = &(*raw)[(*nraw)++];
             *r = (raw_comment){.start = a, .end = b, .line = cx_line(n), .inline_ = !alone_on_line(cx, a),
                                .line_comment = line_c};
-            TSPoint e = ts_node_end_point(n);
-            r->end_line = (e.column == 0 && e.row > ts_node_start_point(n).row) ? (int)e.row : (int)e.row + 1;
-        } else {
-            cx->f->complexity += decision(cx, n, type);
+            r->end_line = cx_end_line(n);
+        } else if (fl) {
+            int d = decision(cx, n, fl);
+            f->complexity += d;
+            if (d && depth) f->funcs[stack[depth - 1]].complexity += d;
+            if ((fl & F_HOOK) && cx->spec->hook) cx->spec->hook(cx, n);
         }
         if (ts_tree_cursor_goto_first_child(&c)) continue;
         for (;;) {
@@ -559,9 +616,10 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
     }
 done:
     ts_tree_cursor_delete(&c);
+    free(order), free(stack);
     if (!ts_node_has_error(root)) return;
-    cx->f->has_errors = true;
-    if (!cx->f->error_line) cx->f->error_line = 1;
+    f->has_errors = true;
+    if (!f->error_line) f->error_line = 1;
 }
 
 static int cmp_comment(const void *a, const void *b) {
@@ -639,6 +697,7 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
         return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
     }
     code_ctx cx = {.f = f, .spec = spec, .src = src ? src : "", .len = len};
+    if (build_flags(&cx, spec->grammar())) cx.oom = true;
     TSNode root = ts_tree_root_node(tree);
     raw_comment *raw = NULL;
     size_t nraw = 0;
@@ -648,7 +707,9 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     free(raw);
     if (f->ncomments > 1) qsort(f->comments, f->ncomments, sizeof *f->comments, cmp_comment);
     free(cx.func_head);
+    free(cx.func_body);
     free(cx.class_head);
+    free(cx.flags);
     ts_tree_delete(tree);
     ts_parser_delete(parser);
     if (cx.oom) {

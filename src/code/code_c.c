@@ -94,7 +94,7 @@ static void function(code_ctx *cx, TSNode def) {
     while (cx_iter_next(&it, &ch))
         if (cx_is(ch, "storage_class_specifier") && cx_text_is(cx, ch, "static")) fn->is_exported = false;
     cx_iter_end(&it);
-    fn->complexity = cx_complexity(cx, body);
+    cx_set_body(cx, fn, body);
 }
 
 static void fields(code_ctx *cx, size_t ci, TSNode body) {
@@ -179,7 +179,6 @@ static const char *const decisions[] = {"if_statement", "for_statement", "while_
 static const char *const valued[] = {"case_statement", NULL};
 static const char *const logical[] = {"binary_expression", NULL};
 static const char *const logical_ops[] = {"&&", "||", NULL};
-static const char *const nested[] = {"function_definition", NULL};
 static const char *const comments[] = {"comment", NULL};
 
 const code_spec code_spec_c = {
@@ -190,7 +189,6 @@ const code_spec code_spec_c = {
     .valued = valued,
     .logical = logical,
     .logical_ops = logical_ops,
-    .nested = nested,
     .comments = comments,
     .walk = walk,
 };

@@ -75,7 +75,7 @@ static void function(code_ctx *cx, TSNode def, const char *pkg) {
     fn->return_type = cx_text1(cx, cx_field(def, "result"));
     fn->is_exported = capitalised(fn->name);
     params(cx, fn, cx_field(def, "parameters"));
-    fn->complexity = cx_complexity(cx, body);
+    cx_set_body(cx, fn, body);
 }
 
 static void type_spec(code_ctx *cx, TSNode spec, int head) {
@@ -190,7 +190,6 @@ const code_spec code_spec_go = {
     .decisions = decisions,
     .logical = logical,
     .logical_ops = logical_ops,
-    .nested = NULL,
     .comments = comments,
     .walk = walk,
 };

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <tree_sitter/api.h>
 
 typedef struct code_ctx code_ctx;
@@ -29,9 +30,10 @@ typedef struct {
     const char *const *valued;     /* decision points only when they have a "value" field (case, not default) */
     const char *const *logical;    /* binary nodes that count when their operator is in logical_ops */
     const char *const *logical_ops;
-    const char *const *nested;     /* function-like nodes: another function's body, not counted in ours */
     const char *const *comments;   /* comment node types */
     void (*walk)(code_ctx *cx, TSNode root);
+    const char *const *hooks;      /* node types handed to hook during the shared pass (may be NULL) */
+    void (*hook)(code_ctx *cx, TSNode n);
 } code_spec;
 
 struct code_ctx {
@@ -39,10 +41,14 @@ struct code_ctx {
     const code_spec *spec;
     const char *src;
     size_t len;
-    size_t cap_funcs, cap_classes, cap_comments, cap_imports;
+    size_t cap_funcs, cap_classes, cap_comments, cap_imports, cap_funcs_body;
     int *func_head;  /* parallel to f->funcs: first line incl. decorators/attributes */
+    TSNode *func_body; /* parallel to f->funcs: the body whose decision points are the function's */
     int *class_head; /* parallel to f->classes */
     bool oom;
+    uint8_t *flags; /* per grammar symbol: CX_F_* (node types the shared pass looks at) */
+    uint32_t nsym;
+    TSFieldId f_operator, f_value;
 };
 
 /* ---- node helpers ------------------------------------------------------- */
@@ -87,9 +93,9 @@ void cx_add_comment(code_ctx *cx, code_comment_kind kind, int line, int end_line
 void cx_add_param(code_ctx *cx, code_func *fn, char *name, char *type, char *def);
 /* Appends s (taken over) to a string vector; NULL s is ignored. */
 void cx_strv_push(code_ctx *cx, char ***v, size_t *n, char *s);
-/* The complexity of a function: 1 + decision points under body, not
- * entering nested functions. */
-int cx_complexity(code_ctx *cx, TSNode body);
+/* Names fn's body: the shared pass sets fn->complexity to 1 + the decision
+ * points under it that are not inside another recorded function's body. */
+void cx_set_body(code_ctx *cx, code_func *fn, TSNode body);
 /* The class named name (most recent), or NULL. */
 code_class *cx_find_class(code_ctx *cx, const char *name);
 /* "a" + sep + "b", malloc'd; a may be NULL (then just b). */

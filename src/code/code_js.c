@@ -132,7 +132,7 @@ static void function(code_ctx *cx, TSNode fnode, TSNode def, char *name, int hea
     fn->is_exported = exported && !priv;
     params(cx, fn, fnode);
     decorators(cx, fnode, &fn->decorators, &fn->ndecorators);
-    fn->complexity = cx_complexity(cx, body);
+    cx_set_body(cx, fn, body);
     if (ci >= 0) {
         code_class *c = &cx->f->classes[ci];
         cx_strv_push(cx, &c->methods, &c->nmethods, cx_strdup(cx, cx->f->funcs[fi].name));
@@ -278,42 +278,24 @@ static void walk_block(code_ctx *cx, TSNode block, const char *outer, bool top) 
     cx_iter_end(&it);
 }
 
-/* require("x") anywhere */
-static void requires(code_ctx *cx, TSNode root) {
-    TSTreeCursor c = ts_tree_cursor_new(root);
-    for (;;) {
-        TSNode n = ts_tree_cursor_current_node(&c);
-        if (cx_is(n, "call_expression") && cx_text_is(cx, cx_field(n, "function"), "require")) {
-            TSNode args = cx_field(n, "arguments");
-            TSNode a = cx_named(args, 0);
-            if (cx_is(a, "string")) {
-                char *m = unquote(cx, a);
-                cx_add_import(cx, m, cx_line(n), m && (m[0] == '.' || m[0] == '/'));
-            }
-        }
-        if (ts_tree_cursor_goto_first_child(&c)) continue;
-        for (;;) {
-            if (ts_tree_cursor_goto_next_sibling(&c)) break;
-            if (!ts_tree_cursor_goto_parent(&c)) goto done;
-        }
-    }
-done:
-    ts_tree_cursor_delete(&c);
+/* require("x") anywhere: a hook of the shared pass over every node */
+static void require_call(code_ctx *cx, TSNode n) {
+    if (!cx_text_is(cx, cx_field(n, "function"), "require")) return;
+    TSNode a = cx_named(cx_field(n, "arguments"), 0);
+    if (!cx_is(a, "string")) return;
+    char *m = unquote(cx, a);
+    cx_add_import(cx, m, cx_line(n), m && (m[0] == '.' || m[0] == '/'));
 }
 
-static void walk(code_ctx *cx, TSNode root) {
-    walk_block(cx, root, NULL, true);
-    requires(cx, root);
-}
+static void walk(code_ctx *cx, TSNode root) { walk_block(cx, root, NULL, true); }
 
 static const char *const decisions[] = {"if_statement",  "for_statement", "for_in_statement", "while_statement",
                                         "do_statement",  "switch_case",   "catch_clause",     "ternary_expression",
                                         NULL};
 static const char *const logical[] = {"binary_expression", NULL};
 static const char *const logical_ops[] = {"&&", "||", "??", NULL};
-static const char *const nested[] = {"function_declaration", "generator_function_declaration", "method_definition",
-                                     "class_declaration", "class", NULL};
 static const char *const comments[] = {"comment", NULL};
+static const char *const hooks[] = {"call_expression", NULL};
 
 #define JS_SPEC(id, nm, g)                                                                                   \
     const code_spec code_spec_##nm = {                                                                       \
@@ -323,9 +305,10 @@ static const char *const comments[] = {"comment", NULL};
         .decisions = decisions,                                                                              \
         .logical = logical,                                                                                  \
         .logical_ops = logical_ops,                                                                          \
-        .nested = nested,                                                                                    \
         .comments = comments,                                                                                \
         .walk = walk,                                                                                        \
+        .hooks = hooks,                                                                                      \
+        .hook = require_call,                                                                                \
     }
 
 JS_SPEC(CODE_LANG_JAVASCRIPT, javascript, tree_sitter_javascript);

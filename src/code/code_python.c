@@ -138,7 +138,7 @@ static void function(code_ctx *cx, TSNode def, TSNode outer_node, const char *cl
         }
         cx_iter_end(&it);
     }
-    fn->complexity = cx_complexity(cx, body);
+    cx_set_body(cx, fn, body);
     char *qn = cx_strdup(cx, fn->qualified_name);
     add_doc(cx, first_string(body), &cx->f->funcs[fi].doc, qn);
     if (ci >= 0) {
@@ -279,7 +279,6 @@ static const char *const decisions[] = {"if_statement",  "elif_clause",   "for_s
                                         "if_clause", NULL};
 static const char *const logical[] = {"boolean_operator", NULL};
 static const char *const logical_ops[] = {"and", "or", NULL};
-static const char *const nested[] = {"function_definition", "class_definition", NULL};
 static const char *const comments[] = {"comment", NULL};
 
 const code_spec code_spec_python = {
@@ -289,7 +288,6 @@ const code_spec code_spec_python = {
     .decisions = decisions,
     .logical = logical,
     .logical_ops = logical_ops,
-    .nested = nested,
     .comments = comments,
     .walk = walk,
 };

@@ -87,7 +87,7 @@ static void function(code_ctx *cx, TSNode def, pending *pa, const char *impl_typ
     TSNode mods = cx_child_of_type(def, "function_modifiers");
     fn->is_async = !ts_node_is_null(mods) && !ts_node_is_null(cx_child_of_type(mods, "async"));
     params(cx, fn, cx_field(def, "parameters"));
-    fn->complexity = cx_complexity(cx, body);
+    cx_set_body(cx, fn, body);
 }
 
 static void walk_items(code_ctx *cx, TSNode list, const char *impl_type, const char *outer, bool trait_impl);
@@ -225,7 +225,6 @@ static void walk(code_ctx *cx, TSNode root) {
 static const char *const decisions[] = {"if_expression", "for_expression", "while_expression", "match_arm", NULL};
 static const char *const logical[] = {"binary_expression", NULL};
 static const char *const logical_ops[] = {"&&", "||", NULL};
-static const char *const nested[] = {"function_item", "impl_item", "trait_item", NULL};
 static const char *const comments[] = {"line_comment", "block_comment", NULL};
 
 const code_spec code_spec_rust = {
@@ -235,7 +234,6 @@ const code_spec code_spec_rust = {
     .decisions = decisions,
     .logical = logical,
     .logical_ops = logical_ops,
-    .nested = nested,
     .comments = comments,
     .walk = walk,
 };

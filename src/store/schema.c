@@ -163,6 +163,36 @@ static const schema_migration migrations[] = {
      "CREATE INDEX blueprints_by_project ON blueprints(project, priority_score DESC, complexity_score DESC,"
      "  created_at DESC);"},
 
+    /* Experience replay (pattern_action; search/attempts.h): each attempt
+     * keeps its unit vector (float32, of the model named beside it) for
+     * ranking by meaning, and its error's grouping key for the commonest
+     * failure causes. Searches scan a project's attempts newest first
+     * under the filters, hence the indexes led by project. */
+    {4, "pattern attempts",
+     "CREATE TABLE pattern_attempts ("
+     "  id INTEGER PRIMARY KEY,"
+     "  project TEXT NOT NULL,"
+     "  pattern_type TEXT NOT NULL,"
+     "  result TEXT NOT NULL CHECK (result IN ('pass','fail','partial')),"
+     "  input_prompt TEXT NOT NULL DEFAULT '',"
+     "  code TEXT NOT NULL DEFAULT '',"
+     "  error_message TEXT,"
+     "  error_key TEXT,"
+     "  execution_time_ms REAL CHECK (execution_time_ms IS NULL OR execution_time_ms >= 0),"
+     "  function_name TEXT,"
+     "  file_name TEXT,"
+     "  module_name TEXT,"
+     "  language TEXT,"
+     "  tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),"
+     "  metadata TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),"
+     "  model TEXT NOT NULL,"
+     "  vector BLOB NOT NULL,"
+     "  created_at TEXT NOT NULL"
+     ");"
+     "CREATE INDEX pattern_attempts_by_project ON pattern_attempts(project, id);"
+     "CREATE INDEX pattern_attempts_by_type ON pattern_attempts(project, pattern_type, id);"
+     "CREATE INDEX pattern_attempts_by_time ON pattern_attempts(project, created_at);"},
+
     /* sync_action (migration 5; 4 belongs to the code-intelligence work).
      * code_snapshots holds each element's signature and doc as of the last
      * `code` sync: the documentation of record that drift compares the

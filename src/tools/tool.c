@@ -21,11 +21,11 @@ static const param_def project_param = {
     NULL, 0, 0, 128};
 
 extern const tool_def memory_tool, todo_tool, chat_tool, graph_tool, blueprint_tool, unix_tool, cache_tool, config_tool;
-extern const tool_def documentation_tool, sync_tool;
+extern const tool_def pattern_tool, documentation_tool, sync_tool;
 
-static const tool_def *const all_tools[] = {&memory_tool, &todo_tool,      &chat_tool,
-                                            &graph_tool,  &blueprint_tool, &unix_tool, &cache_tool,
-                                            &documentation_tool, &sync_tool, &config_tool};
+static const tool_def *const all_tools[] = {&memory_tool,        &todo_tool,      &chat_tool,  &graph_tool,
+                                            &blueprint_tool,     &unix_tool,      &pattern_tool, &cache_tool,
+                                            &documentation_tool, &sync_tool,      &config_tool};
 
 const tool_def *const *tools_all(size_t *count) {
     *count = sizeof all_tools / sizeof all_tools[0];

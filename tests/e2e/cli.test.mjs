@@ -28,6 +28,7 @@ test('help and version', async (t) => {
     'graph_action link, query, auto_link, get_relationships, stats, unlink, delete_node, traverse, path, export, import',
     'blueprint_action create, analyze_complexity, list_project, add_dependency, resolve_order, update_metadata, get_dependencies, delete',
     'unix_action ls, cat, grep, find, tree, jq, disk_usage, help, diff_highlight, fuzzy_select, parse_syntax, syntax_query, list_modern, syntax_highlight',
+    'pattern_action extract_functions, extract_classes, extract_comments, summarize_code, log_attempt, get_patterns, analyze_patterns',
     'cache_action health_check, stats, flush, reset',
     'documentation_action generate_api_docs, generate_architecture_diagram, sync_documentation_with_code, validate_documentation_consistency',
     'sync_action code, validate, drift, blueprint, score, monitor, stop, status',
@@ -201,7 +202,7 @@ test('ltmc doctor reports the embedder; a missing GloVe file is a warning and ha
   assert.ok(m, `doctor lacks the glove embeddings line:\n${r.stdout}`);
   assert.equal(m[2], GLOVE);
   assert.match(r.stdout, /^ {2}\[ok {2}\] memories +0 memories, 0 chunks$/m);
-  assert.match(r.stdout, /^ {2}\[ok {2}\] tools +10 tools offered$/m);
+  assert.match(r.stdout, /^ {2}\[ok {2}\] tools +11 tools offered$/m);
   assert.doesNotMatch(r.stdout, /\[warn\]/);
 
   const hash = await runCliExpect(sb, ['doctor'], 0, { env: { LTMC_EMBEDDING_BACKEND: 'hash' } });

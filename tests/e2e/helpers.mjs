@@ -26,7 +26,7 @@ if (!existsSync(BIN)) throw new Error(`ltmc binary not found at ${BIN}; run make
 export const GLOVE = resolve(process.env.LTMC_GLOVE_PATH ?? resolve(here, '../../build/glove-100d.ltmcvec'));
 if (!existsSync(GLOVE)) throw new Error(`GloVe vectors not found at ${GLOVE}; run make model or set LTMC_GLOVE_PATH`);
 
-export const TOOL_NAMES = ['memory_action', 'todo_action', 'chat_action', 'graph_action', 'blueprint_action', 'unix_action', 'cache_action', 'documentation_action', 'sync_action', 'config_action'];
+export const TOOL_NAMES = ['memory_action', 'todo_action', 'chat_action', 'graph_action', 'blueprint_action', 'unix_action', 'pattern_action', 'cache_action', 'documentation_action', 'sync_action', 'config_action'];
 
 // Markers of a sanitizer report on stderr: any of them fails a clean shutdown.
 const SANITIZER_MARKERS = /LeakSanitizer|AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer|ThreadSanitizer/;

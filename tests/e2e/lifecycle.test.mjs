@@ -40,6 +40,7 @@ test('listTools: exactly the offered tools, in order, each with a well-formed sc
       graph_action: ['link', 'query', 'auto_link', 'get_relationships', 'stats', 'unlink', 'delete_node', 'traverse', 'path', 'export', 'import'],
       blueprint_action: ['create', 'analyze_complexity', 'list_project', 'add_dependency', 'resolve_order', 'update_metadata', 'get_dependencies', 'delete'],
       unix_action: ['ls', 'cat', 'grep', 'find', 'tree', 'jq', 'disk_usage', 'help', 'diff_highlight', 'fuzzy_select', 'parse_syntax', 'syntax_query', 'list_modern', 'syntax_highlight'],
+      pattern_action: ['extract_functions', 'extract_classes', 'extract_comments', 'summarize_code', 'log_attempt', 'get_patterns', 'analyze_patterns'],
       cache_action: ['health_check', 'stats', 'flush', 'reset'],
       documentation_action: ['generate_api_docs', 'generate_architecture_diagram', 'sync_documentation_with_code', 'validate_documentation_consistency'],
       sync_action: ['code', 'validate', 'drift', 'blueprint', 'score', 'monitor', 'stop', 'status'],
@@ -113,7 +114,7 @@ test('tools/list paging with LTMC_TOOLS_PAGE_SIZE=1 (SDK) and invalid cursors', 
       const names = [];
       const cursors = [];
       let cursor;
-      for (let page = 0; page < 10; page++) {
+      for (let page = 0; page <= TOOL_NAMES.length; page++) {
         const res = await client.listTools(cursor === undefined ? {} : { cursor });
         assert.equal(res.tools.length, 1, 'one tool per page');
         names.push(res.tools[0].name);
