@@ -251,6 +251,7 @@ static void declaration(code_ctx *cx, TSNode n, int head, bool exported, const c
 }
 
 static void walk_block(code_ctx *cx, TSNode block, const char *outer, bool top) {
+    if (!cx_enter(cx)) return;
     cx_iter it;
     TSNode ch;
     cx_iter_init(&it, block);
@@ -276,6 +277,7 @@ static void walk_block(code_ctx *cx, TSNode block, const char *outer, bool top) 
         }
     }
     cx_iter_end(&it);
+    cx_leave(cx);
 }
 
 /* require("x") anywhere: a hook of the shared pass over every node */

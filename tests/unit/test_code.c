@@ -103,6 +103,18 @@ static void test_bad_input(void **state) {
     assert_contains(err.msg, "too large");
     free(huge);
 
+    /* invalid UTF-8 past the checked start: every string handed out is repaired */
+    char *late = malloc(9100);
+    assert_non_null(late);
+    memset(late, '\n', 9000);
+    strcpy(late + 9000, "# caf\xff\xfe\ndef g\xff():\n    pass\n");
+    f = parse(late, CODE_LANG_PYTHON);
+    assert_int_equal(f->ncomments, 1);
+    assert_string_equal(f->comments[0].text, "caf??");
+    for (size_t i = 0; i < f->nfuncs; i++) assert_null(strchr(f->funcs[i].signature, '\xff'));
+    code_file_free(f);
+    free(late);
+
     /* valid UTF-8 is text */
     const char utf8[] = "# caf\xc3\xa9 \xe6\x97\xa5\ndef f():\n    pass\n";
     f = parse(utf8, CODE_LANG_PYTHON);
@@ -567,6 +579,32 @@ static void test_rust(void **state) {
     code_file_free(f);
 }
 
+/* Hostile nesting: the walkers stop at their depth limit instead of
+ * exhausting the stack, and what is shallower is still read. */
+static void test_deep_nesting(void **state) {
+    (void)state;
+    size_t n = 100000;
+    char *src = malloc(6 * n + 64); /* the C case needs 2n, the JavaScript one 20000 * 20 + 20000 */
+    assert_non_null(src);
+    size_t k = (size_t)sprintf(src, "int x = ");
+    memset(src + k, '(', n), k += n;
+    src[k++] = '1';
+    memset(src + k, ')', n), k += n;
+    k += (size_t)sprintf(src + k, ";\nint ok(void) { return 1; }\n");
+    code_file *f = parse(src, CODE_LANG_C);
+    assert_non_null(func(f, "ok"));
+    code_file_free(f);
+    k = 0;
+    for (size_t i = 0; i < 20000; i++) k += (size_t)sprintf(src + k, "function f%zu() {", i);
+    memset(src + k, '}', 20000), k += 20000;
+    src[k] = '\0';
+    f = parse(src, CODE_LANG_JAVASCRIPT);
+    assert_true(f->nfuncs > 10 && f->nfuncs <= CX_MAX_DEPTH);
+    assert_string_equal(f->funcs[0].name, "f0");
+    code_file_free(f);
+    free(src);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grammars_load),
@@ -576,6 +614,7 @@ int main(void) {
         cmocka_unit_test(test_typescript),
         cmocka_unit_test(test_go),
         cmocka_unit_test(test_rust),
+        cmocka_unit_test(test_deep_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
