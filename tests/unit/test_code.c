@@ -416,6 +416,16 @@ static void test_typescript(void **state) {
     assert_int_equal(func(f, "App")->complexity, 2);
     code_file_free(f);
 
+    /* declarations (.d.ts), namespaces and overload signatures */
+    f = parse("namespace NS { export function inNs(a: number): void {} }\n"
+              "export declare class C extends B { m(x: number): string; }\n"
+              "export declare function sig(a: string): number;\n",
+              CODE_LANG_TYPESCRIPT);
+    assert_true(func(f, "inNs")->is_exported);
+    assert_string_equal(func(f, "sig")->return_type, "number");
+    assert_true(has(klass(f, "C")->methods, klass(f, "C")->nmethods, "m"));
+    code_file_free(f);
+
     f = parse("function ok() {}\nfunction broken( {\n", CODE_LANG_JAVASCRIPT);
     assert_true(f->has_errors);
     assert_int_equal(f->error_line, 2);
