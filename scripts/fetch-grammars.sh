@@ -20,7 +20,7 @@ pins=(
   "tree-sitter-rust 0.23.3 sha512-uLdZJ1K26EuJTBMJlz1ltTlg7nJyAYThfouXgigf5ixKOasOL5wNrRCpuWTsl6rDcKlZK9UX+annFLqP/kchwQ=="
 )
 want=$(printf '%s\n' "${pins[@]}")
-[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && exit 0
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then touch "$stamp"; exit 0; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out.part"

@@ -1,5 +1,7 @@
 #include "code_int.h"
 
+#include "../core/jsonx.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
@@ -115,6 +117,7 @@ static char *dupn(code_ctx *cx, const char *s, size_t n) {
     }
     memcpy(d, s, n);
     d[n] = '\0';
+    jx_utf8_repair(d); /* only the first 8 KiB were checked: every string we hand out is valid UTF-8 */
     return d;
 }
 
@@ -149,6 +152,7 @@ char *cx_span1(code_ctx *cx, size_t from, size_t to) {
         d[k++] = (char)c;
     }
     d[k] = '\0';
+    jx_utf8_repair(d);
     return d;
 }
 
@@ -432,6 +436,7 @@ char *cx_strip_comment(const char *text, size_t len) {
     }
     while (k > 0 && out[k - 1] == '\n') k--; /* no trailing blank lines */
     out[k] = '\0';
+    jx_utf8_repair(out);
     return out;
 }
 

@@ -157,7 +157,16 @@ static void include(code_ctx *cx, TSNode inc) {
     cx_add_import(cx, t, cx_line(inc), local);
 }
 
+/* Where definitions can be: the file, preprocessor conditionals, extern "C"
+ * blocks, declarations (a struct defined in a variable's type) and struct
+ * bodies; ERROR nodes too, so definitions after a syntax error are found. */
+static const char *const containers[] = {"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else",
+                                         "preproc_elif", "preproc_elifdef", "linkage_specification",
+                                         "declaration_list", "declaration", "type_definition",
+                                         "field_declaration_list", "field_declaration", "ERROR", NULL};
+
 static void walk(code_ctx *cx, TSNode n) {
+    if (!cx_enter(cx)) return;
     cx_iter it;
     TSNode ch;
     cx_iter_init(&it, n);
@@ -169,9 +178,10 @@ static void walk(code_ctx *cx, TSNode n) {
         else if (!strcmp(t, "union_specifier")) record(cx, ch, "union");
         else if (!strcmp(t, "enum_specifier")) record(cx, ch, "enum");
         else if (!strcmp(t, "preproc_include")) include(cx, ch);
-        else if (strcmp(t, "comment") != 0) walk(cx, ch);
+        else if (cx_in(t, containers)) walk(cx, ch);
     }
     cx_iter_end(&it);
+    cx_leave(cx);
 }
 
 static const char *const decisions[] = {"if_statement", "for_statement", "while_statement", "do_statement",

@@ -46,6 +46,7 @@ struct code_ctx {
     TSNode *func_body; /* parallel to f->funcs: the body whose decision points are the function's */
     int *class_head; /* parallel to f->classes */
     bool oom;
+    int depth;      /* nesting of the walker's recursion (cx_enter) */
     uint8_t *flags; /* per grammar symbol: CX_F_* (node types the shared pass looks at) */
     uint32_t nsym;
     TSFieldId f_operator, f_value;
@@ -81,6 +82,18 @@ void cx_iter_init(cx_iter *it, TSNode parent);
 bool cx_iter_next(cx_iter *it, TSNode *child); /* named and anonymous children */
 const char *cx_iter_field(const cx_iter *it);  /* the current child's field name, or NULL */
 void cx_iter_end(cx_iter *it);
+
+/* Walkers recurse through nested definitions and blocks; past this depth
+ * they stop (deeper definitions are not recorded), so hostile input cannot
+ * exhaust the stack. cx_enter returns false at the limit; pair each true
+ * with cx_leave. */
+#define CX_MAX_DEPTH 100
+static inline bool cx_enter(code_ctx *cx) {
+    if (cx->depth >= CX_MAX_DEPTH) return false;
+    cx->depth++;
+    return true;
+}
+static inline void cx_leave(code_ctx *cx) { cx->depth--; }
 
 /* ---- builders ------------------------------------------------------------ */
 /* Appends a function; strings passed in are taken over (may be NULL).

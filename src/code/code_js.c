@@ -247,10 +247,25 @@ static void declaration(code_ctx *cx, TSNode n, int head, bool exported, const c
         klass(cx, n, head, exported, "enum");
     } else if (top && (!strcmp(t, "lexical_declaration") || !strcmp(t, "variable_declaration"))) {
         variables(cx, n, head, exported, outer);
+    } else if (!strcmp(t, "function_signature")) { /* .d.ts and overloads: a function without a body */
+        function(cx, n, n, cx_text(cx, cx_field(n, "name")), head, NULL, -1, exported, outer, NULL);
+    } else if (!strcmp(t, "expression_statement") && cx_is(cx_named(n, 0), "internal_module")) {
+        declaration(cx, cx_named(n, 0), head, exported, outer, top);
+    } else if (!strcmp(t, "internal_module") || !strcmp(t, "module")) { /* namespace X { ... } */
+        TSNode body = cx_field(n, "body");
+        if (!ts_node_is_null(body)) walk_block(cx, body, outer, top);
+    } else if (!strcmp(t, "ambient_declaration")) { /* declare class/function/const ... */
+        cx_iter it;
+        TSNode ch;
+        cx_iter_init(&it, n);
+        while (cx_iter_next(&it, &ch))
+            if (ts_node_is_named(ch)) declaration(cx, ch, head, exported, outer, top);
+        cx_iter_end(&it);
     }
 }
 
 static void walk_block(code_ctx *cx, TSNode block, const char *outer, bool top) {
+    if (!cx_enter(cx)) return;
     cx_iter it;
     TSNode ch;
     cx_iter_init(&it, block);
@@ -268,14 +283,12 @@ static void walk_block(code_ctx *cx, TSNode block, const char *outer, bool top) 
         } else if (!strcmp(t, "import_statement")) {
             char *m = unquote(cx, cx_field(ch, "source"));
             cx_add_import(cx, m, cx_line(ch), m && (m[0] == '.' || m[0] == '/'));
-        } else if (!strcmp(t, "ambient_declaration") || !strcmp(t, "internal_module") || !strcmp(t, "module")) {
-            TSNode body = cx_field(ch, "body");
-            walk_block(cx, ts_node_is_null(body) ? ch : body, outer, top);
         } else {
             declaration(cx, ch, cx_line(ch), false, outer, top);
         }
     }
     cx_iter_end(&it);
+    cx_leave(cx);
 }
 
 /* require("x") anywhere: a hook of the shared pass over every node */

@@ -226,7 +226,7 @@ static void import_names(code_ctx *cx, TSNode st) {
 }
 
 static void walk_block(code_ctx *cx, TSNode block, const char *cls, const char *outer, int ci) {
-    if (ts_node_is_null(block)) return;
+    if (ts_node_is_null(block) || !cx_enter(cx)) return;
     cx_iter it;
     TSNode ch;
     cx_iter_init(&it, block);
@@ -261,6 +261,7 @@ static void walk_block(code_ctx *cx, TSNode block, const char *cls, const char *
         }
     }
     cx_iter_end(&it);
+    cx_leave(cx);
 }
 
 static void walk(code_ctx *cx, TSNode root) {

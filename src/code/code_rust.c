@@ -148,6 +148,7 @@ static void use(code_ctx *cx, TSNode def) {
 }
 
 static void walk_items(code_ctx *cx, TSNode list, const char *impl_type, const char *outer, bool trait_impl) {
+    if (!cx_enter(cx)) return;
     pending pa = {0};
     cx_iter it;
     TSNode ch;
@@ -186,6 +187,7 @@ static void walk_items(code_ctx *cx, TSNode list, const char *impl_type, const c
     }
     cx_iter_end(&it);
     pending_clear(&pa);
+    cx_leave(cx);
 }
 
 /* Methods join their type, and `impl Trait for Type` makes Trait a base of

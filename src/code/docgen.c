@@ -19,6 +19,11 @@ static bool is_ident_char(char c) { return isalnum((unsigned char)c) || c == '_'
 
 static void add_param(doc_info *d, const char *name, size_t len) {
     if (len == 0 || len > 200) return;
+    /* NumPy docs write "None" under Parameters for a function without any. */
+    if ((len == 4 && !strncmp(name, "None", 4)) || (len == 4 && !strncmp(name, "none", 4))) {
+        d->param_section = true;
+        return;
+    }
     for (size_t i = 0; i < d->nparams; i++)
         if (strlen(d->params[i]) == len && !memcmp(d->params[i], name, len)) return;
     char **np = realloc(d->params, (d->nparams + 1) * sizeof *np);

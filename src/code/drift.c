@@ -397,6 +397,9 @@ static void mention(md_ctx *c, const char *text, int line, bool fenced) {
         norm_name(text, n, name, sizeof name);
         if (!*name || isdigit((unsigned char)name[0])) return;
     }
+    bool word = false; /* "$(...)" in a shell example names nothing */
+    for (const char *ch = name; *ch; ch++) word |= isalnum((unsigned char)*ch) || *ch == '_';
+    if (!word) return;
     char key[600];
     snprintf(key, sizeof key, "%s(%s)", name, args);
     if (json_object_get(c->seen, key)) return;

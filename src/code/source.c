@@ -87,7 +87,7 @@ int source_load(const char *roots, const char *path, char abs[PATH_MAX], code_fi
 
 bool source_skip_dir(const char *name) {
     static const char *const skip[] = {"node_modules", "build", "dist", "target", "vendor", "__pycache__",
-                                       "out", "bin", "obj", "venv", "env", "site-packages", NULL};
+                                       "venv", "site-packages", NULL};
     if (name[0] == '.') return true;
     for (const char *const *s = skip; *s; s++)
         if (!strcmp(name, *s)) return true;

@@ -300,7 +300,12 @@ static json_t *line_text(const line_index *li, int line) {
     if (line < 1 || line > li->n) return NULL;
     size_t a = li->starts[line - 1], b = li->starts[line];
     while (b > a && (li->src[b - 1] == '\n' || li->src[b - 1] == '\r')) b--;
-    return json_stringn(li->src + a, b - a);
+    char *t = strndup(li->src + a, b - a); /* the source may hold invalid UTF-8 past the checked start */
+    if (!t) return json_null();
+    jx_utf8_repair(t);
+    json_t *j = json_string(t);
+    free(t);
+    return j ? j : json_null();
 }
 
 static json_t *lines_json(const line_index *li, int from, int to) {

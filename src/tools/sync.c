@@ -262,6 +262,9 @@ static int sync_drift(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *er
     jx_set_str(out, "project_id", project_id(ctx, args));
     jx_set_str(out, "language", code_lang_name(f->lang));
     jx_set_str(out, "snapshot_synced_at", *synced ? synced : NULL);
+    /* A syntax error hides what follows it: elements may look removed. */
+    jx_set_bool(out, "has_errors", f->has_errors);
+    if (f->has_errors) jx_set_int(out, "error_line", f->error_line);
     drift_summarize(items, out);
     json_object_set(out, "drift_items", items);
     jx_set_int(out, "elements_checked", (int64_t)json_array_size(now));

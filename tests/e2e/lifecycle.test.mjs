@@ -114,7 +114,7 @@ test('tools/list paging with LTMC_TOOLS_PAGE_SIZE=1 (SDK) and invalid cursors', 
       const names = [];
       const cursors = [];
       let cursor;
-      for (let page = 0; page < 20; page++) {
+      for (let page = 0; page <= TOOL_NAMES.length; page++) {
         const res = await client.listTools(cursor === undefined ? {} : { cursor });
         assert.equal(res.tools.length, 1, 'one tool per page');
         names.push(res.tools[0].name);

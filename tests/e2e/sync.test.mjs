@@ -136,6 +136,7 @@ test('blueprint renders the stored blueprint with its JSON lists and dependencie
     const only = await sync(c, { action: 'blueprint', blueprint_id: a.blueprint_id, sections: ['requirements'] });
     assert.doesNotMatch(only.documentation_content, /Login and tokens|Architecture/);
     await sync(c, { action: 'blueprint', blueprint_id: a.blueprint_id, project_id: 'other' }, { expectError: true });
+    assert.match((await sync(c, { action: 'blueprint', blueprint_id: a.blueprint_id, sections: ['bogus'] }, { expectError: true })).error, /Unknown section 'bogus'/);
     const st = await sync(c, { action: 'status' });
     assert.equal(st.total_blueprints, 2);
     assert.equal(st.in_progress_blueprints, 0);

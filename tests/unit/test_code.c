@@ -103,6 +103,18 @@ static void test_bad_input(void **state) {
     assert_contains(err.msg, "too large");
     free(huge);
 
+    /* invalid UTF-8 past the checked start: every string handed out is repaired */
+    char *late = malloc(9100);
+    assert_non_null(late);
+    memset(late, '\n', 9000);
+    strcpy(late + 9000, "# caf\xff\xfe\ndef g\xff():\n    pass\n");
+    f = parse(late, CODE_LANG_PYTHON);
+    assert_int_equal(f->ncomments, 1);
+    assert_string_equal(f->comments[0].text, "caf??");
+    for (size_t i = 0; i < f->nfuncs; i++) assert_null(strchr(f->funcs[i].signature, '\xff'));
+    code_file_free(f);
+    free(late);
+
     /* valid UTF-8 is text */
     const char utf8[] = "# caf\xc3\xa9 \xe6\x97\xa5\ndef f():\n    pass\n";
     f = parse(utf8, CODE_LANG_PYTHON);
@@ -404,6 +416,16 @@ static void test_typescript(void **state) {
     assert_int_equal(func(f, "App")->complexity, 2);
     code_file_free(f);
 
+    /* declarations (.d.ts), namespaces and overload signatures */
+    f = parse("namespace NS { export function inNs(a: number): void {} }\n"
+              "export declare class C extends B { m(x: number): string; }\n"
+              "export declare function sig(a: string): number;\n",
+              CODE_LANG_TYPESCRIPT);
+    assert_true(func(f, "inNs")->is_exported);
+    assert_string_equal(func(f, "sig")->return_type, "number");
+    assert_true(has(klass(f, "C")->methods, klass(f, "C")->nmethods, "m"));
+    code_file_free(f);
+
     f = parse("function ok() {}\nfunction broken( {\n", CODE_LANG_JAVASCRIPT);
     assert_true(f->has_errors);
     assert_int_equal(f->error_line, 2);
@@ -567,6 +589,32 @@ static void test_rust(void **state) {
     code_file_free(f);
 }
 
+/* Hostile nesting: the walkers stop at their depth limit instead of
+ * exhausting the stack, and what is shallower is still read. */
+static void test_deep_nesting(void **state) {
+    (void)state;
+    size_t n = 100000;
+    char *src = malloc(6 * n + 64); /* the C case needs 2n, the JavaScript one 20000 * 20 + 20000 */
+    assert_non_null(src);
+    size_t k = (size_t)sprintf(src, "int x = ");
+    memset(src + k, '(', n), k += n;
+    src[k++] = '1';
+    memset(src + k, ')', n), k += n;
+    k += (size_t)sprintf(src + k, ";\nint ok(void) { return 1; }\n");
+    code_file *f = parse(src, CODE_LANG_C);
+    assert_non_null(func(f, "ok"));
+    code_file_free(f);
+    k = 0;
+    for (size_t i = 0; i < 20000; i++) k += (size_t)sprintf(src + k, "function f%zu() {", i);
+    memset(src + k, '}', 20000), k += 20000;
+    src[k] = '\0';
+    f = parse(src, CODE_LANG_JAVASCRIPT);
+    assert_true(f->nfuncs > 10 && f->nfuncs <= CX_MAX_DEPTH);
+    assert_string_equal(f->funcs[0].name, "f0");
+    code_file_free(f);
+    free(src);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grammars_load),
@@ -576,6 +624,7 @@ int main(void) {
         cmocka_unit_test(test_typescript),
         cmocka_unit_test(test_go),
         cmocka_unit_test(test_rust),
+        cmocka_unit_test(test_deep_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

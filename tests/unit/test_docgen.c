@@ -47,6 +47,7 @@ static void test_doc_conventions(void **state) {
     static const char *const ak[] = {"args", "kwargs"};
     check_doc("Args:\n    *args: positional\n    **kwargs: named", ak, 2, false);
     check_doc(NULL, NULL, 0, false);
+    check_doc("Show it.\n\nParameters\n----------\nNone\n\nReturns\n-------\nNone", NULL, 0, true);
 }
 
 static void test_api_json_and_markdown(void **state) {
