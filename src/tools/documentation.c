@@ -89,6 +89,7 @@ static int api_visit(const char *abs, size_t size, void *vctx, lt_err *err) {
     const char *rel = abs + a->root_len;
     while (*rel == '/') rel++;
     api_disk(a, rel, abs);
+    tool_report(a->ctx, (double)json_array_size(a->files), 0, rel); /* one report per file of the tree */
     return 0;
 }
 

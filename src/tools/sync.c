@@ -117,6 +117,7 @@ static int code_visit(const char *abs, size_t size, void *vctx, lt_err *err) {
             *err = ferr;
             return -1;
         }
+        tool_report(c->ctx, (double)(json_array_size(c->files) + json_array_size(c->failed)), 0, rel);
         return 0;
     }
     /* keep the directory report small: counts per file */
@@ -127,6 +128,9 @@ static int code_visit(const char *abs, size_t size, void *vctx, lt_err *err) {
                                               (json_int_t)json_array_size(json_object_get(r,
                                                                                            "changes_since_last_sync"))));
     json_decref(r);
+    /* A tree can take a while: one progress report per file (total unknown
+     * until the walk ends, so none is given). */
+    tool_report(c->ctx, (double)(json_array_size(c->files) + json_array_size(c->failed)), 0, rel);
     return 0;
 }
 

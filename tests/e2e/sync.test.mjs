@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, callTool, mergeEnv, sandbox, sleep, withClient } from './helpers.mjs';
+import { BIN, callTool, mergeEnv, sandbox, sleep, withClient, withRaw } from './helpers.mjs';
 
 const sync = (c, args, o) => callTool(c, 'sync_action', args, o);
 
@@ -255,4 +255,30 @@ test('HTTP: SIGTERM with a monitor running exits cleanly', async (t) => {
   assert.doesNotMatch(stderr, /LeakSanitizer|AddressSanitizer|runtime error:/, stderr);
   assert.equal(st.signal, null);
   assert.equal(st.code, 0, stderr);
+});
+
+// Counted on the raw stream: the SDK dispatches notifications a tick later
+// than responses, so progress written just before a fast reply can be dropped
+// on its side although it was sent.
+test('sync over a tree and API docs of a tree report progress per file when asked', async (t) => {
+  const { sb, env } = project(t);
+  await withRaw(t, async (raw) => {
+    await raw.initialize();
+    const call = (id, args, token) => raw.request(id, 'tools/call', { name: args.name, arguments: args.arguments, ...(token === undefined ? {} : { _meta: { progressToken: token } }) });
+    const progressOf = (token) => raw.messages.filter((m) => m.method === 'notifications/progress' && m.params.progressToken === token).map((m) => m.params);
+    const res = (await call(2, { name: 'sync_action', arguments: { action: 'code', directory_path: '.', project_id: 'demo' } }, 'tree')).result.structuredContent;
+    const files = res.sync_report.files_synced + res.sync_report.files_failed.length;
+    assert.ok(files >= 3, `a tree of several files: ${files}`);
+    const seen = progressOf('tree');
+    assert.deepEqual(seen.map((p) => p.progress), Array.from({ length: files }, (_, i) => i + 1), 'one report per file, counting up');
+    assert.ok(seen.every((p) => typeof p.message === 'string' && p.message.length > 0 && !p.message.startsWith('/')), 'messages name files by relative path');
+    const idxResponse = raw.messages.findIndex((m) => m.id === 2);
+    assert.ok(raw.messages.findIndex((m) => m.params?.progressToken === 'tree') < idxResponse, 'progress comes before the response');
+    const docs = (await call(3, { name: 'documentation_action', arguments: { action: 'generate_api_docs', project_id: 'demo', directory_path: '.' } }, 7)).result.structuredContent;
+    assert.equal(progressOf(7).length, docs.files_processed + docs.files_failed, 'one report per file of the tree');
+    // Without a token nothing is sent.
+    const before = raw.messages.filter((m) => m.method === 'notifications/progress').length;
+    await call(4, { name: 'sync_action', arguments: { action: 'code', directory_path: '.', project_id: 'demo' } });
+    assert.equal(raw.messages.filter((m) => m.method === 'notifications/progress').length, before);
+  }, { sandbox: sb, env });
 });
