@@ -6,6 +6,7 @@
 #include "../cache/caches.h"
 #include "chunk.h"
 #include "lexical.h"
+#include "sidejob.h"
 
 #include <assert.h>
 #include <math.h>
@@ -606,9 +607,9 @@ static int normalise_time(const char *given, char *out, lt_err *err, const char 
 }
 
 /* The near-duplicate check scans every vector of the project (exactly),
- * which costs as much as the rest of a store at 100,000 memories: it runs
- * on a second thread while the memory is written, over the index as it
- * was before (the new memory cannot be its own near-duplicate). */
+ * which costs about as much as writing the memory at 100,000 memories: it
+ * runs beside the write when a core is free (sidejob.h), over the index as
+ * it was before (the new memory cannot be its own near-duplicate). */
 #define NEAR_HITS 8
 
 typedef struct {
@@ -619,10 +620,9 @@ typedef struct {
     size_t n;
 } near_scan;
 
-static void *near_scan_run(void *arg) {
+static void near_scan_run(void *arg) {
     near_scan *j = arg;
     j->n = vindex_search(j->index, j->project, j->vec, NEAR_HITS, NULL, 0, j->hits);
-    return NULL;
 }
 
 /* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
@@ -684,15 +684,13 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
     if (!pd.duplicate) {
         insert_ctx c = {m, &pd, 1, ""};
         clock_now_iso(c.now, sizeof c.now);
-        pthread_t scanner;
-        bool threaded = false;
+        sidejob *scanner = NULL;
         if (near_duplicates_on(m)) {
             vindex_sync(m->index, st, NULL); /* what other processes stored is compared too */
-            threaded = pthread_create(&scanner, NULL, near_scan_run, &scan) == 0;
-            if (!threaded) near_scan_run(&scan);
+            scanner = sidejob_start(near_scan_run, &scan);
         }
         int w = store_write(st, insert_tx, &c, err);
-        if (threaded) pthread_join(scanner, NULL);
+        sidejob_finish(scanner);
         if (w) {
             prepared_free(&pd.p);
             return -1;
@@ -1346,9 +1344,9 @@ static int cmp_hit(const void *a, const void *b) {
 
 /* The exact vector scan reads every row of the project (about 100 bytes a
  * chunk: 10 MB at 100,000 chunks, 100 MB at a million), bound by memory
- * bandwidth, while the lexical ranking waits mostly on SQLite. They share
- * nothing but the query vector, so the scan runs on a second thread while
- * the calling thread ranks by words. */
+ * bandwidth, while the lexical ranking works in SQLite. They share nothing
+ * but the query vector, so the scan runs beside the ranking by words when
+ * a core is free (sidejob.h). */
 typedef struct {
     vindex *index;
     const char *project;
@@ -1361,15 +1359,10 @@ typedef struct {
     float vmin, vmax;
 } vector_scan;
 
-static void *vector_scan_run(void *arg) {
+static void vector_scan_run(void *arg) {
     vector_scan *j = arg;
     j->n = vindex_search_range(j->index, j->project, j->q, j->k, j->allowed, j->n_allowed, j->out, &j->vmin, &j->vmax);
-    return NULL;
 }
-
-/* Starts j on a thread; false when no thread could be made (the caller then
- * runs it itself). */
-static bool vector_scan_start(vector_scan *j, pthread_t *t) { return pthread_create(t, NULL, vector_scan_run, j) == 0; }
 
 /* The vector of a query text, from the embeddings cache when this model
  * embedded the same text before. */
@@ -1457,14 +1450,12 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
     float vmin = 0, vmax = 0;
     if (embed_query(m, query, q, err)) goto done;
     vector_scan job = {m->index, f->project, q, want, allowed, n_allowed, vh, 0, 0, 0};
-    pthread_t scanner;
-    bool threaded = vector_scan_start(&job, &scanner);
-    if (!threaded) vector_scan_run(&job);
+    sidejob *scanner = sidejob_start(vector_scan_run, &job);
     double lmax = 0;
     lex_hit *lh = NULL;
     size_t nl = 0;
     int lrc = lexical_rank(m, st, f, where, narrowed, query, want, &lh, &nl, err);
-    if (threaded) pthread_join(scanner, NULL);
+    sidejob_finish(scanner);
     if (lrc) goto done;
     vmin = job.vmin;
     vmax = job.vmax;
