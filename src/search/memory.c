@@ -6,6 +6,7 @@
 #include "../cache/caches.h"
 #include "chunk.h"
 #include "lexical.h"
+#include "sidejob.h"
 
 #include <assert.h>
 #include <math.h>
@@ -27,12 +28,27 @@ typedef struct {
     double df;
 } df_slot;
 
+/* A memory's excerpt (the start of its text that its neighbours' ctx
+ * column holds) as words: each store rewrites the ctx of the memories
+ * around it, so the same excerpts are tokenized again and again. Keyed by
+ * database, memory id and content hash, so an edited memory is a miss. */
+#define EXCERPT_SLOTS 256
+
+typedef struct {
+    uint64_t db;   /* hash of the database path; 0: empty */
+    int64_t id;
+    int64_t hash;  /* content_hash */
+    char *words;
+} excerpt_slot;
+
 struct memory_engine {
     embedder *emb;
     vindex *index;
     memory_config cfg;
     pthread_mutex_t df_lock;
     df_slot df[DF_SLOTS];
+    pthread_mutex_t excerpt_lock;
+    excerpt_slot excerpts[EXCERPT_SLOTS];
 };
 
 memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err *err) {
@@ -42,9 +58,11 @@ memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err
     m->emb = emb;
     m->cfg = *cfg;
     pthread_mutex_init(&m->df_lock, NULL);
+    pthread_mutex_init(&m->excerpt_lock, NULL);
     m->index = vindex_new(embedder_model_id(emb), embedder_dim(emb));
     if (!m->index) {
         pthread_mutex_destroy(&m->df_lock);
+        pthread_mutex_destroy(&m->excerpt_lock);
         free(m);
         lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
         return NULL;
@@ -58,6 +76,8 @@ void memory_engine_free(memory_engine *m) {
     embedder_close(m->emb);
     for (size_t i = 0; i < DF_SLOTS; i++) free(m->df[i].key);
     pthread_mutex_destroy(&m->df_lock);
+    for (size_t i = 0; i < EXCERPT_SLOTS; i++) free(m->excerpts[i].words);
+    pthread_mutex_destroy(&m->excerpt_lock);
     free(m);
 }
 
@@ -125,16 +145,16 @@ static void filter_bind(store_stmt *s, const memory_filter *f) {
 #define CTX_EXCERPT_BYTES 300
 
 /* The up to context_neighbours memories on each side of memory id in its
- * conversation, as rows (id, content): older ones first, newest to oldest,
+ * conversation, as rows (id, content, content_hash): older ones first, newest to oldest,
  * then newer ones. */
 static store_stmt *neighbour_rows(memory_engine *m, store *st, int64_t id, lt_err *err) {
     store_stmt *s = store_prepare(
         st,
         "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1) "
-        "SELECT id, content FROM (SELECT id, content FROM memories WHERE id < ?1"
+        "SELECT id, content, content_hash FROM (SELECT id, content, content_hash FROM memories WHERE id < ?1"
         "  AND project = (SELECT project FROM me) AND conversation_id = (SELECT conversation_id FROM me)"
         "  ORDER BY id DESC LIMIT ?2) "
-        "UNION ALL SELECT id, content FROM (SELECT id, content FROM memories WHERE id > ?1"
+        "UNION ALL SELECT id, content, content_hash FROM (SELECT id, content, content_hash FROM memories WHERE id > ?1"
         "  AND project = (SELECT project FROM me) AND conversation_id = (SELECT conversation_id FROM me)"
         "  ORDER BY id LIMIT ?2)",
         err);
@@ -144,37 +164,68 @@ static store_stmt *neighbour_rows(memory_engine *m, store *st, int64_t id, lt_er
     return s;
 }
 
+static uint64_t fnv(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The words of the excerpt of a memory (malloc'd), from the cache when
+ * it is there. */
+static char *excerpt_words(memory_engine *m, uint64_t db, int64_t id, int64_t hash, const char *text) {
+    excerpt_slot *slot = &m->excerpts[(uint64_t)id % EXCERPT_SLOTS];
+    char *words = NULL;
+    pthread_mutex_lock(&m->excerpt_lock);
+    if (slot->db == db && slot->id == id && slot->hash == hash && slot->words) words = strdup(slot->words);
+    pthread_mutex_unlock(&m->excerpt_lock);
+    if (words) return words;
+    size_t len = strlen(text);
+    if (len > CTX_EXCERPT_BYTES) {
+        len = CTX_EXCERPT_BYTES;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
+    }
+    words = lexical_words(text, len);
+    char *copy = words ? strdup(words) : NULL;
+    if (!copy) return words;
+    pthread_mutex_lock(&m->excerpt_lock);
+    free(slot->words);
+    *slot = (excerpt_slot){db, id, hash, copy};
+    pthread_mutex_unlock(&m->excerpt_lock);
+    return words;
+}
+
+/* The neighbours' excerpts, each tokenized on its own and joined: the same
+ * words as tokenizing them joined by newlines (a separator), which is what
+ * the ctx column holds. */
 static int ctx_words(memory_engine *m, store *st, int64_t id, char **out, lt_err *err) {
     *out = NULL;
     store_stmt *s = neighbour_rows(m, st, id, err);
     if (!s) return -1;
+    uint64_t db = fnv(store_path(st)) | 1;
     size_t cap = 1024, used = 0;
     char *ctx = malloc(cap);
-    if (!ctx) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    if (!ctx) { store_reset(s); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
     ctx[0] = '\0';
     int rc;
     while ((rc = store_step(s, err)) == 1) {
-        const char *text = store_col_text(s, 1);
-        size_t len = strlen(text);
-        if (len > CTX_EXCERPT_BYTES) {
-            len = CTX_EXCERPT_BYTES;
-            while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
-        }
+        char *words = excerpt_words(m, db, store_col_int(s, 0), store_col_int(s, 2), store_col_text(s, 1));
+        if (!words) { free(ctx); store_reset(s); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+        size_t len = strlen(words);
+        if (len == 0) { free(words); continue; }
         if (used + len + 2 > cap) {
             while (used + len + 2 > cap) cap *= 2;
             char *grown = realloc(ctx, cap);
-            if (!grown) { free(ctx); store_reset(s); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
+            if (!grown) { free(words); free(ctx); store_reset(s); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
             ctx = grown;
         }
-        if (used) ctx[used++] = '\n';
-        memcpy(ctx + used, text, len);
+        if (used) ctx[used++] = ' ';
+        memcpy(ctx + used, words, len);
         used += len;
         ctx[used] = '\0';
+        free(words);
     }
     if (rc < 0) { free(ctx); return -1; }
-    *out = lexical_words(ctx, used);
-    free(ctx);
-    if (!*out) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    *out = ctx;
     return 0;
 }
 
@@ -556,9 +607,9 @@ static int normalise_time(const char *given, char *out, lt_err *err, const char 
 }
 
 /* The near-duplicate check scans every vector of the project (exactly),
- * which costs as much as the rest of a store at 100,000 memories: it runs
- * on a second thread while the memory is written, over the index as it
- * was before (the new memory cannot be its own near-duplicate). */
+ * which costs about as much as writing the memory at 100,000 memories: it
+ * runs beside the write when a core is free (sidejob.h), over the index as
+ * it was before (the new memory cannot be its own near-duplicate). */
 #define NEAR_HITS 8
 
 typedef struct {
@@ -569,10 +620,9 @@ typedef struct {
     size_t n;
 } near_scan;
 
-static void *near_scan_run(void *arg) {
+static void near_scan_run(void *arg) {
     near_scan *j = arg;
     j->n = vindex_search(j->index, j->project, j->vec, NEAR_HITS, NULL, 0, j->hits);
-    return NULL;
 }
 
 /* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
@@ -634,15 +684,13 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
     if (!pd.duplicate) {
         insert_ctx c = {m, &pd, 1, ""};
         clock_now_iso(c.now, sizeof c.now);
-        pthread_t scanner;
-        bool threaded = false;
+        sidejob *scanner = NULL;
         if (near_duplicates_on(m)) {
             vindex_sync(m->index, st, NULL); /* what other processes stored is compared too */
-            threaded = pthread_create(&scanner, NULL, near_scan_run, &scan) == 0;
-            if (!threaded) near_scan_run(&scan);
+            scanner = sidejob_start(near_scan_run, &scan);
         }
         int w = store_write(st, insert_tx, &c, err);
-        if (threaded) pthread_join(scanner, NULL);
+        sidejob_finish(scanner);
         if (w) {
             prepared_free(&pd.p);
             return -1;
@@ -935,6 +983,7 @@ static int cmp_term_count(const void *a, const void *b) {
 }
 
 #define PAIR_TERMS 6
+#define TIER1_WALK 16
 #define COLS "{words dt ctx}"
 
 /* Appends the strings (up to four; NULLs end the list) to s, which is
@@ -1012,9 +1061,7 @@ static int term_df_cached(memory_engine *m, store *st, uint64_t gen, const char 
     snprintf(head, sizeof head, "\x1f%lld\x1f", (long long)limit);
     char *key = cat(strdup(store_path(st)), head, term_expr, NULL, NULL);
     if (!key) return term_df(st, term_expr, limit, max_rowid, count, df, err);
-    uint64_t h = 1469598103934665603ull;
-    for (const char *c = key; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
-    df_slot *slot = &m->df[h % DF_SLOTS];
+    df_slot *slot = &m->df[fnv(key) % DF_SLOTS];
     pthread_mutex_lock(&m->df_lock);
     bool hit = slot->key && slot->gen == gen && strcmp(slot->key, key) == 0;
     if (hit) {
@@ -1036,25 +1083,25 @@ static int cmp_lex_desc(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Ranks up to *budget rows matching expr that are not in seen (newest
- * first), appends the best `want` to hits, adds the rows to seen and
+/* Ranks up to *budget rows above min_rowid matching expr that are not in
+ * seen (newest first), appends the best `want` to hits, adds the rows to seen and
  * charges the budget with them. A NULL expr is an allocation failure. */
 static int run_tier(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed,
-                    char *expr, size_t n_terms, const double *df, size_t want, int64_t max_rowid, int64_t *budget,
-                    rowid_set *seen, lex_hit **hits, size_t *n, lt_err *err) {
+                    char *expr, size_t n_terms, const double *df, size_t want, int64_t max_rowid, int64_t min_rowid,
+                    int64_t *budget, rowid_set *seen, lex_hit **hits, size_t *n, lt_err *err) {
     if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     char sql[2048];
     if (narrowed)
         snprintf(sql, sizeof sql,
                  "SELECT f.rowid, c.memory_id, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12)"
                  " FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
-                 " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC LIMIT ?10",
+                 " WHERE chunks_fts MATCH ?7 AND f.rowid > ?13 AND %s ORDER BY f.rowid DESC LIMIT ?10",
                  m->cfg.length_norm, m->cfg.context_weight, where);
     else /* The proj token keeps MATCH to the project's chunks (the hex
           * token is unique even after stemming); memory ids come later. */
         snprintf(sql, sizeof sql,
                  "SELECT rowid, 0, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12) FROM chunks_fts"
-                 " WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC LIMIT ?10",
+                 " WHERE chunks_fts MATCH ?7 AND rowid > ?13 ORDER BY rowid DESC LIMIT ?10",
                  m->cfg.length_norm, m->cfg.context_weight);
     store_stmt *s = store_prepare(st, sql, err);
     int rc = s ? 0 : -1;
@@ -1068,6 +1115,7 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
         store_bind_int(s, 10, *budget + (int64_t)seen->n);
         store_bind_int(s, 11, (int64_t)n_terms);
         store_bind_blob(s, 12, df, n_terms * sizeof *df);
+        store_bind_int(s, 13, min_rowid);
         while ((rc = store_step(s, err)) == 1) {
             if (rowid_set_has(seen, store_col_int(s, 0))) continue;
             if ((int64_t)n_rows == *budget) { store_reset(s); rc = 0; break; }
@@ -1165,7 +1213,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) total += counts[i].rows;
     if (total <= budget) { /* everything fits: exact BM25 over all matches */
-        rc = run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL), n, df, want, max_rowid, &budget, &seen, hits,
+        rc = run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL), n, df, want, max_rowid, 0, &budget, &seen, hits,
                       n_hits, err);
         goto out;
     }
@@ -1180,8 +1228,19 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         }
         if (!every) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         /* every holds the terms in the scored order: it can stand for all. */
-        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, every, NULL), n, df, want, max_rowid, &budget, &seen,
-                     hits, n_hits, err))
+        /* FTS5 finds the rows holding every term by leapfrogging through
+         * the rarest term's rows: on a large store where even the rarest
+         * term is common (a row in fifty, at a million memories), that
+         * walk is bounded to about TIER1_WALK * lexical_scan of its newest
+         * rows, by a rowid floor from its density (rows of a term spread
+         * evenly over rowids, as term_df assumes too). Older rows holding
+         * every term are left to the later tiers and to meaning. */
+        double rarest = df[0];
+        for (size_t i = 1; i < n; i++) rarest = df[i] < rarest ? df[i] : rarest;
+        double walk = (double)m->cfg.lexical_scan * TIER1_WALK;
+        int64_t floor_id = rarest > walk ? max_rowid - (int64_t)(walk / rarest * (double)max_rowid) : 0;
+        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, every, NULL), n, df, want, max_rowid, floor_id, &budget,
+                     &seen, hits, n_hits, err))
             goto out;
     }
     if (n >= 3 && budget > 0) {
@@ -1201,7 +1260,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
             pairs = cat(pairs, "))", NULL, NULL, NULL);
         }
         if (!pairs) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
-        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, all, pairs), n, df, want, max_rowid, &budget, &seen,
+        if (run_tier(m, st, f, where, narrowed, tier_expr(scope, all, pairs), n, df, want, max_rowid, 0, &budget, &seen,
                      hits, n_hits, err))
             goto out;
     }
@@ -1219,12 +1278,12 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
             n_rare++;
         }
         if (!rare) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
-        if (n_rare && run_tier(m, st, f, where, narrowed, tier_expr(scope, all, rare), n, df, want, max_rowid, &budget,
+        if (n_rare && run_tier(m, st, f, where, narrowed, tier_expr(scope, all, rare), n, df, want, max_rowid, 0, &budget,
                                &seen, hits, n_hits, err))
             goto out;
     }
     /* 4: the newest of the rest. */
-    if (budget > 0 && run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL), n, df, want, max_rowid, &budget,
+    if (budget > 0 && run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL), n, df, want, max_rowid, 0, &budget,
                                &seen, hits, n_hits, err))
         goto out;
     rc = 0;
@@ -1285,9 +1344,9 @@ static int cmp_hit(const void *a, const void *b) {
 
 /* The exact vector scan reads every row of the project (about 100 bytes a
  * chunk: 10 MB at 100,000 chunks, 100 MB at a million), bound by memory
- * bandwidth, while the lexical ranking waits mostly on SQLite. They share
- * nothing but the query vector, so the scan runs on a second thread while
- * the calling thread ranks by words. */
+ * bandwidth, while the lexical ranking works in SQLite. They share nothing
+ * but the query vector, so the scan runs beside the ranking by words when
+ * a core is free (sidejob.h). */
 typedef struct {
     vindex *index;
     const char *project;
@@ -1300,15 +1359,10 @@ typedef struct {
     float vmin, vmax;
 } vector_scan;
 
-static void *vector_scan_run(void *arg) {
+static void vector_scan_run(void *arg) {
     vector_scan *j = arg;
     j->n = vindex_search_range(j->index, j->project, j->q, j->k, j->allowed, j->n_allowed, j->out, &j->vmin, &j->vmax);
-    return NULL;
 }
-
-/* Starts j on a thread; false when no thread could be made (the caller then
- * runs it itself). */
-static bool vector_scan_start(vector_scan *j, pthread_t *t) { return pthread_create(t, NULL, vector_scan_run, j) == 0; }
 
 /* The vector of a query text, from the embeddings cache when this model
  * embedded the same text before. */
@@ -1396,14 +1450,12 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
     float vmin = 0, vmax = 0;
     if (embed_query(m, query, q, err)) goto done;
     vector_scan job = {m->index, f->project, q, want, allowed, n_allowed, vh, 0, 0, 0};
-    pthread_t scanner;
-    bool threaded = vector_scan_start(&job, &scanner);
-    if (!threaded) vector_scan_run(&job);
+    sidejob *scanner = sidejob_start(vector_scan_run, &job);
     double lmax = 0;
     lex_hit *lh = NULL;
     size_t nl = 0;
     int lrc = lexical_rank(m, st, f, where, narrowed, query, want, &lh, &nl, err);
-    if (threaded) pthread_join(scanner, NULL);
+    sidejob_finish(scanner);
     if (lrc) goto done;
     vmin = job.vmin;
     vmax = job.vmax;

@@ -8,6 +8,11 @@
 #include <string.h>
 #include <sys/types.h>
 
+/* The AVX2 scan reads each row in whole 32-byte blocks, up to 31 bytes past
+ * its end (multiplied by the query's zero padding): the row array keeps
+ * that much room after its last row. */
+#define ROW_SLACK 32
+
 /* One partition per project, so a search only scans its own project. */
 typedef struct {
     char *project;
@@ -82,7 +87,7 @@ static partition *find_part(vindex *v, const char *project, bool create) {
 static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, const void *blob) {
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 1024;
-        int8_t *rows = realloc(p->rows, cap * (size_t)v->dim);
+        int8_t *rows = realloc(p->rows, cap * (size_t)v->dim + ROW_SLACK);
         if (!rows) return -1;
         p->rows = rows;
         float *scales = realloc(p->scales, cap * sizeof *scales);
@@ -190,7 +195,7 @@ int vindex_sync(vindex *v, store *st, lt_err *err) {
  * integers as the portable one. Quantising the query moves a cosine by
  * about 0.005 at most, far below what separates a match from a non-match. */
 typedef struct {
-    int8_t *v;
+    int8_t *v;     /* dim values, then zeros up to a multiple of 32 */
     float scale;
 } qvec;
 
@@ -232,8 +237,45 @@ __attribute__((target("avx2"))) static void score_rows_avx2(const int8_t *rows, 
     }
 }
 
+/* Four rows at a time, each in whole 32-byte blocks: the query's zero
+ * padding cancels what a block reads past the row (ROW_SLACK), so there is
+ * no scalar tail, and one horizontal sum serves four rows. The same
+ * integers as score_rows_avx2, in about a third of the instructions. */
+__attribute__((target("avx2"))) static void score_rows4_avx2(const int8_t *rows, const float *scales, size_t n,
+                                                               int dim, const qvec *q, float *out) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    int blocks = (dim + 31) / 32;
+    size_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+        const int8_t *row = rows + r * (size_t)dim;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < blocks; j++) {
+            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q->v + 32 * j));
+            __m256i ub = _mm256_abs_epi8(b);
+            const int8_t *at = row + 32 * j;
+#define LT_ROW_DOT(acc, k)                                                                                         \
+    acc = _mm256_add_epi32(                                                                                        \
+        acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ub, _mm256_sign_epi8(_mm256_loadu_si256(                       \
+                                                                         (const __m256i *)(const void *)(at + (k) * (size_t)dim)), b)), \
+                               ones))
+            LT_ROW_DOT(a0, 0);
+            LT_ROW_DOT(a1, 1);
+            LT_ROW_DOT(a2, 2);
+            LT_ROW_DOT(a3, 3);
+#undef LT_ROW_DOT
+        }
+        /* Lanes of hadd(hadd(a0, a1), hadd(a2, a3)): row k's partial sums
+         * in lane k of each 128-bit half. */
+        __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+        __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        __m128 f = _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(sums), _mm_loadu_ps(scales + r)), _mm_set1_ps(q->scale));
+        _mm_storeu_ps(out + r, f);
+    }
+    if (r < n) score_rows_avx2(rows + r * (size_t)dim, scales + r, n - r, dim, q, out + r);
+}
+
 static void score_rows(const int8_t *rows, const float *scales, size_t n, int dim, const qvec *q, float *out) {
-    if (__builtin_cpu_supports("avx2")) score_rows_avx2(rows, scales, n, dim, q, out);
+    if (__builtin_cpu_supports("avx2")) score_rows4_avx2(rows, scales, n, dim, q, out);
     else score_rows_portable(rows, scales, n, dim, q, out);
 }
 #else
@@ -242,7 +284,7 @@ static void score_rows(const int8_t *rows, const float *scales, size_t n, int di
 
 /* q as int8 with its scale; -1 when out of memory. */
 static int qvec_make(const float *q, int dim, qvec *out) {
-    out->v = malloc((size_t)dim);
+    out->v = calloc((size_t)(dim + 31) / 32 * 32, 1);
     if (!out->v) return -1;
     float maxabs = 0;
     for (int i = 0; i < dim; i++) maxabs = fmaxf(maxabs, fabsf(q[i]));

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "cache/caches.h"
+#include "search/lexical.h"
 
 #include <math.h>
 
@@ -1203,6 +1204,72 @@ static void test_term_count_cache(void **state) {
     assert_int_equal(rows, 4);
 }
 
+/* The ctx column of a chunk of memory id. */
+static char *ctx_of(void **state, int64_t id) {
+    lt_err err;
+    lt_err_clear(&err);
+    store_stmt *s = store_prepare(F->st, "SELECT ctx FROM chunks_fts WHERE rowid = (SELECT min(id) FROM chunks WHERE memory_id = ?)",
+                                  &err);
+    assert_non_null(s);
+    store_bind_int(s, 1, id);
+    assert_int_equal(store_step(s, &err), 1);
+    char *ctx = strdup(store_col_text(s, 0));
+    store_reset(s);
+    return ctx;
+}
+
+/* The words of texts' excerpts (their first 300 bytes, cut at a character)
+ * joined by newlines: what a ctx column must hold. */
+static char *expected_ctx(const char *a, const char *b) {
+    char joined[1024];
+    size_t n = 0;
+    const char *parts[] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        size_t len = strlen(parts[i]);
+        if (len > 300) {
+            len = 300;
+            while (len > 0 && ((unsigned char)parts[i][len] & 0xC0) == 0x80) len--;
+        }
+        if (i) joined[n++] = '\n';
+        memcpy(joined + n, parts[i], len);
+        n += len;
+    }
+    return lexical_words(joined, n);
+}
+
+static void test_ctx_excerpts(void **state) {
+    /* Identifiers, apostrophes and a two-byte character across the 300-byte
+     * cut: tokenizing each excerpt on its own (and caching it) must give the
+     * words of the excerpts joined. */
+    char first[400];
+    memset(first, 0, sizeof first);
+    strcpy(first, "The getUserName helper in src/auth.c and Caroline's HTTPServer notes. ");
+    while (strlen(first) < 298) strcat(first, "more words ");
+    first[296] = '\0'; /* "caf" then the two bytes of é at 299 and 300 */
+    strcat(first, "caf\xc3\xa9 and a tail after the cut.");
+    const char *second = "The middle turn.";
+    const char *third = "Last words with dotted.names and snake_case_ids.";
+    json_t *conv = json_pack("{s:s}", "conversation_id", "cx");
+    int64_t a = remember(state, "a", first, json_incref(conv));
+    int64_t b = remember(state, "b", second, json_incref(conv));
+    remember(state, "c", third, json_incref(conv));
+    char *got = ctx_of(state, b), *want = expected_ctx(first, third);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    /* A changed text is a new excerpt. */
+    const char *edited = "An edited first turn about zebras.";
+    char args[160];
+    snprintf(args, sizeof args, "{\"action\":\"update\",\"doc_id\":%lld,\"content\":\"%s\"}", (long long)a, edited);
+    json_decref(OKS(args));
+    got = ctx_of(state, b);
+    want = expected_ctx(edited, third);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    json_decref(conv);
+}
+
 static void test_graph(void **state) {
     int64_t id = remember(state, "g.md", "graph test memory", json_pack("{s:[s,s], s:s}", "tags", "rust", "perf",
                                                                         "project", "gp"));
@@ -1274,6 +1341,7 @@ int main(void) {
         T(test_neighbour_context),
         T(test_graph),
         T(test_term_count_cache),
+        T(test_ctx_excerpts),
         cmocka_unit_test_setup_teardown(test_lexical_tiers, tiers_setup, tu_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

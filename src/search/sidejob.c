@@ -1,0 +1,72 @@
+#include "sidejob.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct sidejob {
+    void (*fn)(void *arg);
+    void *arg;
+    atomic_bool taken; /* claimed by the thread or by the caller */
+    atomic_int refs;   /* the caller's and the thread's */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done; /* the thread ran it (under lock) */
+    bool threaded;
+};
+
+static void release(sidejob *j) {
+    if (atomic_fetch_sub(&j->refs, 1) != 1) return;
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->cond);
+    free(j);
+}
+
+static void *run(void *p) {
+    sidejob *j = p;
+    if (!atomic_exchange(&j->taken, true)) {
+        j->fn(j->arg);
+        pthread_mutex_lock(&j->lock);
+        j->done = true;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
+    }
+    release(j);
+    return NULL;
+}
+
+sidejob *sidejob_start(void (*fn)(void *arg), void *arg) {
+    sidejob *j = calloc(1, sizeof *j);
+    if (!j) {
+        fn(arg); /* no room to defer it: run it now */
+        return NULL;
+    }
+    j->fn = fn;
+    j->arg = arg;
+    atomic_init(&j->taken, false);
+    atomic_init(&j->refs, 2);
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->cond, NULL);
+    pthread_attr_t attr;
+    pthread_t t;
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        j->threaded = pthread_create(&t, &attr, run, j) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (!j->threaded) atomic_store(&j->refs, 1); /* the caller's only */
+    return j;
+}
+
+void sidejob_finish(sidejob *j) {
+    if (!j) return;
+    if (!atomic_exchange(&j->taken, true)) {
+        j->fn(j->arg); /* the thread has not started: do it here */
+    } else {
+        pthread_mutex_lock(&j->lock);
+        while (!j->done) pthread_cond_wait(&j->cond, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+    }
+    release(j);
+}
