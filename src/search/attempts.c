@@ -24,7 +24,7 @@ char *attempts_error_key(const char *msg) {
     const char *e = strchr(p, '\n');
     size_t n = e ? (size_t)(e - p) : strlen(p);
     if (n > 300) n = 300;
-    char *out = malloc(n + 1);
+    char *out = malloc(2 * n + 1); /* '' becomes '?' and 0x1 becomes ADDR: at most 4/3 longer */
     if (!out) return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n;) {

@@ -370,6 +370,9 @@ static void test_error_keys(void **state) {
     free(k);
     assert_null(attempts_error_key("   \n  "));
     assert_null(attempts_error_key(NULL));
+    k = attempts_error_key("''''0x1 0x2''\"\"");   /* replacements longer than what they replace */
+    assert_string_equal(k, "'?''?'ADDR ADDR'?'\"?\"");
+    free(k);
     k = attempts_error_key("utf8 error in file2 at 12");
     assert_string_equal(k, "utf8 error in file2 at N");
     free(k);
