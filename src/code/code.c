@@ -336,11 +336,42 @@ void cx_strv_push(code_ctx *cx, char ***v, size_t *n, char *s) {
     p[(*n)++] = s;
 }
 
+/* Classes by name, for cx_find_class: built on first use after the walk
+ * added its classes (Go and Rust attach methods once every type is known),
+ * rebuilt if classes were added since. */
+typedef struct {
+    const char *name;
+    size_t idx;
+} class_ref;
+
+static int by_class_name(const void *a, const void *b) {
+    const class_ref *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->idx < y->idx) - (x->idx > y->idx); /* the most recent first */
+}
+
 code_class *cx_find_class(code_ctx *cx, const char *name) {
-    if (!name) return NULL;
-    for (size_t i = cx->f->nclasses; i-- > 0;)
-        if (strcmp(cx->f->classes[i].name, name) == 0) return &cx->f->classes[i];
-    return NULL;
+    code_file *f = cx->f;
+    if (!name || f->nclasses == 0) return NULL;
+    if (cx->nclass_index != f->nclasses) {
+        class_ref *idx = realloc(cx->class_index, f->nclasses * sizeof *idx);
+        if (!idx) {
+            cx->oom = true;
+            return NULL;
+        }
+        for (size_t i = 0; i < f->nclasses; i++) idx[i] = (class_ref){f->classes[i].name, i};
+        qsort(idx, f->nclasses, sizeof *idx, by_class_name);
+        cx->class_index = idx;
+        cx->nclass_index = f->nclasses;
+    }
+    const class_ref *idx = cx->class_index;
+    size_t lo = 0, hi = cx->nclass_index;
+    while (lo < hi) { /* the first entry not below name */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(idx[mid].name, name) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < cx->nclass_index && !strcmp(idx[lo].name, name) ? &f->classes[idx[lo].idx] : NULL;
 }
 
 /* ---- complexity ----------------------------------------------------------- */
@@ -717,6 +748,7 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     free(cx.func_head);
     free(cx.func_body);
     free(cx.class_head);
+    free(cx.class_index);
     free(cx.flags);
     ts_tree_delete(tree);
     ts_parser_delete(parser);

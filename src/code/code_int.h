@@ -47,6 +47,8 @@ struct code_ctx {
     int *class_head; /* parallel to f->classes */
     bool oom;
     int depth;      /* nesting of the walker's recursion (cx_enter) */
+    void *class_index; /* cx_find_class's sorted names */
+    size_t nclass_index;
     uint8_t *flags; /* per grammar symbol: CX_F_* (node types the shared pass looks at) */
     uint32_t nsym;
     TSFieldId f_operator, f_value;

@@ -53,7 +53,7 @@ typedef struct {
     const char *project;
     const char *pattern_type, *result, *function_name, *file_name, *module_name; /* NULL: any */
     const json_t *tags;        /* attempts having all of them; NULL: any */
-    const char *since, *until; /* ISO-8601 bounds on created_at (inclusive; a bare date means the whole day) */
+    const char *since, *until; /* ISO-8601 bounds on created_at, inclusive (a bare date is its midnight, as in memory) */
 } attempt_filter;
 
 /* The k best attempts for query (NULL or empty: the newest) under f,

@@ -188,19 +188,60 @@ static int pat_extract_functions(tool_ctx *ctx, const json_t *args, json_t *out,
 
 /* ---- extract_classes ------------------------------------------------------------ */
 
-/* The function that is method `name` of class c: its parent names the class
- * (exactly, or as the last part of a qualified name). */
-static const code_func *method_of(const code_file *f, const code_class *c, const char *name) {
-    size_t cl = strlen(c->name);
-    const code_func *best = NULL;
+/* Methods by (owner, name), so each class finds its methods' functions by
+ * binary search: the owner is the last part of the function's parent
+ * ("Outer.Inner" -> "Inner"), which is the class's name. */
+typedef struct {
+    const char *owner;
+    size_t owner_len;
+    const code_func *fn;
+} method_ref;
+
+static int method_cmp(const char *owner, size_t olen, const char *name, const method_ref *m) {
+    size_t l = olen < m->owner_len ? olen : m->owner_len;
+    int c = memcmp(owner, m->owner, l);
+    if (c == 0 && olen != m->owner_len) c = olen < m->owner_len ? -1 : 1;
+    return c ? c : strcmp(name, m->fn->name);
+}
+
+static int by_method(const void *a, const void *b) {
+    const method_ref *x = a, *y = b;
+    int c = method_cmp(x->owner, x->owner_len, x->fn->name, y);
+    return c ? c : (x->fn > y->fn) - (x->fn < y->fn);
+}
+
+typedef struct {
+    method_ref *refs;
+    size_t n;
+} method_index;
+
+static void method_index_build(method_index *mi, const code_file *f) {
+    mi->n = 0;
+    mi->refs = malloc((f->nfuncs + 1) * sizeof *mi->refs);
+    if (!mi->refs) return;
     for (size_t i = 0; i < f->nfuncs; i++) {
         const code_func *fn = &f->funcs[i];
-        if (!fn->is_method || !fn->parent || strcmp(fn->name, name) != 0) continue;
-        size_t pl = strlen(fn->parent);
-        bool named = !strcmp(fn->parent, c->name) ||
-                     (pl > cl && !strcmp(fn->parent + pl - cl, c->name) && fn->parent[pl - cl - 1] == '.');
-        if (!named) continue;
-        if (fn->line >= c->line && fn->line <= c->end_line) return fn; /* inside the class body */
+        if (!fn->is_method || !fn->parent) continue;
+        const char *dot = strrchr(fn->parent, '.');
+        const char *owner = dot ? dot + 1 : fn->parent;
+        mi->refs[mi->n++] = (method_ref){owner, strlen(owner), fn};
+    }
+    qsort(mi->refs, mi->n, sizeof *mi->refs, by_method);
+}
+
+/* The function that is method `name` of class c: the one inside the class
+ * body when several match (Python, JS), else the first (Go, Rust). */
+static const code_func *method_of(const method_index *mi, const code_class *c, const char *name) {
+    size_t olen = strlen(c->name), lo = 0, hi = mi->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (method_cmp(c->name, olen, name, &mi->refs[mid]) > 0) lo = mid + 1;
+        else hi = mid;
+    }
+    const code_func *best = NULL;
+    for (size_t i = lo; i < mi->n && method_cmp(c->name, olen, name, &mi->refs[i]) == 0; i++) {
+        const code_func *fn = mi->refs[i].fn;
+        if (fn->line >= c->line && fn->line <= c->end_line) return fn;
         if (!best) best = fn;
     }
     return best;
@@ -221,7 +262,7 @@ static bool is_property(const code_func *fn) {
     return !strncmp(s, "get ", 4) || !strncmp(s, "set ", 4);
 }
 
-static json_t *class_json(const code_file *f, const code_class *c) {
+static json_t *class_json(const method_index *mi, const code_class *c) {
     json_t *o = json_object();
     jx_set_str(o, "name", c->name);
     jx_set_str(o, "kind", c->kind);
@@ -232,7 +273,7 @@ static json_t *class_json(const code_file *f, const code_class *c) {
     json_t *methods = json_array();
     for (size_t i = 0; i < c->nmethods; i++) {
         json_t *m = json_object();
-        const code_func *fn = method_of(f, c, c->methods[i]);
+        const code_func *fn = method_of(mi, c, c->methods[i]);
         jx_set_str(m, "name", c->methods[i]);
         if (fn) {
             jx_set_int(m, "line_number", fn->line);
@@ -263,8 +304,15 @@ static json_t *class_json(const code_file *f, const code_class *c) {
 static int pat_extract_classes(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
     loaded l;
     if (load(ctx, args, &l, err)) return -1;
+    method_index mi;
+    method_index_build(&mi, l.f);
+    if (!mi.refs) {
+        loaded_free(&l);
+        return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
+    }
     json_t *a = json_array();
-    for (size_t i = 0; i < l.f->nclasses; i++) json_array_append_new(a, class_json(l.f, &l.f->classes[i]));
+    for (size_t i = 0; i < l.f->nclasses; i++) json_array_append_new(a, class_json(&mi, &l.f->classes[i]));
+    free(mi.refs);
     json_object_set_new(out, "classes", a);
     jx_set_int(out, "count", (int64_t)l.f->nclasses);
     code_meta(out, &l);
@@ -317,14 +365,35 @@ static json_t *lines_json(const line_index *li, int from, int to) {
     return a;
 }
 
-static const char *parent_type(const code_file *f, const char *name) {
-    if (!name) return "module";
+/* Definitions by name (functions by qualified name, classes by name), to
+ * type the parent of each docstring without a scan per comment. */
+typedef struct {
+    const char *name;
+    const char *type;
+} named_def;
+
+static int by_def_name(const void *a, const void *b) {
+    return strcmp(((const named_def *)a)->name, ((const named_def *)b)->name);
+}
+
+static named_def *def_index(const code_file *f, size_t *n) {
+    named_def *d = malloc((f->nfuncs + f->nclasses + 1) * sizeof *d);
+    if (!d) return NULL;
+    size_t k = 0;
     for (size_t i = 0; i < f->nfuncs; i++)
-        if ((f->funcs[i].qualified_name && !strcmp(f->funcs[i].qualified_name, name)) || !strcmp(f->funcs[i].name, name))
-            return f->funcs[i].is_method ? "method" : "function";
-    for (size_t i = 0; i < f->nclasses; i++)
-        if (!strcmp(f->classes[i].name, name)) return f->classes[i].kind;
-    return "definition";
+        d[k++] = (named_def){f->funcs[i].qualified_name ? f->funcs[i].qualified_name : f->funcs[i].name,
+                             f->funcs[i].is_method ? "method" : "function"};
+    for (size_t i = 0; i < f->nclasses; i++) d[k++] = (named_def){f->classes[i].name, f->classes[i].kind};
+    qsort(d, k, sizeof *d, by_def_name);
+    *n = k;
+    return d;
+}
+
+static const char *parent_type(const named_def *defs, size_t n, const char *name) {
+    if (!name) return "module";
+    named_def key = {name, NULL};
+    const named_def *d = bsearch(&key, defs, n, sizeof *defs, by_def_name);
+    return d ? d->type : "definition";
 }
 
 static int pat_extract_comments(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
@@ -349,7 +418,10 @@ static int pat_extract_comments(tool_ctx *ctx, const json_t *args, json_t *out, 
     loaded l;
     if (load(ctx, args, &l, err)) return -1;
     line_index li = {0};
-    if (index_lines(&li, l.src, l.len, l.f->lines)) {
+    size_t ndefs = 0;
+    named_def *defs = def_index(l.f, &ndefs);
+    if (!defs || index_lines(&li, l.src, l.len, l.f->lines)) {
+        free(defs);
         loaded_free(&l);
         return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
     }
@@ -364,7 +436,7 @@ static int pat_extract_comments(tool_ctx *ctx, const json_t *args, json_t *out, 
         jx_set_int(o, "end_line", c->end_line);
         if (c->kind == CODE_COMMENT_DOCSTRING) {
             jx_set_str(o, "parent_name", c->parent_name);
-            jx_set_str(o, "parent_type", parent_type(l.f, c->parent_name));
+            jx_set_str(o, "parent_type", parent_type(defs, ndefs, c->parent_name));
         }
         if (c->kind == CODE_COMMENT_INLINE) json_object_set_new(o, "full_line", line_text(&li, c->line));
         if (c->kind != CODE_COMMENT_INLINE) jx_set_int(o, "line_count", c->end_line - c->line + 1);
@@ -374,6 +446,7 @@ static int pat_extract_comments(tool_ctx *ctx, const json_t *args, json_t *out, 
         json_array_append_new(a, o);
     }
     free(li.starts);
+    free(defs);
     jx_set_int(out, "comment_count", (int64_t)json_array_size(a));
     json_object_set_new(out, "comments", a);
     json_t *tl = json_array();
@@ -453,10 +526,8 @@ static bool prefixed(const char *name, const char *const *prefixes) {
     if (!strcmp(name, "create") || !strcmp(name, "make")) return true;
     for (; *prefixes; prefixes++) {
         size_t l = strlen(*prefixes);
-        /* the prefix followed by a word boundary: create_user, createUser, NewServer */
-        if (!strncasecmp(name, *prefixes, l) && name[l] &&
-            (name[l] == '_' || isupper((unsigned char)name[l]) || islower((unsigned char)(*prefixes)[0]) == 0))
-            return true;
+        /* the prefix, then a word boundary: create_user, createUser, NewServer (not newline, News) */
+        if (!strncmp(name, *prefixes, l) && (name[l] == '_' || isupper((unsigned char)name[l]))) return true;
     }
     return false;
 }
@@ -475,6 +546,23 @@ __attribute__((format(printf, 2, 3))) static void evidence_add(json_t *ev, const
     json_array_append_new(ev, json_string(buf));
 }
 
+typedef struct {
+    const char *base;
+    size_t cls; /* the class that names it as a base */
+} base_pair;
+
+static int by_base(const void *a, const void *b) {
+    const base_pair *x = a, *y = b;
+    int c = strcmp(x->base, y->base);
+    return c ? c : (x->cls > y->cls) - (x->cls < y->cls); /* source order within a base */
+}
+
+static const code_class *find_class(const code_file *f, const char *name) {
+    for (size_t i = 0; i < f->nclasses; i++) /* once per base with two or more implementations */
+        if (!strcmp(f->classes[i].name, name)) return &f->classes[i];
+    return NULL;
+}
+
 /* Design patterns read from the structure (classes, methods, attributes,
  * bases, decorators, nesting), not from keywords in the text. */
 static json_t *design_patterns(const code_file *f, const json_t *only) {
@@ -486,7 +574,7 @@ static json_t *design_patterns(const code_file *f, const json_t *only) {
                                             "addListener", "addEventListener", "register", "on", "watch", NULL};
     static const char *const notify[] = {"notify", "notify_all", "notifyAll", "notifyObservers", "notify_observers",
                                          "emit", "publish", "dispatch", "fire", "trigger", "broadcast", NULL};
-    static const char *const makers[] = {"create", "make", "build", "new", "New", NULL};
+    static const char *const makers[] = {"create", "Create", "make", "Make", "build", "Build", "new", "New", NULL};
     json_t *res = json_object();
 
     json_t *ev = json_array(); /* singleton: one instance kept by the class and handed out */
@@ -521,15 +609,13 @@ static json_t *design_patterns(const code_file *f, const json_t *only) {
             evidence_add(ev, "%s is decorated with @%s", fn->qualified_name ? fn->qualified_name : fn->name,
                          fn->decorators[0]);
         if (fn->nparams == 0 || !fn->qualified_name || fn->is_method) continue;
+        /* an inner function, the wrapper: the walkers list a function's nested
+         * functions right after it */
         size_t ql = strlen(fn->qualified_name);
-        for (size_t k = 0; k < f->nfuncs; k++) { /* an inner function: the wrapper */
-            const char *q = f->funcs[k].qualified_name;
-            if (k != i && q && !strncmp(q, fn->qualified_name, ql) && q[ql] == '.' && !strchr(q + ql + 1, '.') &&
-                f->funcs[k].line > fn->line && f->funcs[k].end_line <= fn->end_line) {
-                evidence_add(ev, "%s wraps a function in %s", fn->qualified_name, f->funcs[k].name);
-                break;
-            }
-        }
+        const char *q = i + 1 < f->nfuncs ? f->funcs[i + 1].qualified_name : NULL;
+        if (q && !strncmp(q, fn->qualified_name, ql) && q[ql] == '.' && !strchr(q + ql + 1, '.') &&
+            f->funcs[i + 1].line > fn->line && f->funcs[i + 1].end_line <= fn->end_line)
+            evidence_add(ev, "%s wraps a function in %s", fn->qualified_name, f->funcs[i + 1].name);
     }
     json_object_set_new(res, "decorator", finding(ev));
 
@@ -540,22 +626,29 @@ static json_t *design_patterns(const code_file *f, const json_t *only) {
     json_object_set_new(res, "observer", finding(ev));
 
     ev = json_array(); /* strategy: an interface/trait/abstract base implemented by two or more classes */
-    for (size_t i = 0; i < f->nclasses; i++) {
-        const code_class *b = &f->classes[i];
-        json_t *impls = json_array();
-        for (size_t k = 0; k < f->nclasses; k++)
-            for (size_t j = 0; j < f->classes[k].nbases; j++)
-                if (k != i && !strcmp(f->classes[k].bases[j], b->name))
-                    json_array_append_new(impls, json_string(f->classes[k].name));
-        if (json_array_size(impls) >= 2 && b->nmethods >= 1) {
-            char list[400] = "";
-            size_t n = 0, x;
-            json_t *v;
-            json_array_foreach(impls, x, v) if (n < sizeof list)
-                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", json_string_value(v));
-            evidence_add(ev, "%s has interchangeable implementations: %s", b->name, list);
+    size_t npairs = 0;
+    for (size_t i = 0; i < f->nclasses; i++) npairs += f->classes[i].nbases;
+    base_pair *pairs = malloc((npairs + 1) * sizeof *pairs);
+    if (pairs) {
+        size_t k = 0;
+        for (size_t i = 0; i < f->nclasses; i++)
+            for (size_t j = 0; j < f->classes[i].nbases; j++) pairs[k++] = (base_pair){f->classes[i].bases[j], i};
+        qsort(pairs, npairs, sizeof *pairs, by_base);
+        for (size_t a = 0; a < npairs;) {
+            size_t b = a + 1;
+            while (b < npairs && !strcmp(pairs[b].base, pairs[a].base)) b++;
+            const code_class *base = b - a >= 2 ? find_class(f, pairs[a].base) : NULL;
+            if (base && base->nmethods >= 1) {
+                char list[400] = "";
+                size_t n = 0;
+                for (size_t x = a; x < b && n < sizeof list; x++)
+                    n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "",
+                                          f->classes[pairs[x].cls].name);
+                evidence_add(ev, "%s has interchangeable implementations: %s", base->name, list);
+            }
+            a = b;
         }
-        json_decref(impls);
+        free(pairs);
     }
     json_object_set_new(res, "strategy", finding(ev));
 
@@ -585,18 +678,36 @@ static json_t *design_patterns(const code_file *f, const json_t *only) {
     return res;
 }
 
-/* How deeply definitions nest (a method in a class is 2). */
+/* How deeply definitions nest (a method in a class is 2): definitions by
+ * first line (outer before inner on the same line), swept with a stack of
+ * the open ones' last lines. */
+typedef struct {
+    int line, end;
+} span;
+
+static int by_span(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    if (x->line != y->line) return x->line - y->line;
+    return y->end - x->end;
+}
+
 static int nesting(const code_file *f) {
+    size_t n = f->nfuncs + f->nclasses;
+    span *v = malloc((n + 1) * sizeof *v);
+    int *open = malloc((n + 1) * sizeof *open);
     int best = 0;
-    for (size_t i = 0; i < f->nfuncs + f->nclasses; i++) {
-        int line = i < f->nfuncs ? f->funcs[i].line : f->classes[i - f->nfuncs].line;
-        int depth = 0;
-        for (size_t k = 0; k < f->nfuncs; k++)
-            depth += f->funcs[k].line <= line && f->funcs[k].end_line >= line;
-        for (size_t k = 0; k < f->nclasses; k++)
-            depth += f->classes[k].line <= line && f->classes[k].end_line >= line;
-        if (depth > best) best = depth;
+    if (v && open) {
+        for (size_t i = 0; i < f->nfuncs; i++) v[i] = (span){f->funcs[i].line, f->funcs[i].end_line};
+        for (size_t i = 0; i < f->nclasses; i++) v[f->nfuncs + i] = (span){f->classes[i].line, f->classes[i].end_line};
+        qsort(v, n, sizeof *v, by_span);
+        size_t depth = 0;
+        for (size_t i = 0; i < n; i++) {
+            while (depth && open[depth - 1] < v[i].line) depth--;
+            open[depth++] = v[i].end;
+            if ((int)depth > best) best = (int)depth;
+        }
     }
+    free(v), free(open);
     return best;
 }
 
