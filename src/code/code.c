@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,9 +105,37 @@ bool cx_in(const char *type, const char *const *types) {
     return false;
 }
 
+/* Field names resolved to ids once per thread and grammar: by name the
+ * runtime compares the name with every field name of the grammar on each
+ * lookup. Keyed by the name's address (the walkers pass literals), checked
+ * by content, so any string is still looked up correctly. */
+#define FIELD_CACHE 64
+static __thread struct {
+    const TSLanguage *lang;
+    const char *addr;
+    char name[24];
+    TSFieldId id;
+} field_cache[FIELD_CACHE];
+
 TSNode cx_field(TSNode n, const char *field) {
     if (ts_node_is_null(n)) return n;
-    return ts_node_child_by_field_name(n, field, (uint32_t)strlen(field));
+    const TSLanguage *lang = ts_tree_language(n.tree);
+    size_t len = strlen(field);
+    size_t h = (((uintptr_t)field >> 3) ^ ((uintptr_t)lang >> 5)) % FIELD_CACHE;
+    TSFieldId id;
+    if (field_cache[h].lang == lang && field_cache[h].addr == field && strcmp(field_cache[h].name, field) == 0) {
+        id = field_cache[h].id;
+    } else {
+        id = ts_language_field_id_for_name(lang, field, (uint32_t)len);
+        if (len < sizeof field_cache[h].name) {
+            field_cache[h].lang = lang;
+            field_cache[h].addr = field;
+            memcpy(field_cache[h].name, field, len + 1);
+            field_cache[h].id = id;
+        }
+    }
+    if (!id) return (TSNode){0};
+    return ts_node_child_by_field_id(n, id);
 }
 
 static char *dupn(code_ctx *cx, const char *s, size_t n) {
@@ -707,6 +736,28 @@ static int count_lines(const char *s, size_t len) {
 
 /* ---- parse ------------------------------------------------------------------ */
 
+/* One TSParser per thread, kept across calls: a new parser allocates its
+ * stack, lexer and subtree pool afresh and grows them again on every large
+ * file. Only the parser's working memory is kept, never a tree or a result:
+ * every call parses its text anew. The thread-exit destructor frees it. */
+static pthread_key_t parser_key;
+static pthread_once_t parser_once = PTHREAD_ONCE_INIT;
+static bool parser_key_ok;
+
+static void parser_free(void *p) { ts_parser_delete(p); }
+static void parser_key_init(void) { parser_key_ok = pthread_key_create(&parser_key, parser_free) == 0; }
+
+static TSParser *thread_parser(void) {
+    pthread_once(&parser_once, parser_key_init);
+    if (!parser_key_ok) return NULL;
+    TSParser *p = pthread_getspecific(parser_key);
+    if (!p && (p = ts_parser_new()) != NULL && pthread_setspecific(parser_key, p) != 0) {
+        ts_parser_delete(p);
+        p = NULL;
+    }
+    return p;
+}
+
 int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
     *out = NULL;
     const code_spec *spec = spec_of(lang);
@@ -723,15 +774,18 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     f->lang = lang;
     f->lines = count_lines(src ? src : "", len);
 
-    TSParser *parser = ts_parser_new();
-    if (!parser || !ts_parser_set_language(parser, spec->grammar())) {
-        if (parser) ts_parser_delete(parser);
+    TSParser *parser = thread_parser();
+    if (!parser) {
+        free(f);
+        return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
+    }
+    if (!ts_parser_set_language(parser, spec->grammar())) {
         free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
     }
     TSTree *tree = ts_parser_parse_string(parser, NULL, src ? src : "", (uint32_t)len);
     if (!tree) {
-        ts_parser_delete(parser);
+        ts_parser_reset(parser);
         free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
     }
@@ -751,7 +805,6 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     free(cx.class_index);
     free(cx.flags);
     ts_tree_delete(tree);
-    ts_parser_delete(parser);
     if (cx.oom) {
         code_file_free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory while reading the code");
