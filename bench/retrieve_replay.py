@@ -16,6 +16,8 @@ identical rankings) and to profile a retrieve under callgrind.
       documents' doc_id, score, similarity_score and lexical_score (in rank order). With VALGRIND_ARGS
       (e.g. --tool=callgrind --toggle-collect=memory_search) the server runs
       under valgrind.
+  RR_LTMC_NAME=value in the environment gives the server LTMC_NAME=value
+  (its own LTMC_* variables are not passed on).
 """
 import json
 import os
@@ -39,6 +41,9 @@ def env_for(data_dir):
     env["LTMC_DATA_DIR"] = data_dir
     env["XDG_CONFIG_HOME"] = os.path.join(data_dir, "config")
     env["LTMC_LOG_LEVEL"] = "error"
+    for k, v in os.environ.items():  # RR_LTMC_X=v sets LTMC_X=v for the server, for experiments
+        if k.startswith("RR_LTMC_"):
+            env[k[3:]] = v
     return env
 
 
