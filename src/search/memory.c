@@ -4,11 +4,13 @@
 #include "../core/jsonx.h"
 #include "../core/log.h"
 #include "../cache/caches.h"
+#include "../store/fts.h"
 #include "chunk.h"
 #include "lexical.h"
 #include "sidejob.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,6 +51,7 @@ struct memory_engine {
     df_slot df[DF_SLOTS];
     pthread_mutex_t excerpt_lock;
     excerpt_slot excerpts[EXCERPT_SLOTS];
+    bool tiers_only; /* never deal_tiers: for tests that compare the two */
 };
 
 memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err *err) {
@@ -83,6 +86,7 @@ void memory_engine_free(memory_engine *m) {
 
 embedder *memory_engine_embedder(memory_engine *m) { return m->emb; }
 vindex *memory_engine_index(memory_engine *m) { return m->index; }
+void memory_engine_tiers_only(memory_engine *m, bool on) { m->tiers_only = on; }
 
 static uint64_t content_hash(const char *s) {
     uint64_t h = 1469598103934665603ull;
@@ -1017,6 +1021,29 @@ static char *tier_expr(const char *proj, const char *all, const char *select) {
     return proj ? cat(e, " AND proj : \"", proj, "\"", NULL) : e;
 }
 
+/* Whether no term can match the proj column, whose only token is "p" and
+ * the project's bytes in hex: then asking for the terms in every column
+ * finds the same rows, with the same occurrences (FTS5 then need not sift
+ * each term's positions by column). Terms of plain ASCII letters and
+ * digits that do not start with "p" and a hex digit cannot become such a
+ * token (case folding keeps their letters; Porter stemming only shortens
+ * their ends); anything else keeps the column filter. */
+static bool cols_needless(char *const *terms, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const char *t = terms[i];
+        if ((t[0] == 'p' || t[0] == 'P') && isxdigit((unsigned char)t[1])) return false;
+        for (; *t; t++)
+            if (!isalnum((unsigned char)*t) || (unsigned char)*t >= 0x80) return false;
+    }
+    return true;
+}
+
+/* tier_expr(proj, all, NULL) without the column filter (cols_needless). */
+static char *tier_expr_any_column(const char *proj, const char *all) {
+    char *e = cat(strdup("("), all, ")", NULL, NULL);
+    return proj ? cat(e, " AND proj : \"", proj, "\"", NULL) : e;
+}
+
 /* A term's document frequency over the whole index: counted exactly up to
  * limit rows (newest first), and past that extrapolated from how far back
  * in rowids those rows reach. */
@@ -1083,6 +1110,50 @@ static int cmp_lex_desc(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Sorts a tier's rows (newest first) by score and appends the best `want`
+ * to hits, with their memories looked up unless the query joined them: in
+ * the vector index (synced at the search's start; a chunk's memory never
+ * changes), else in SQL, where a chunk deleted meanwhile is dropped. */
+static int keep_best(memory_engine *m, store *st, const char *project, bool narrowed, lex_hit *rows, size_t n_rows,
+                     size_t want, lex_hit **hits, size_t *n, lt_err *err) {
+    if (n_rows) qsort(rows, n_rows, sizeof *rows, cmp_lex_desc);
+    size_t keep = n_rows < want ? n_rows : want;
+    lex_hit *grown = keep ? realloc(*hits, (*n + keep) * sizeof *grown) : *hits;
+    if (keep && !grown) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    *hits = grown;
+    int64_t *chunks = NULL, *mems = NULL;
+    if (!narrowed && keep) {
+        chunks = malloc(keep * sizeof *chunks);
+        mems = malloc(keep * sizeof *mems);
+        if (!chunks || !mems) {
+            free(chunks);
+            free(mems);
+            return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+        }
+        for (size_t i = 0; i < keep; i++) chunks[i] = rows[i].chunk_id;
+        vindex_memories(m->index, project, chunks, keep, mems);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < keep; i++) {
+        if (!narrowed && mems[i] > 0) {
+            rows[i].memory_id = mems[i];
+        } else if (!narrowed) { /* the chunk's memory, for the few kept */
+            store_stmt *c = store_prepare(st, "SELECT memory_id FROM chunks WHERE id = ?", err);
+            if (!c) { rc = -1; break; }
+            store_bind_int(c, 1, rows[i].chunk_id);
+            int step = store_step(c, err);
+            if (step < 0) { rc = -1; break; }
+            if (step == 0) continue; /* deleted meanwhile */
+            rows[i].memory_id = store_col_int(c, 0);
+            store_reset(c);
+        }
+        (*hits)[(*n)++] = rows[i];
+    }
+    free(chunks);
+    free(mems);
+    return rc;
+}
+
 /* Ranks up to *budget rows above min_rowid matching expr that are not in
  * seen (newest first), appends the best `want` to hits, adds the rows to seen and
  * charges the budget with them. A NULL expr is an allocation failure. */
@@ -1141,28 +1212,183 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
         }
         for (size_t i = 0; i < n_rows; i++) seen->ids[seen->n++] = rows[i].chunk_id;
         qsort(seen->ids, seen->n, sizeof *seen->ids, cmp_id);
-        qsort(rows, n_rows, sizeof *rows, cmp_lex_desc);
     }
-    size_t keep = n_rows < want ? n_rows : want;
-    lex_hit *grown = keep ? realloc(*hits, (*n + keep) * sizeof *grown) : *hits;
-    if (keep && !grown) { free(rows); return lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); }
-    *hits = grown;
-    for (size_t i = 0; i < keep; i++) {
-        if (!narrowed) { /* the chunk's memory, for the few kept */
-            store_stmt *c = store_prepare(st, "SELECT memory_id FROM chunks WHERE id = ?", err);
-            if (!c) { free(rows); return -1; }
-            store_bind_int(c, 1, rows[i].chunk_id);
-            int step = store_step(c, err);
-            if (step < 0) { free(rows); return -1; }
-            if (step == 0) continue; /* deleted meanwhile */
-            rows[i].memory_id = store_col_int(c, 0);
-            store_reset(c);
-        }
-        (*hits)[(*n)++] = rows[i];
-    }
+    rc = keep_best(m, st, f->project, narrowed, rows, n_rows, want, hits, n, err);
     free(rows);
+    return rc;
+}
+
+/* ---- the tiers in one pass ----
+ *
+ * Where every term's rows were counted exactly and together are few (a
+ * small store, or a project of a few thousand chunks whose query words are
+ * all common), walking FTS5 once per tier costs more than it saves: each
+ * tier re-reads and re-scores the rows of the earlier ones before dropping
+ * them, and FTS5's AND/OR of position lists is most of a retrieve there.
+ * Then one query reads every matching row once, scoring it and noting which
+ * terms it holds (ltmc_bm25_terms), and the rows are dealt into the tiers
+ * here by the same rules as the tiers' own queries: the same rows, newest
+ * first, the same budget, the same scores, so the same result. */
+
+typedef struct {
+    lex_hit hit;
+    uint64_t terms; /* bit i: scored term i occurs in the row */
+} scan_row;
+
+enum { DEAL_EVERY, DEAL_TWO, DEAL_ANY, DEAL_REST };
+
+/* Reads every row matching expr (newest first), with its score and terms.
+ * Returns 0, -1 on error (a NULL expr is an allocation failure), or 1 when
+ * a term has no tokens for FTS5, which the tiers' expressions treat in
+ * ways a mask of terms cannot follow. */
+static int scan_all(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed, char *expr,
+                    size_t n_terms, const double *df, int64_t max_rowid, scan_row **out, size_t *n_out, lt_err *err) {
+    *out = NULL;
+    *n_out = 0;
+    if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    char sql[2048];
+    if (narrowed)
+        snprintf(sql, sizeof sql,
+                 "SELECT f.rowid, c.memory_id, ltmc_bm25_terms(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0,"
+                 " ?12) FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
+                 " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC",
+                 m->cfg.length_norm, m->cfg.context_weight, where);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT rowid, 0, ltmc_bm25_terms(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12)"
+                 " FROM chunks_fts WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC",
+                 m->cfg.length_norm, m->cfg.context_weight);
+    store_stmt *s = store_prepare(st, sql, err);
+    int rc = s ? 0 : -1;
+    scan_row *rows = NULL;
+    size_t n_rows = 0, cap = 0;
+    if (s) {
+        filter_bind(s, f);
+        store_bind_text(s, 7, expr);
+        store_bind_int(s, 9, max_rowid);
+        store_bind_int(s, 11, (int64_t)n_terms);
+        store_bind_blob(s, 12, df, n_terms * sizeof *df);
+        while ((rc = store_step(s, err)) == 1) {
+            if (n_rows == cap) {
+                cap = cap ? cap * 2 : 256;
+                scan_row *grown = realloc(rows, cap * sizeof *grown);
+                if (!grown) { store_reset(s); rc = lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); break; }
+                rows = grown;
+            }
+            const void *blob = store_col_blob(s, 2);
+            double score;
+            uint64_t terms;
+            if (!blob || store_col_bytes(s, 2) != FTS_TERMS_BYTES) {
+                store_reset(s);
+                rc = lt_err_set(err, LT_ERR_INTERNAL, "full-text ranking returned no score");
+                break;
+            }
+            memcpy(&score, blob, sizeof score);
+            memcpy(&terms, (const char *)blob + sizeof score, sizeof terms);
+            uint64_t empty;
+            memcpy(&empty, (const char *)blob + sizeof score + sizeof terms, sizeof empty);
+            if (empty) { /* a term with no tokens: leave it to the tiers' own queries */
+                store_reset(s);
+                rc = 0;
+                *n_out = SIZE_MAX;
+                break;
+            }
+            rows[n_rows++] = (scan_row){{store_col_int(s, 0), store_col_int(s, 1), score}, terms};
+        }
+    }
+    free(expr);
+    if (rc < 0 || *n_out == SIZE_MAX) { free(rows); return rc < 0 ? -1 : 1; }
+    *out = rows;
+    *n_out = n_rows;
     return 0;
 }
+
+/* The rows of one pass and where dealing them has got to. */
+typedef struct {
+    memory_engine *m;
+    store *st;
+    const char *project;
+    bool narrowed;
+    const scan_row *rows;
+    size_t n_rows;
+    bool *dealt;   /* per row: an earlier tier took it */
+    lex_hit *buf;  /* room for every row */
+    int64_t budget;
+    size_t want;
+    lex_hit **hits;
+    size_t *n_hits;
+} dealer;
+
+/* One tier: up to the budget left of the rows not dealt yet, newest first,
+ * above min_rowid, that hold every term of sel (DEAL_EVERY), two or more
+ * (DEAL_TWO), any (DEAL_ANY), or all the rest (DEAL_REST); the best `want`
+ * go to hits, as run_tier does with the tier's own query. */
+static int deal_tier(dealer *d, int how, uint64_t sel, int64_t min_rowid, lt_err *err) {
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_rows; i++) {
+        if (d->dealt[i] || d->rows[i].hit.chunk_id <= min_rowid) continue;
+        uint64_t t = d->rows[i].terms & sel;
+        bool in = how == DEAL_EVERY ? t == sel
+                  : how == DEAL_TWO ? __builtin_popcountll(t) >= 2
+                  : how == DEAL_ANY ? t != 0
+                                    : true;
+        if (!in) continue;
+        if ((int64_t)k == d->budget) break;
+        d->dealt[i] = true;
+        d->buf[k++] = d->rows[i].hit;
+    }
+    d->budget -= (int64_t)k;
+    return keep_best(d->m, d->st, d->project, d->narrowed, d->buf, k, d->want, d->hits, d->n_hits, err);
+}
+
+/* The tiers of lexical_rank over one pass (see above); counts are sorted.
+ * Returns 0, -1 on error, or 1 (nothing done) when they cannot be dealt. */
+static int deal_tiers(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed, char *expr,
+                      size_t n, const double *df, const term_count *counts, size_t want, int64_t max_rowid,
+                      lex_hit **hits, size_t *n_hits, lt_err *err) {
+    scan_row *rows;
+    size_t n_rows;
+    int scanned = scan_all(m, st, f, where, narrowed, expr, n, df, max_rowid, &rows, &n_rows, err);
+    if (scanned) return scanned;
+    dealer d = {m, st, f->project, narrowed, rows, n_rows, calloc(n_rows ? n_rows : 1, sizeof(bool)),
+                malloc((n_rows ? n_rows : 1) * sizeof(lex_hit)), (int64_t)m->cfg.lexical_scan, want, hits, n_hits};
+    int rc = -1;
+    if (!d.dealt || !d.buf) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+    assert(n >= 1 && n <= 64);
+    uint64_t every = n == 64 ? UINT64_MAX : ((uint64_t)1 << n) - 1;
+    if (n >= 2) { /* 1: every term, above the same rowid floor as lexical_rank's */
+        double rarest = df[0];
+        for (size_t i = 1; i < n; i++) rarest = df[i] < rarest ? df[i] : rarest;
+        double walk = (double)m->cfg.lexical_scan * TIER1_WALK;
+        int64_t floor_id = rarest > walk ? max_rowid - (int64_t)(walk / rarest * (double)max_rowid) : 0;
+        if (deal_tier(&d, DEAL_EVERY, every, floor_id, err)) goto out;
+    }
+    if (n >= 3 && d.budget > 0) { /* 2: two or more of the PAIR_TERMS rarest */
+        size_t np = n < PAIR_TERMS ? n : PAIR_TERMS;
+        uint64_t pairs = 0;
+        for (size_t a = 0; a < np; a++) pairs |= (uint64_t)1 << counts[a].index;
+        if (deal_tier(&d, DEAL_TWO, pairs, 0, err)) goto out;
+    }
+    if (d.budget > 0) { /* 3: the rarer terms, rarest first while they fit */
+        uint64_t rare = 0;
+        int64_t room = d.budget;
+        for (size_t i = 0; i < n && counts[i].rows <= room; i++) {
+            if (counts[i].rows == 0) continue;
+            rare |= (uint64_t)1 << counts[i].index;
+            room -= counts[i].rows;
+        }
+        if (rare && deal_tier(&d, DEAL_ANY, rare, 0, err)) goto out;
+    }
+    if (d.budget > 0 && deal_tier(&d, DEAL_REST, every, 0, err)) goto out;
+    rc = 0;
+out:
+    free(rows);
+    free(d.dealt);
+    free(d.buf);
+    return rc;
+}
+
+#define ONE_PASS_ROWS 2 /* x lexical_scan: the most rows of a project read in one pass */
 
 static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, const char *where, bool narrowed,
                         const char *query, size_t want, lex_hit **hits, size_t *n_hits, lt_err *err) {
@@ -1216,6 +1442,23 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         rc = run_tier(m, st, f, where, narrowed, tier_expr(scope, all, NULL), n, df, want, max_rowid, 0, &budget, &seen, hits,
                       n_hits, err);
         goto out;
+    }
+    /* The project has few rows (at most ONE_PASS_ROWS x the budget; counted
+     * like a term, by its token, and cached with the terms): read its
+     * matches once and deal them into the same tiers (deal_tiers). */
+    char *proj_expr = cat(strdup("proj : \""), proj, "\"", NULL, NULL);
+    if (!proj_expr) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
+    int64_t proj_rows = 0;
+    double proj_df;
+    int c = term_df_cached(m, st, gen, proj_expr, ONE_PASS_ROWS * budget + 1, max_rowid, &proj_rows, &proj_df, err);
+    free(proj_expr);
+    if (c) goto out;
+    if (!m->tiers_only && proj_rows <= ONE_PASS_ROWS * budget) {
+        char *expr = cols_needless(terms, n) ? tier_expr_any_column(scope, all) : tier_expr(scope, all, NULL);
+        rc = deal_tiers(m, st, f, where, narrowed, expr, n, df, counts, want, max_rowid, hits,
+                        n_hits, err);
+        if (rc <= 0) goto out;
+        rc = -1;
     }
 
     /* 1 and 2: several terms in one row. */

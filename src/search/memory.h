@@ -49,6 +49,10 @@ memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err
 void memory_engine_free(memory_engine *m);
 embedder *memory_engine_embedder(memory_engine *m);
 vindex *memory_engine_index(memory_engine *m);
+/* With on, a search always runs the lexical tiers as separate queries,
+ * never in one pass (same results, slower on a small project): for tests
+ * and measurements that compare the two. */
+void memory_engine_tiers_only(memory_engine *m, bool on);
 
 typedef struct {
     const char *project;

@@ -419,6 +419,19 @@ size_t vindex_score_many(vindex *v, const char *project, const float *q, const i
     return hits;
 }
 
+size_t vindex_memories(vindex *v, const char *project, const int64_t *chunk_ids, size_t n, int64_t *memory_ids) {
+    size_t hits = 0;
+    pthread_rwlock_rdlock(&v->lock);
+    partition *p = find_part(v, project, false);
+    for (size_t i = 0; i < n; i++) {
+        ssize_t r = p ? find_row(p, chunk_ids[i]) : -1;
+        memory_ids[i] = r >= 0 ? p->memory[r] : 0;
+        hits += r >= 0;
+    }
+    pthread_rwlock_unlock(&v->lock);
+    return hits;
+}
+
 size_t vindex_count(vindex *v) {
     pthread_rwlock_rdlock(&v->lock);
     size_t n = 0;

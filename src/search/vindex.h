@@ -52,6 +52,11 @@ bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_
 size_t vindex_score_many(vindex *v, const char *project, const float *q, const int64_t *chunk_ids, size_t n,
                          float *scores, bool *found);
 
+/* The memory of each of n chunks of project, or 0 for a chunk the index
+ * does not hold (deleted, or embedded by another model). Returns how many
+ * were found. */
+size_t vindex_memories(vindex *v, const char *project, const int64_t *chunk_ids, size_t n, int64_t *memory_ids);
+
 /* Rows held (live) and bytes used, for stats and health. */
 size_t vindex_count(vindex *v);
 size_t vindex_bytes(vindex *v);

@@ -1165,6 +1165,126 @@ static void test_lexical_tiers(void **state) {
     json_decref(r);
 }
 
+/* A search over a small project reads its matches in one pass and deals
+ * them into the lexical tiers (deal_tiers in memory.c); the tiers run as
+ * their own queries must give the very same ranking, scores to the bit.
+ * Four projects of bench_http-like memories (14 words of a 30-word
+ * vocabulary, a few rarer words, some memories of two chunks, one
+ * conversation each so the ctx column is full), a budget of 40 rows so the
+ * tiers split and run out, and 300 queries of bench_http's and
+ * bench_memory's kinds, some filtered. */
+#define OP_PROJECTS 4
+#define OP_PER_PROJECT 60
+#define OP_QUERIES 300
+
+static const char *const op_words[] = {"sqlite", "wal", "vector", "index", "memory", "thread", "worker", "session",
+                                       "token", "latency", "cache", "query", "embedding", "chunk", "project", "todo",
+                                       "graph", "transport", "protocol", "server", "client", "request", "response",
+                                       "deadline", "shutdown", "signal", "pool", "connection", "benchmark", "decision"};
+static const char *const op_rare[] = {"zeppelin", "quartz", "marmalade", "fjord", "obsidian", "padlock"};
+
+static unsigned op_next(unsigned *seed) {
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 16) & 0x7fff;
+}
+
+static void op_text(unsigned *seed, int n_words, char *out, size_t cap) {
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n_words && len + 20 < cap; i++) {
+        const char *w = op_next(seed) % 25 == 0 ? op_rare[op_next(seed) % 6] : op_words[op_next(seed) % 30];
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? " " : "", w);
+    }
+}
+
+static int op_setup(void **state) {
+    mem_setup(state);
+    tu_fixture *f = *state;
+    memory_engine_free(f->mem);
+    embed_options eo = {0};
+    eo.backend = "hash";
+    eo.hash_dim = 256;
+    lt_err err;
+    embedder *e = embedder_open(&eo, &err);
+    assert_non_null(e);
+    memory_config mc = {200, 20, MAX_CONTENT, 2, 0.35, 0.5, 0.95, 40, 0.75};
+    f->mem = memory_engine_new(e, &mc, &err);
+    assert_non_null(f->mem);
+    tu_active_mem = f->mem;
+    return 0;
+}
+
+static void test_one_pass_matches_tiers(void **state) {
+    lt_err err;
+    lt_err_clear(&err);
+    unsigned seed = 7;
+    static char texts[OP_PROJECTS * OP_PER_PROJECT][400];
+    memory_input in[OP_PER_PROJECT];
+    const char *projects[OP_PROJECTS] = {"alpha", "beta", "gamma", "\xce\xab"}; /* the last is Greek, U+03AB */
+    for (int p = 0; p < OP_PROJECTS; p++) {
+        for (int i = 0; i < OP_PER_PROJECT; i++) {
+            char *t = texts[p * OP_PER_PROJECT + i];
+            op_text(&seed, i % 5 == 0 ? 40 : 14, t, sizeof texts[0]);
+            size_t len = strlen(t);
+            snprintf(t + len, sizeof texts[0] - len, " (note %d of %s)", i, projects[p]);
+            in[i] = (memory_input){projects[p], "note.md", t, i % 3 ? "note" : "decision", projects[p], NULL, NULL,
+                                   NULL};
+        }
+        json_t *results = json_array();
+        assert_int_equal(memory_store_many(F->mem, F->st, in, OP_PER_PROJECT, results, NULL, NULL, &err), 0);
+        json_decref(results);
+    }
+    int lexical_hits = 0, multi = 0;
+    for (int qi = 0; qi < OP_QUERIES; qi++) {
+        char query[200];
+        int kind = qi % 5;
+        if (kind == 0 || kind == 1) { /* bench_http: three of the common words */
+            op_text(&seed, 3, query, sizeof query);
+        } else if (kind == 2) { /* bench_memory's paraphrase kind, stop words and all */
+            snprintf(query, sizeof query, "what about %s and %s", op_words[op_next(&seed) % 30],
+                     op_words[op_next(&seed) % 30]);
+        } else if (kind == 3) { /* one word, or a rare one with common ones */
+            if (qi % 2) snprintf(query, sizeof query, "%s", op_words[op_next(&seed) % 30]);
+            else snprintf(query, sizeof query, "%s %s %s", op_rare[op_next(&seed) % 6], op_words[op_next(&seed) % 30],
+                          op_words[op_next(&seed) % 30]);
+        } else { /* five or more words */
+            op_text(&seed, 5 + qi % 4, query, sizeof query);
+        }
+        if (qi % 50 == 49) /* a lone combining accent: a word to ltmc, no token to FTS5 */
+            snprintf(query, sizeof query, "%s \xcc\x81 %s", op_words[qi % 30], op_words[(qi * 7) % 30]);
+        int proj = qi % OP_PROJECTS;
+        if (qi % 50 == 24) { /* the project's own token (lexical.h), which only the proj column holds */
+            proj = 3; /* "pceab": one word to the tokenizer too, so the column filter must stay */
+            char *tok = lexical_project_token(projects[proj]);
+            snprintf(query, sizeof query, "%s %s %s", tok, op_words[qi % 30], op_words[(qi * 7) % 30]);
+            free(tok);
+        }
+        memory_filter f = {projects[proj], NULL, NULL, NULL, NULL, NULL};
+        if (qi % 7 == 3) f.resource_type = "decision"; /* narrowed: the tiers join the memories */
+        memory_hit *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        memory_engine_tiers_only(F->mem, false);
+        assert_int_equal(memory_search(F->mem, F->st, query, &f, 10, &a, &na, &err), 0);
+        memory_engine_tiers_only(F->mem, true);
+        assert_int_equal(memory_search(F->mem, F->st, query, &f, 10, &b, &nb, &err), 0);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) {
+            assert_int_equal(a[i].memory_id, b[i].memory_id);
+            assert_int_equal(a[i].chunk_id, b[i].chunk_id);
+            assert_true(a[i].score == b[i].score);
+            assert_true(a[i].similarity == b[i].similarity);
+            assert_true(a[i].lexical == b[i].lexical);
+            if (a[i].lexical > 0) lexical_hits++;
+        }
+        multi += na > 1;
+        free(a);
+        free(b);
+    }
+    memory_engine_tiers_only(F->mem, false);
+    assert_true(multi > OP_QUERIES / 2); /* the comparison compared rankings */
+    assert_true(lexical_hits > OP_QUERIES);
+}
+
 static void test_term_count_cache(void **state) {
     lt_err err;
     lt_err_clear(&err);
@@ -1343,6 +1463,7 @@ int main(void) {
         T(test_term_count_cache),
         T(test_ctx_excerpts),
         cmocka_unit_test_setup_teardown(test_lexical_tiers, tiers_setup, tu_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_one_pass_matches_tiers, op_setup, tu_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
