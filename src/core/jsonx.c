@@ -1,5 +1,6 @@
 #include "jsonx.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,12 +78,17 @@ static const char escape_of[256] = {
     [23] = 'u', [24] = 'u', [25] = 'u', [26] = 'u', [27] = 'u', [28] = 'u', [29] = 'u', [30] = 'u', [31] = 'u',
 };
 
-static bool db_string(dump_buf *b, const char *s, size_t n) {
-    /* Worst case every byte becomes \u00XX. */
-    if (!db_reserve(b, n * 6 + 2)) return false;
-    char *o = b->buf + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
+size_t jx_escaped_len(const char *s, size_t len) {
+    size_t n = len;
+    for (size_t i = 0; i < len; i++) {
+        char e = escape_of[(unsigned char)s[i]];
+        if (e) n += e == 'u' ? 5 : 1;
+    }
+    return n;
+}
+
+char *jx_put_escaped(char *o, const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         char e = escape_of[c];
         if (!e) { *o++ = (char)c; continue; }
@@ -93,14 +99,59 @@ static bool db_string(dump_buf *b, const char *s, size_t n) {
             *o++ = '0', *o++ = '0', *o++ = hex[c >> 4], *o++ = hex[c & 15];
         }
     }
+    return o;
+}
+
+static bool db_string(dump_buf *b, const char *s, size_t n) {
+    /* Worst case every byte becomes \u00XX. */
+    if (!db_reserve(b, n * 6 + 2)) return false;
+    char *o = b->buf + b->len;
+    *o++ = '"';
+    o = jx_put_escaped(o, s, n);
     *o++ = '"';
     b->len = (size_t)(o - b->buf);
     return true;
 }
 
+/* The common case without printf: v is the double nearest to a decimal with
+ * at most 6 places, 1e-4 <= |v| < 1e9 (scores, milliseconds, sizes). Such a
+ * decimal has at most 15 significant digits and v lies within half an ulp
+ * of it, far inside %.15g's rounding step, so %.15g prints exactly that
+ * decimal, in fixed notation (its exponent is between -4 and 8), with
+ * trailing zeros dropped; the caller adds ".0" to integral values. Returns
+ * the length written to tmp, or 0 when v is not such a value. */
+static int real_fixed6(double v, char tmp[32]) {
+    double a = v < 0 ? -v : v;
+    if (!(a >= 1e-4 && a < 1e9)) return 0;
+    /* The division is correctly rounded, so equality means a is the double
+     * nearest to units / 10^6. */
+    int64_t units = llround(a * 1e6);
+    if ((double)units / 1e6 != a) return 0;
+    char digits[24];
+    int nd = 0;
+    for (int64_t u = units; u > 0; u /= 10) digits[nd++] = (char)('0' + u % 10);
+    while (nd < 7) digits[nd++] = '0'; /* at least one digit before the point */
+    int frac_end = 0;                  /* trailing zeros of the 6 places are dropped */
+    while (frac_end < 6 && digits[frac_end] == '0') frac_end++;
+    int n = 0;
+    if (v < 0) tmp[n++] = '-';
+    for (int i = nd - 1; i >= 6; i--) tmp[n++] = digits[i];
+    if (frac_end < 6) {
+        tmp[n++] = '.';
+        for (int i = 5; i >= frac_end; i--) tmp[n++] = digits[i];
+    }
+    tmp[n] = '\0';
+    return n;
+}
+
 static bool db_real(dump_buf *b, double v) {
     char tmp[64];
-    int n = snprintf(tmp, sizeof tmp, "%.15g", v);
+    int n = real_fixed6(v, tmp);
+    if (n > 0) {
+        if (!strchr(tmp, '.')) memcpy(tmp + n, ".0", 3), n += 2;
+        return db_put(b, tmp, (size_t)n);
+    }
+    n = snprintf(tmp, sizeof tmp, "%.15g", v);
     if (n <= 0 || n >= (int)sizeof tmp - 3) return false;
     if (!strpbrk(tmp, ".eEn")) memcpy(tmp + n, ".0", 3), n += 2; /* 'n': inf/nan never reach here */
     char *e = strchr(tmp, 'e');

@@ -29,6 +29,12 @@ double jx_real(const json_t *obj, const char *key);
 /* Compact one-line serialisation (never contains a raw newline).
  * Returns a malloc'd string; the caller frees it. */
 char *jx_dump(const json_t *val);
+/* The inside of a JSON string (no quotes) for s[0..len), escaped exactly as
+ * jx_dump escapes strings: jx_escaped_len bytes, written by jx_put_escaped
+ * at out, which returns the end of what it wrote. For writers that splice
+ * already serialised text into a reply. */
+size_t jx_escaped_len(const char *s, size_t len);
+char *jx_put_escaped(char *out, const char *s, size_t len);
 /* Indented serialisation for people. */
 char *jx_dump_pretty(const json_t *val);
 

@@ -486,47 +486,6 @@ static void relay_progress(void *arg, double progress, double total, const char 
                                           "params", params));
 }
 
-/* The length of s[0..len) escaped by put_escaped. */
-static size_t escaped_len(const char *s, size_t len) {
-    size_t n = len;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') n += 1;
-        else if (c < 0x20) n += 5;
-    }
-    return n;
-}
-
-/* s[0..len) as the inside of a JSON string, escaped exactly as jansson's
- * compact dump escapes it; returns the end of what was written. */
-static char *put_escaped(char *out, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *out++ = (char)c;
-            continue;
-        }
-        *out++ = '\\';
-        switch (c) {
-        case '"': *out++ = '"'; break;
-        case '\\': *out++ = '\\'; break;
-        case '\b': *out++ = 'b'; break;
-        case '\f': *out++ = 'f'; break;
-        case '\n': *out++ = 'n'; break;
-        case '\r': *out++ = 'r'; break;
-        case '\t': *out++ = 't'; break;
-        default:
-            *out++ = 'u';
-            *out++ = '0';
-            *out++ = '0';
-            *out++ = hex[c >> 4];
-            *out++ = hex[c & 15];
-        }
-    }
-    return out;
-}
-
 /* The tools/call response as text, written directly around the result's one
  * serialization: the result appears twice (escaped as the text content and
  * as structuredContent), and dumping the response object would serialize it
@@ -536,13 +495,13 @@ static char *tool_response_text(const mcp_msg *m, const char *result, bool faile
                       mid2[] = "\"}],\"structuredContent\":", tail_ok[] = ",\"isError\":false}}",
                       tail_err[] = ",\"isError\":true}}";
     size_t rl = strlen(result), il = strlen(m->idkey);
-    char *out = malloc(sizeof head + il + sizeof mid1 + escaped_len(result, rl) + sizeof mid2 + rl + sizeof tail_err);
+    char *out = malloc(sizeof head + il + sizeof mid1 + jx_escaped_len(result, rl) + sizeof mid2 + rl + sizeof tail_err);
     if (!out) return NULL;
     char *p = out;
     memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
     memcpy(p, m->idkey, il), p += il;
     memcpy(p, mid1, sizeof mid1 - 1), p += sizeof mid1 - 1;
-    p = put_escaped(p, result, rl);
+    p = jx_put_escaped(p, result, rl);
     memcpy(p, mid2, sizeof mid2 - 1), p += sizeof mid2 - 1;
     memcpy(p, result, rl), p += rl;
     const char *tail = failed ? tail_err : tail_ok;

@@ -114,9 +114,18 @@ static json_t *random_value(unsigned *seed, int depth) {
     case 2: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) & 1 ? -1 : 1) * (rand_r(seed) % 3 ? 1 : 1000003));
     case 3: {
         static const double special[] = {0.0, -0.0, 1.0, -1.5, 0.1, 1e20, 1e-5, 1.25e-300, 6.02214076e23, 123456789012345.0,
-                                         1234567890123456789.0, 3.14159265358979, 1e15, 1e16, 0.000123};
-        return json_real(rand_r(seed) % 2 ? special[rand_r(seed) % (sizeof special / sizeof *special)]
-                                         : ((double)rand_r(seed) - RAND_MAX / 2) / ((double)(rand_r(seed) % 1000) + 0.7));
+                                         1234567890123456789.0, 3.14159265358979, 1e15, 1e16, 0.000123,
+                                         0.7042, 12.5, -3.25, 1e-4, 9.9999e-5, 123456.789012, 999999999.5, 1e9,
+                                         0.1234, 99.99, 3.0, -0.0001, 0.30000000000000004, 1.0000005};
+        /* Decimals with few places take jx_dump's printf-free path; the rest printf's. */
+        static const double scales[] = {1.0, 10.0, 1e4, 1e6, 1e7};
+        switch (rand_r(seed) % 3) {
+        case 0: return json_real(special[rand_r(seed) % (sizeof special / sizeof *special)]);
+        case 1:
+            return json_real((double)((int)(rand_r(seed) % 2000001) - 1000000) / scales[rand_r(seed) % 5] *
+                             (rand_r(seed) % 4 ? 1 : 1000));
+        default: return json_real(((double)rand_r(seed) - RAND_MAX / 2) / ((double)(rand_r(seed) % 1000) + 0.7));
+        }
     }
     case 4:
     case 5: {

@@ -477,7 +477,7 @@ static void test_text_matches_object(void **state) {
     mcp_session *s = mcp_session_new(F->cfg, tu_active_mem);
     json_t *r = roundtrip(s, F->st, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
                                     "\"todo_action\",\"arguments\":{\"action\":\"add\",\"title\":\"q\\\"uote \\\\ back\\nnew"
-                                    "\\ttab \\u0001 ctrl \\u00e9 \\u2713 / end\"}}}");
+                                    "\\ttab \\u0001 ctrl \\u001f unit \\u00e9 \\u2713 / end\"}}}");
     assert_false(json_is_true(json_object_get(json_object_get(r, "result"), "isError")));
     json_decref(r);
     const char *calls[] = {
