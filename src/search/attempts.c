@@ -186,17 +186,6 @@ static void filter_sql(const attempt_filter *f, char *buf, size_t len) {
              f->since ? " AND a.created_at >= ?8" : "", f->until ? " AND a.created_at <= ?9" : "");
 }
 
-static void bind_time(store_stmt *s, int idx, const char *iso) {
-    int64_t ms;
-    char buf[CLOCK_ISO_LEN];
-    if (clock_parse_iso(iso, &ms) == 0) {
-        clock_format_iso(ms, buf, sizeof buf);
-        store_bind_text(s, idx, buf);
-    } else {
-        store_bind_text(s, idx, iso);
-    }
-}
-
 static void filter_bind(store_stmt *s, const attempt_filter *f) {
     store_bind_text(s, 1, f->project);
     if (f->pattern_type) store_bind_text(s, 2, f->pattern_type);
@@ -209,8 +198,8 @@ static void filter_bind(store_stmt *s, const attempt_filter *f) {
         store_bind_text(s, 7, t);
         free(t);
     }
-    if (f->since) bind_time(s, 8, f->since);
-    if (f->until) bind_time(s, 9, f->until);
+    if (f->since) store_bind_iso_time(s, 8, f->since);
+    if (f->until) store_bind_iso_time(s, 9, f->until);
 }
 
 /* ---- find ------------------------------------------------------------------------ */

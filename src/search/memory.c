@@ -113,19 +113,6 @@ static bool filter_narrows(const memory_filter *f) {
     return f->resource_type || f->conversation_id || (f->tags && json_array_size(f->tags)) || f->since || f->until;
 }
 
-/* Binds a since/until bound in the stored form (UTC, milliseconds, Z), so
- * that text order is time order whichever ISO-8601 form the caller used. */
-static void bind_time(store_stmt *s, int idx, const char *iso) {
-    int64_t ms;
-    char buf[CLOCK_ISO_LEN];
-    if (clock_parse_iso(iso, &ms) == 0) {
-        clock_format_iso(ms, buf, sizeof buf);
-        store_bind_text(s, idx, buf);
-    } else {
-        store_bind_text(s, idx, iso);
-    }
-}
-
 static void filter_bind(store_stmt *s, const memory_filter *f) {
     store_bind_text(s, 1, f->project);
     if (f->resource_type) store_bind_text(s, 2, f->resource_type);
@@ -135,8 +122,8 @@ static void filter_bind(store_stmt *s, const memory_filter *f) {
         store_bind_text(s, 4, t);
         free(t);
     }
-    if (f->since) bind_time(s, 5, f->since);
-    if (f->until) bind_time(s, 6, f->until);
+    if (f->since) store_bind_iso_time(s, 5, f->since);
+    if (f->until) store_bind_iso_time(s, 6, f->until);
 }
 
 /* ---- neighbour context ---------------------------------------------------- */

@@ -231,6 +231,16 @@ void store_bind_text(store_stmt *s, int idx, const char *val) {
     if (val) sqlite3_bind_text(s, idx, val, -1, SQLITE_TRANSIENT);
     else sqlite3_bind_null(s, idx);
 }
+void store_bind_iso_time(store_stmt *s, int idx, const char *iso) {
+    int64_t ms;
+    char buf[CLOCK_ISO_LEN];
+    if (iso && clock_parse_iso(iso, &ms) == 0) {
+        clock_format_iso(ms, buf, sizeof buf);
+        store_bind_text(s, idx, buf);
+    } else {
+        store_bind_text(s, idx, iso);
+    }
+}
 void store_bind_int(store_stmt *s, int idx, int64_t val) { sqlite3_bind_int64(s, idx, val); }
 void store_bind_real(store_stmt *s, int idx, double val) { sqlite3_bind_double(s, idx, val); }
 void store_bind_null(store_stmt *s, int idx) { sqlite3_bind_null(s, idx); }

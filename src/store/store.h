@@ -41,6 +41,10 @@ store_stmt *store_prepare(store *st, const char *sql, lt_err *err);
 
 /* Parameter indexes are 1-based. A NULL text binds SQL NULL. */
 void store_bind_text(store_stmt *stmt, int idx, const char *val);
+/* Binds an ISO-8601 time bound in the stored form (UTC, milliseconds, Z),
+ * so that text order is time order whichever ISO-8601 form the caller used;
+ * text that does not parse is bound as it is. */
+void store_bind_iso_time(store_stmt *stmt, int idx, const char *iso);
 void store_bind_int(store_stmt *stmt, int idx, int64_t val);
 void store_bind_real(store_stmt *stmt, int idx, double val);
 void store_bind_null(store_stmt *stmt, int idx);
