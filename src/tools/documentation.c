@@ -229,16 +229,24 @@ static int doc_diagram(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *e
 
 /* ---- one file ---- */
 
-static int doc_sync(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
+/* Loads the file_path argument and starts the reply every one-file action
+ * gives: file_path, project_id, language, has_errors; now gets the time. */
+static int load_file(tool_ctx *ctx, const json_t *args, json_t *out, char now[CLOCK_ISO_LEN], code_file **f,
+                     lt_err *err) {
     char abs[PATH_MAX];
-    code_file *f;
-    if (source_load(roots(ctx), jx_str(args, "file_path"), abs, &f, err)) return -1;
-    char now[CLOCK_ISO_LEN];
-    clock_now_iso(now, sizeof now);
+    if (source_load(roots(ctx), jx_str(args, "file_path"), abs, f, err)) return -1;
+    clock_now_iso(now, CLOCK_ISO_LEN);
     jx_set_str(out, "file_path", jx_str(args, "file_path"));
     jx_set_str(out, "project_id", project_id(ctx, args));
-    jx_set_str(out, "language", code_lang_name(f->lang));
-    jx_set_bool(out, "has_errors", f->has_errors);
+    jx_set_str(out, "language", code_lang_name((*f)->lang));
+    jx_set_bool(out, "has_errors", (*f)->has_errors);
+    return 0;
+}
+
+static int doc_sync(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
+    char now[CLOCK_ISO_LEN];
+    code_file *f;
+    if (load_file(ctx, args, out, now, &f, err)) return -1;
     docgen_sync(f, jx_str(args, "file_path"), project_id(ctx, args), now, out);
     jx_set_str(out, "sync_timestamp", now);
     jx_set_bool(out, "force_update", jx_bool(args, "force_update", false));
@@ -247,15 +255,9 @@ static int doc_sync(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err)
 }
 
 static int doc_validate(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
-    char abs[PATH_MAX];
-    code_file *f;
-    if (source_load(roots(ctx), jx_str(args, "file_path"), abs, &f, err)) return -1;
     char now[CLOCK_ISO_LEN];
-    clock_now_iso(now, sizeof now);
-    jx_set_str(out, "file_path", jx_str(args, "file_path"));
-    jx_set_str(out, "project_id", project_id(ctx, args));
-    jx_set_str(out, "language", code_lang_name(f->lang));
-    jx_set_bool(out, "has_errors", f->has_errors);
+    code_file *f;
+    if (load_file(ctx, args, out, now, &f, err)) return -1;
     docgen_validate(f, out);
     jx_set_str(out, "validation_timestamp", now);
     code_file_free(f);
