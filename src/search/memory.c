@@ -600,20 +600,25 @@ static int normalise_time(const char *given, char *out, lt_err *err, const char 
 /* The near-duplicate check scans every vector of the project (exactly),
  * which costs about as much as writing the memory at 100,000 memories: it
  * runs beside the write when a core is free (sidejob.h), over the index as
- * it was before (the new memory cannot be its own near-duplicate). */
+ * it was before (the new memory cannot be its own near-duplicate). At a
+ * million memories the scan (~100 MB of rows, bound by memory bandwidth)
+ * is what a store waits for; no cheap per-row bound can skip rows there,
+ * as GloVe vectors of 1 KB texts lie within cosine 0.9-1.0 of each other
+ * (README, "Near-duplicate check"). */
 #define NEAR_HITS 8
 
 typedef struct {
     vindex *index;
     const char *project;
     const float *vec;
+    float threshold;
     vhit hits[NEAR_HITS];
     size_t n;
 } near_scan;
 
 static void near_scan_run(void *arg) {
     near_scan *j = arg;
-    j->n = vindex_search(j->index, j->project, j->vec, NEAR_HITS, NULL, 0, j->hits);
+    j->n = vindex_near(j->index, j->project, j->vec, j->threshold, NEAR_HITS, j->hits);
 }
 
 /* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
@@ -671,7 +676,10 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
         prepared_free(&pd.p);
         return -1;
     }
-    near_scan scan = {m->index, in->project, pd.p.first, {{0}}, 0};
+    /* The least float score that is at or above the (double) setting. */
+    float threshold = (float)m->cfg.near_duplicate;
+    if ((double)threshold < m->cfg.near_duplicate) threshold = nextafterf(threshold, INFINITY);
+    near_scan scan = {m->index, in->project, pd.p.first, threshold, {{0}}, 0};
     if (!pd.duplicate) {
         insert_ctx c = {m, &pd, 1, ""};
         clock_now_iso(c.now, sizeof c.now);

@@ -375,6 +375,71 @@ size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, c
     return vindex_search_range(v, project, q, k, allowed, n_allowed, out, NULL, NULL);
 }
 
+/* Order of vindex_near's answer: higher score first, then lower chunk id. */
+static bool near_better(vhit a, vhit b) { return a.score > b.score || (a.score == b.score && a.chunk_id < b.chunk_id); }
+
+/* Keeps the k best (near_better) in a heap whose root is the worst. */
+static void near_push(vhit *heap, size_t *n, size_t k, vhit h) {
+    size_t i;
+    if (*n < k) {
+        i = (*n)++;
+        heap[i] = h;
+        while (i > 0 && near_better(heap[(i - 1) / 2], heap[i])) {
+            vhit t = heap[i]; heap[i] = heap[(i - 1) / 2]; heap[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    assert(near_better(h, heap[0])); /* the caller checked */
+    heap[0] = h;
+    i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < k && near_better(heap[m], heap[l])) m = l;
+        if (r < k && near_better(heap[m], heap[r])) m = r;
+        if (m == i) break;
+        vhit t = heap[i]; heap[i] = heap[m]; heap[m] = t;
+        i = m;
+    }
+}
+
+static int by_near_order(const void *a, const void *b) {
+    vhit x = *(const vhit *)a, y = *(const vhit *)b;
+    return near_better(x, y) ? -1 : near_better(y, x) ? 1 : 0;
+}
+
+/* The scan is bound by memory bandwidth (a million rows are ~100 MB), so
+ * the loop decides on the score alone and reads a row's ids (16 more bytes)
+ * only when it enters the answer. Rows are in chunk id order, so a later
+ * row that ties the worst kept one is never better. */
+size_t vindex_near(vindex *v, const char *project, const float *q, float threshold, size_t k, vhit *out) {
+    size_t n = 0;
+    qvec qv;
+    if (!k || qvec_make(q, v->dim, &qv)) return 0;
+    pthread_rwlock_rdlock(&v->lock);
+    partition *p = find_part(v, project, false);
+    if (p) {
+        float scores[SCORE_BLOCK];
+        for (size_t base = 0; base < p->n; base += SCORE_BLOCK) {
+            size_t m = p->n - base < SCORE_BLOCK ? p->n - base : SCORE_BLOCK;
+            score_rows(p->rows + base * (size_t)v->dim, p->scales + base, m, v->dim, &qv, scores);
+            float floor = n == k ? out[0].score : threshold;
+            for (size_t i = 0; i < m; i++) {
+                float sc = scores[i];
+                if (sc < floor || (n == k && sc == floor)) continue;
+                size_t r = base + i;
+                if (p->chunk[r] < 0) continue;
+                near_push(out, &n, k, (vhit){p->chunk[r], p->memory[r], sc});
+                if (n == k) floor = out[0].score;
+            }
+        }
+    }
+    pthread_rwlock_unlock(&v->lock);
+    free(qv.v);
+    if (n) qsort(out, n, sizeof *out, by_near_order);
+    return n;
+}
+
 static ssize_t find_row(const partition *p, int64_t chunk_id) {
     size_t lo = 0, hi = p->n;
     while (lo < hi) {

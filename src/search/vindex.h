@@ -43,6 +43,13 @@ size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, c
 size_t vindex_search_range(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
                            size_t n_allowed, vhit *out, float *min_score, float *max_score);
 
+/* The k best chunks of project whose score (as vindex_search computes it)
+ * is at least threshold, best first, equal scores in chunk id order (so
+ * the answer does not depend on the scan's order). For the near-duplicate
+ * check: a row is looked at beyond its score only when that score would
+ * enter the answer. Returns the number of hits. */
+size_t vindex_near(vindex *v, const char *project, const float *q, float threshold, size_t k, vhit *out);
+
 /* The similarity of q to one chunk of project; false when the index does
  * not hold that chunk. */
 bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_id, float *score);

@@ -627,6 +627,99 @@ static void test_score(void **state) {
     vindex_free(v);
 }
 
+/* vindex_near against the full scan: the k best rows scoring at least the
+ * threshold, ties in chunk id order. Random rows, tight clusters (many rows
+ * above a high threshold, so the heap fills and its floor moves), exact
+ * copies (equal scores), deleted rows and another project, over more than
+ * one scan block (4096 rows), in 100 dimensions like GloVe. */
+#define NEAR_DIM 100
+
+static int by_score_then_chunk(const void *a, const void *b) {
+    const vhit *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->chunk_id < y->chunk_id ? -1 : x->chunk_id > y->chunk_id;
+}
+
+static void perturbed(const float *centre, double spread, float *out) {
+    double s = 0;
+    for (int i = 0; i < NEAR_DIM; i++) {
+        out[i] = (float)(centre[i] + spread * (urand() * 2 - 1));
+        s += (double)out[i] * out[i];
+    }
+    for (int i = 0; i < NEAR_DIM; i++) out[i] = (float)(out[i] / sqrt(s));
+}
+
+static void test_near_matches_full_scan(void **state) {
+    vx *x = *state;
+    store *st = x->f->st;
+    enum { CLUSTERS = 12, ROWS = 4700 };
+    float centre[CLUSTERS][NEAR_DIM];
+    for (int c = 0; c < CLUSTERS; c++) random_unit(centre[c], NEAR_DIM);
+    int64_t *chunks = calloc(ROWS, sizeof *chunks);
+    int64_t mem[8];
+    exec(st, "BEGIN");
+    for (int i = 0; i < 8; i++) mem[i] = add_memory(st, "p");
+    int64_t other = add_memory(st, "other");
+    float v[NEAR_DIM], copy[NEAR_DIM];
+    random_unit(copy, NEAR_DIM);
+    for (int i = 0; i < ROWS; i++) {
+        if (i % 5 == 0) random_unit(v, NEAR_DIM);
+        else if (i % 97 == 3) memcpy(v, copy, sizeof v); /* the same vector again: equal scores */
+        else perturbed(centre[i % CLUSTERS], i % 3 == 0 ? 0.01 : i % 3 == 1 ? 0.03 : 0.08, v);
+        chunks[i] = add_chunk(st, mem[i % 8], v, NEAR_DIM, MODEL);
+        if (i % 50 == 0) add_chunk(st, other, centre[0], NEAR_DIM, MODEL);
+    }
+    exec(st, "COMMIT");
+    vindex *vi = vindex_new(MODEL, NEAR_DIM);
+    sync_ok(vi, st);
+    /* Some rows deleted by another process, picked up by a sync. */
+    for (int i = 0; i < ROWS; i += 7) delete_chunk(x->other, chunks[i]);
+    sync_ok(vi, st);
+    size_t live = vindex_count(vi);
+    vhit *all = malloc(sizeof *all * (live + 1)), got[64];
+    const float thresholds[] = {-1.0f, 0.0f, 0.5f, 0.9f, 0.95f, 0.98f, 0.995f, 1.0f, 1.5f};
+    const size_t ks[] = {1, 3, 8, 64};
+    int checked_full = 0;
+    for (int qn = 0; qn < CLUSTERS + 4; qn++) {
+        float q[NEAR_DIM];
+        if (qn < CLUSTERS) perturbed(centre[qn], 0.005, q);
+        else if (qn == CLUSTERS) memcpy(q, copy, sizeof q);
+        else random_unit(q, NEAR_DIM);
+        size_t n_all = vindex_search(vi, "p", q, live + 1, NULL, 0, all);
+        assert_int_equal(n_all, live - ROWS / 50); /* the rows of "other" are not considered */
+        qsort(all, n_all, sizeof *all, by_score_then_chunk);
+        for (size_t t = 0; t < sizeof thresholds / sizeof *thresholds; t++) {
+            size_t above = 0;
+            while (above < n_all && all[above].score >= thresholds[t]) above++;
+            for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+                size_t k = ks[ki], want = above < k ? above : k;
+                size_t n = vindex_near(vi, "p", q, thresholds[t], k, got);
+                assert_int_equal(n, want);
+                for (size_t i = 0; i < n; i++) {
+                    if (got[i].chunk_id != all[i].chunk_id || got[i].memory_id != all[i].memory_id ||
+                        got[i].score != all[i].score)
+                        fail_msg("query %d threshold %.3f k %zu rank %zu: chunk %lld (%.7f), full scan %lld (%.7f)",
+                                 qn, thresholds[t], k, i, (long long)got[i].chunk_id, got[i].score,
+                                 (long long)all[i].chunk_id, all[i].score);
+                }
+                checked_full += n == k && k == 64;
+            }
+        }
+        if (qn == CLUSTERS) {
+            /* The copies tie: best first, in chunk order. */
+            size_t n = vindex_near(vi, "p", q, 0.99f, 8, got);
+            assert_true(n >= 2);
+            assert_true(got[0].score == got[1].score && got[0].chunk_id < got[1].chunk_id);
+        }
+    }
+    assert_true(checked_full > 10); /* the heap did fill and evict */
+    assert_int_equal(vindex_near(vi, "nowhere", copy, 0.0f, 8, got), 0);
+    assert_int_equal(vindex_near(vi, "p", copy, 0.0f, 0, got), 0);
+    free(all);
+    free(chunks);
+    vindex_free(vi);
+}
+
 int main(void) {
     tu_quiet();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, vx_setup, vx_teardown)
@@ -639,6 +732,7 @@ int main(void) {
         T(test_sync_incremental_across_connections),
         T(test_compaction_keeps_results),
         T(test_score),
+        T(test_near_matches_full_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
