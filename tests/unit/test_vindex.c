@@ -6,6 +6,7 @@
 #include "search/vindex.h"
 
 #include <math.h>
+#include <pthread.h>
 
 #define DIM 32
 #define MODEL "test-model-v1"
@@ -720,6 +721,93 @@ static void test_near_matches_full_scan(void **state) {
     vindex_free(vi);
 }
 
+/* vindex_near_begin/work/end: several threads share one job and give the
+ * single-threaded answer; a sync between begin and end (rows added, rows
+ * deleted, enough for a compaction) leaves the job on the rows it began
+ * with, less the deleted ones. */
+typedef struct {
+    vnear *job;
+} near_worker;
+
+static void *near_worker_run(void *arg) {
+    vindex_near_work(((near_worker *)arg)->job);
+    return NULL;
+}
+
+static void test_near_job_threads_and_sync(void **state) {
+    vx *x = *state;
+    store *st = x->f->st;
+    enum { ROWS = 9000 };
+    float centre[NEAR_DIM], v[NEAR_DIM];
+    random_unit(centre, NEAR_DIM);
+    int64_t *chunks = calloc(ROWS, sizeof *chunks);
+    exec(st, "BEGIN");
+    int64_t mem = add_memory(st, "p");
+    for (int i = 0; i < ROWS; i++) {
+        perturbed(centre, i % 2 ? 0.02 : 0.2, v);
+        chunks[i] = add_chunk(st, mem, v, NEAR_DIM, MODEL);
+    }
+    exec(st, "COMMIT");
+    vindex *vi = vindex_new(MODEL, NEAR_DIM);
+    sync_ok(vi, st);
+    vhit *all = malloc(sizeof *all * (ROWS + 200)), got[16], want[16];
+    for (int round = 0; round < 4; round++) {
+        float q[NEAR_DIM];
+        perturbed(centre, 0.01, q);
+        size_t n_all = vindex_search(vi, "p", q, ROWS, NULL, 0, all);
+        qsort(all, n_all, sizeof *all, by_score_then_chunk);
+        size_t nw = vindex_near(vi, "p", q, 0.5f, 16, want);
+        assert_int_equal(nw, 16);
+        for (size_t i = 0; i < nw; i++) assert_true(want[i].chunk_id == all[i].chunk_id && want[i].score == all[i].score);
+        vnear *job = vindex_near_begin(vi, "p", q, 0.5f, 16);
+        assert_non_null(job);
+        pthread_t t[3];
+        near_worker w = {job};
+        for (int i = 0; i < 3; i++) assert_int_equal(pthread_create(&t[i], NULL, near_worker_run, &w), 0);
+        vindex_near_work(job);
+        for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+        assert_int_equal(vindex_near_end(job, got), nw);
+        for (size_t i = 0; i < nw; i++)
+            assert_true(got[i].chunk_id == want[i].chunk_id && got[i].memory_id == want[i].memory_id &&
+                        got[i].score == want[i].score);
+    }
+    /* A sync inside the job: new rows equal to the query (they would come
+     * first) and the deletion of half the rows, the best one among them. */
+    float q[NEAR_DIM];
+    perturbed(centre, 0.01, q);
+    vhit before[8];
+    assert_int_equal(vindex_near(vi, "p", q, 0.0f, 8, before), 8);
+    vnear *job = vindex_near_begin(vi, "p", q, 0.0f, 8);
+    int64_t last = chunks[ROWS - 1];
+    for (int i = 0; i < 100; i++) add_chunk(x->other, mem, q, NEAR_DIM, MODEL);
+    delete_chunk(x->other, before[0].chunk_id);
+    size_t deleted = 1;
+    exec(x->other, "BEGIN");
+    for (int i = 0; i < ROWS; i += 2)
+        if (chunks[i] != before[0].chunk_id) delete_chunk(x->other, chunks[i]), deleted++;
+    exec(x->other, "COMMIT");
+    sync_ok(vi, st);
+    size_t n = vindex_near_end(job, got);
+    assert_int_equal(n, 8);
+    size_t n_all = vindex_search(vi, "p", q, ROWS + 200, NULL, 0, all);
+    qsort(all, n_all, sizeof *all, by_score_then_chunk);
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (all[r].chunk_id > last) r++; /* added after begin: not in the job */
+        assert_true(got[i].chunk_id != before[0].chunk_id);
+        assert_true(got[i].chunk_id == all[r].chunk_id && got[i].score == all[r].score);
+        r++;
+    }
+    /* Once the job is over the next sync compacts, and answers are the same. */
+    sync_ok(vi, st);
+    assert_int_equal(vindex_count(vi), ROWS - deleted + 100);
+    assert_int_equal(vindex_near(vi, "p", q, 0.0f, 8, got), 8);
+    for (size_t i = 0; i < 8; i++) assert_true(got[i].chunk_id == all[i].chunk_id && got[i].score == all[i].score);
+    free(all);
+    free(chunks);
+    vindex_free(vi);
+}
+
 int main(void) {
     tu_quiet();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, vx_setup, vx_teardown)
@@ -733,6 +821,7 @@ int main(void) {
         T(test_compaction_keeps_results),
         T(test_score),
         T(test_near_matches_full_scan),
+        T(test_near_job_threads_and_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
