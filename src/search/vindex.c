@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct vindex {
     int64_t last_chunk_id;   /* largest chunk id loaded */
     int64_t last_delete_seq; /* last deleted_chunks entry applied */
     bool loaded;
+    atomic_int near_jobs;    /* vindex_near jobs open: no compaction meanwhile */
 };
 
 size_t vindex_blob_size(int dim) { return sizeof(float) + (size_t)dim; }
@@ -52,6 +54,7 @@ vindex *vindex_new(const char *model_id, int dim) {
     v->model_id = strdup(model_id);
     v->dim = dim;
     pthread_rwlock_init(&v->lock, NULL);
+    atomic_init(&v->near_jobs, 0);
     return v;
 }
 
@@ -177,7 +180,7 @@ static int sync_locked(vindex *v, store *st, lt_err *err) {
     }
     if (rc < 0) return -1;
     v->loaded = true;
-    for (size_t i = 0; i < v->n_parts; i++)
+    for (size_t i = 0; i < v->n_parts && atomic_load(&v->near_jobs) == 0; i++)
         if (v->parts[i].dead > 64 && v->parts[i].dead * 4 > v->parts[i].n) compact(v, &v->parts[i]);
     return 0;
 }
@@ -373,6 +376,133 @@ size_t vindex_search_range(vindex *v, const char *project, const float *q, size_
 size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
                      size_t n_allowed, vhit *out) {
     return vindex_search_range(v, project, q, k, allowed, n_allowed, out, NULL, NULL);
+}
+
+/* Order of vindex_near's answer: higher score first, then lower chunk id. */
+static bool near_better(vhit a, vhit b) { return a.score > b.score || (a.score == b.score && a.chunk_id < b.chunk_id); }
+
+/* Keeps the k best (near_better) in a heap whose root is the worst. */
+static void near_push(vhit *heap, size_t *n, size_t k, vhit h) {
+    size_t i;
+    if (*n < k) {
+        i = (*n)++;
+        heap[i] = h;
+        while (i > 0 && near_better(heap[(i - 1) / 2], heap[i])) {
+            vhit t = heap[i]; heap[i] = heap[(i - 1) / 2]; heap[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    assert(near_better(h, heap[0])); /* the caller checked */
+    heap[0] = h;
+    i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < k && near_better(heap[m], heap[l])) m = l;
+        if (r < k && near_better(heap[m], heap[r])) m = r;
+        if (m == i) break;
+        vhit t = heap[i]; heap[i] = heap[m]; heap[m] = t;
+        i = m;
+    }
+}
+
+static int by_near_order(const void *a, const void *b) {
+    vhit x = *(const vhit *)a, y = *(const vhit *)b;
+    return near_better(x, y) ? -1 : near_better(y, x) ? 1 : 0;
+}
+
+/* The scan is bound by memory bandwidth (a million rows are ~100 MB), so
+ * the loop decides on the score alone and reads a row's ids (16 more bytes)
+ * only when it may enter the answer. Threads take blocks of rows in turn
+ * and share one heap under a mutex: a row reaches it only when its score
+ * is at least the heap's worst when its block began, which after the first
+ * few blocks is a few rows a block. The answer is the same whichever
+ * thread scans which block: near_better is a total order.
+ *
+ * Each work call holds the read lock only while it scans, so a caller may
+ * do other work (a database write that may wait on another process)
+ * between begin and end without holding up syncs. The job scans the rows
+ * its partition had at begin; a sync in between may append rows (not
+ * scanned) or mark rows deleted (skipped from then on), and does not
+ * compact while a job is open (near_jobs), so row numbers hold. */
+struct vnear {
+    vindex *v;
+    const char *project;
+    qvec qv;
+    float threshold;
+    size_t k, n, rows, blocks;
+    atomic_size_t next; /* the next block to take */
+    pthread_mutex_t mu; /* guards n and best */
+    vhit best[];        /* k: the heap */
+};
+
+vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float threshold, size_t k) {
+    if (!k) return NULL;
+    vnear *j = calloc(1, sizeof *j + k * sizeof j->best[0]);
+    if (!j) return NULL;
+    if (qvec_make(q, v->dim, &j->qv)) {
+        free(j);
+        return NULL;
+    }
+    j->v = v;
+    j->project = project;
+    j->threshold = threshold;
+    j->k = k;
+    atomic_init(&j->next, 0);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_rwlock_rdlock(&v->lock);
+    const partition *p = find_part(v, project, false);
+    j->rows = p ? p->n : 0;
+    j->blocks = (j->rows + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    atomic_fetch_add(&v->near_jobs, 1);
+    pthread_rwlock_unlock(&v->lock);
+    return j;
+}
+
+void vindex_near_work(vnear *j) {
+    if (!j || atomic_load(&j->next) >= j->blocks) return;
+    int dim = j->v->dim;
+    float scores[SCORE_BLOCK];
+    pthread_rwlock_rdlock(&j->v->lock);
+    const partition *p = find_part(j->v, j->project, false);
+    assert(p && p->n >= j->rows);
+    for (size_t b; (b = atomic_fetch_add(&j->next, 1)) < j->blocks;) {
+        size_t base = b * SCORE_BLOCK, m = j->rows - base < SCORE_BLOCK ? j->rows - base : SCORE_BLOCK;
+        score_rows(p->rows + base * (size_t)dim, p->scales + base, m, dim, &j->qv, scores);
+        pthread_mutex_lock(&j->mu);
+        float floor = j->n == j->k ? j->best[0].score : j->threshold;
+        pthread_mutex_unlock(&j->mu);
+        for (size_t i = 0; i < m; i++) {
+            if (scores[i] < floor) continue;
+            size_t r = base + i;
+            if (p->chunk[r] < 0) continue;
+            vhit h = {p->chunk[r], p->memory[r], scores[i]};
+            pthread_mutex_lock(&j->mu);
+            if (j->n < j->k || near_better(h, j->best[0])) near_push(j->best, &j->n, j->k, h);
+            if (j->n == j->k) floor = j->best[0].score;
+            pthread_mutex_unlock(&j->mu);
+        }
+    }
+    pthread_rwlock_unlock(&j->v->lock);
+}
+
+size_t vindex_near_end(vnear *j, vhit *out) {
+    if (!j) return 0;
+    vindex_near_work(j); /* whatever no thread took */
+    atomic_fetch_sub(&j->v->near_jobs, 1);
+    size_t n = j->n;
+    memcpy(out, j->best, n * sizeof *out);
+    if (n) qsort(out, n, sizeof *out, by_near_order);
+    pthread_mutex_destroy(&j->mu);
+    free(j->qv.v);
+    free(j);
+    return n;
+}
+
+size_t vindex_near(vindex *v, const char *project, const float *q, float threshold, size_t k, vhit *out) {
+    vnear *j = vindex_near_begin(v, project, q, threshold, k);
+    vindex_near_work(j);
+    return vindex_near_end(j, out);
 }
 
 static ssize_t find_row(const partition *p, int64_t chunk_id) {

@@ -43,6 +43,25 @@ size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, c
 size_t vindex_search_range(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
                            size_t n_allowed, vhit *out, float *min_score, float *max_score);
 
+/* The k best chunks of project whose score (as vindex_search computes it)
+ * is at least threshold, best first, equal scores in chunk id order (so
+ * the answer does not depend on the scan's order). For the near-duplicate
+ * check: a row is looked at beyond its score only when that score would
+ * enter the answer. Returns the number of hits. */
+size_t vindex_near(vindex *v, const char *project, const float *q, float threshold, size_t k, vhit *out);
+
+/* vindex_near shared by several threads: begin, then vindex_near_work
+ * from any threads, each taking blocks of rows until none is left, then
+ * end once every work call has returned: it scans what no thread took,
+ * writes the answer (up to k hits) and frees the job. The answer is over
+ * the rows the project had at begin (less any deleted meanwhile); project
+ * must stay valid until end. A NULL job (k of 0, out of memory) is
+ * empty. */
+typedef struct vnear vnear;
+vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float threshold, size_t k);
+void vindex_near_work(vnear *j);
+size_t vindex_near_end(vnear *j, vhit *out);
+
 /* The similarity of q to one chunk of project; false when the index does
  * not hold that chunk. */
 bool vindex_score(vindex *v, const char *project, const float *q, int64_t chunk_id, float *score);
