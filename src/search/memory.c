@@ -63,6 +63,11 @@ memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err
     pthread_mutex_init(&m->df_lock, NULL);
     pthread_mutex_init(&m->excerpt_lock, NULL);
     m->index = vindex_new(embedder_model_id(emb), embedder_dim(emb));
+    const float *common = embedder_common_direction(emb);
+    if (m->index && common && vindex_set_common_direction(m->index, common)) {
+        vindex_free(m->index);
+        m->index = NULL;
+    }
     if (!m->index) {
         pthread_mutex_destroy(&m->df_lock);
         pthread_mutex_destroy(&m->excerpt_lock);

@@ -22,6 +22,8 @@ typedef struct {
     float *scales;    /* n */
     int64_t *chunk;   /* n; 0 marks a deleted row until compaction */
     int64_t *memory;  /* n */
+    float *along;     /* n when the index has a common direction: the row's component along it */
+    float *inv_rest;  /* n likewise: 1 / the norm of the rest of the row */
     size_t dead;
 } partition;
 
@@ -35,6 +37,7 @@ struct vindex {
     int64_t last_delete_seq; /* last deleted_chunks entry applied */
     bool loaded;
     atomic_int near_jobs;    /* vindex_near jobs open: no compaction meanwhile */
+    float *common;           /* vindex_set_common_direction, or NULL */
 };
 
 size_t vindex_blob_size(int dim) { return sizeof(float) + (size_t)dim; }
@@ -67,7 +70,10 @@ void vindex_free(vindex *v) {
         free(p->scales);
         free(p->chunk);
         free(p->memory);
+        free(p->along);
+        free(p->inv_rest);
     }
+    free(v->common);
     free(v->parts);
     free(v->model_id);
     pthread_rwlock_destroy(&v->lock);
@@ -87,6 +93,50 @@ static partition *find_part(vindex *v, const char *project, bool create) {
     return p;
 }
 
+int vindex_set_common_direction(vindex *v, const float *c) {
+    assert(!v->loaded && v->n_parts == 0 && "set before the first sync");
+    float *copy = malloc(sizeof *copy * (size_t)v->dim);
+    if (!copy) return -1;
+    memcpy(copy, c, sizeof *copy * (size_t)v->dim);
+    free(v->common);
+    v->common = copy;
+    return 0;
+}
+
+/* Splits a unit vector x (as its float form, or as a stored blob) into its
+ * component along the common direction and the norm of the rest. The rest
+ * of a near-unit vector is at least this long (it keeps a division from
+ * blowing up for a text that is all common component). */
+#define MIN_REST 1e-3f
+
+static void split_vector(const vindex *v, const float *x, float *along, float *inv_rest) {
+    double a = 0, norm2 = 0;
+    for (int i = 0; i < v->dim; i++) {
+        a += (double)x[i] * v->common[i];
+        norm2 += (double)x[i] * x[i];
+    }
+    double rest = sqrt(fmax(norm2 - a * a, 0));
+    *along = (float)a;
+    *inv_rest = (float)(1.0 / fmax(rest, MIN_REST));
+}
+
+/* The same for a stored row, from its dequantised values (the numbers the
+ * raw score is computed from). */
+static void split_row(const vindex *v, const void *blob, float *along, float *inv_rest) {
+    float scale;
+    memcpy(&scale, blob, sizeof scale);
+    const int8_t *q = (const int8_t *)blob + sizeof scale;
+    double a = 0, norm2 = 0;
+    for (int i = 0; i < v->dim; i++) {
+        double x = (double)scale * q[i];
+        a += x * v->common[i];
+        norm2 += x * x;
+    }
+    double rest = sqrt(fmax(norm2 - a * a, 0));
+    *along = (float)a;
+    *inv_rest = (float)(1.0 / fmax(rest, MIN_REST));
+}
+
 static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, const void *blob) {
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 1024;
@@ -102,8 +152,17 @@ static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, 
         int64_t *memory = realloc(p->memory, cap * sizeof *memory);
         if (!memory) return -1;
         p->memory = memory;
+        if (v->common) {
+            float *along = realloc(p->along, cap * sizeof *along);
+            if (!along) return -1;
+            p->along = along;
+            float *inv_rest = realloc(p->inv_rest, cap * sizeof *inv_rest);
+            if (!inv_rest) return -1;
+            p->inv_rest = inv_rest;
+        }
         p->cap = cap;
     }
+    if (v->common) split_row(v, blob, &p->along[p->n], &p->inv_rest[p->n]);
     memcpy(&p->scales[p->n], blob, sizeof(float));
     memcpy(p->rows + p->n * (size_t)v->dim, (const char *)blob + sizeof(float), (size_t)v->dim);
     p->chunk[p->n] = chunk_id;
@@ -138,6 +197,10 @@ static void compact(vindex *v, partition *p) {
             p->scales[w] = p->scales[r];
             p->chunk[w] = p->chunk[r];
             p->memory[w] = p->memory[r];
+            if (v->common) {
+                p->along[w] = p->along[r];
+                p->inv_rest[w] = p->inv_rest[r];
+            }
         }
         w++;
     }
@@ -430,6 +493,8 @@ struct vnear {
     const char *project;
     qvec qv;
     float threshold;
+    bool centered;               /* the index has a common direction: scores leave it out */
+    float q_along, q_inv_rest;   /* the query split like the rows */
     size_t k, n, rows, blocks;
     atomic_size_t next; /* the next block to take */
     pthread_mutex_t mu; /* guards n and best */
@@ -447,6 +512,8 @@ vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float t
     j->v = v;
     j->project = project;
     j->threshold = threshold;
+    j->centered = v->common != NULL;
+    if (j->centered) split_vector(v, q, &j->q_along, &j->q_inv_rest);
     j->k = k;
     atomic_init(&j->next, 0);
     pthread_mutex_init(&j->mu, NULL);
@@ -469,6 +536,9 @@ void vindex_near_work(vnear *j) {
     for (size_t b; (b = atomic_fetch_add(&j->next, 1)) < j->blocks;) {
         size_t base = b * SCORE_BLOCK, m = j->rows - base < SCORE_BLOCK ? j->rows - base : SCORE_BLOCK;
         score_rows(p->rows + base * (size_t)dim, p->scales + base, m, dim, &j->qv, scores);
+        if (j->centered) /* q.v = qa va + q'.v', so cos(q', v') = (q.v - qa va) / (|q'| |v'|) */
+            for (size_t i = 0; i < m; i++)
+                scores[i] = (scores[i] - j->q_along * p->along[base + i]) * j->q_inv_rest * p->inv_rest[base + i];
         pthread_mutex_lock(&j->mu);
         float floor = j->n == j->k ? j->best[0].score : j->threshold;
         pthread_mutex_unlock(&j->mu);

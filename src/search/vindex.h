@@ -29,6 +29,13 @@ typedef struct {
 vindex *vindex_new(const char *model_id, int dim);
 void vindex_free(vindex *v);
 
+/* Gives the index the embedder's common direction (a unit vector of dim
+ * floats, copied), before the first sync. From then on vindex_near scores
+ * rows by the cosine of query and row with that direction taken out: what
+ * tells texts apart, where the raw cosine of two long texts is high
+ * whatever they say. Returns -1 when out of memory. */
+int vindex_set_common_direction(vindex *v, const float *c);
+
 /* Brings the index up to date with the database. */
 int vindex_sync(vindex *v, store *st, lt_err *err);
 
@@ -43,8 +50,9 @@ size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, c
 size_t vindex_search_range(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
                            size_t n_allowed, vhit *out, float *min_score, float *max_score);
 
-/* The k best chunks of project whose score (as vindex_search computes it)
- * is at least threshold, best first, equal scores in chunk id order (so
+/* The k best chunks of project whose score (as vindex_search computes it,
+ * or with the common direction taken out when the index has one: see
+ * vindex_set_common_direction) is at least threshold, best first, equal scores in chunk id order (so
  * the answer does not depend on the scan's order). For the near-duplicate
  * check: a row is looked at beyond its score only when that score would
  * enter the answer. Returns the number of hits. */

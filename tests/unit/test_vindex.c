@@ -721,6 +721,103 @@ static void test_near_matches_full_scan(void **state) {
     vindex_free(vi);
 }
 
+/* With a common direction (what every long text shares), vindex_near scores
+ * the cosine of query and row with that direction taken out. Rows here are
+ * mostly the common direction plus a residual of their own, so every raw
+ * cosine is high (as with SIF-weighted GloVe averages of long texts), and
+ * only the rows whose residual is close to the query's should count. */
+static void make_text_like(const float *common, const float *own, double along, float *out) {
+    double s = 0;
+    for (int i = 0; i < NEAR_DIM; i++) {
+        out[i] = (float)(along * common[i] + own[i]);
+        s += (double)out[i] * out[i];
+    }
+    for (int i = 0; i < NEAR_DIM; i++) out[i] = (float)(out[i] / sqrt(s));
+}
+
+/* The reference: from the dequantised row and the quantised query's raw
+ * score, as the index computes it, in doubles. */
+static double ref_centered(const float *row_deq, double raw, const float *q, const float *c) {
+    double ra = 0, rn = 0, qa = 0, qn = 0;
+    for (int i = 0; i < NEAR_DIM; i++) {
+        ra += (double)row_deq[i] * c[i];
+        rn += (double)row_deq[i] * row_deq[i];
+        qa += (double)q[i] * c[i];
+        qn += (double)q[i] * q[i];
+    }
+    double rrest = fmax(sqrt(fmax(rn - ra * ra, 0)), 1e-3), qrest = fmax(sqrt(fmax(qn - qa * qa, 0)), 1e-3);
+    return (raw - qa * ra) / (rrest * qrest);
+}
+
+static void test_near_centered_on_common_direction(void **state) {
+    vx *x = *state;
+    store *st = x->f->st;
+    enum { ROWS = 600, TWINS = 5 };
+    float common[NEAR_DIM], base[NEAR_DIM], own[NEAR_DIM], v[NEAR_DIM], q[NEAR_DIM];
+    random_unit(common, NEAR_DIM);
+    random_unit(base, NEAR_DIM);
+    for (int i = 0; i < NEAR_DIM; i++) base[i] *= 0.25f;
+    exec(st, "BEGIN");
+    int64_t mem = add_memory(st, "p");
+    int64_t twin_chunk[TWINS];
+    float (*rows)[NEAR_DIM] = malloc(sizeof *rows * ROWS);
+    for (int r = 0; r < ROWS; r++) {
+        if (r < TWINS) { /* the base text, lightly edited */
+            for (int i = 0; i < NEAR_DIM; i++) own[i] = base[i] + (float)(0.01 * (urand() * 2 - 1));
+        } else {
+            random_unit(own, NEAR_DIM);
+            for (int i = 0; i < NEAR_DIM; i++) own[i] *= 0.25f;
+        }
+        make_text_like(common, own, 1.0, v);
+        int64_t c = add_chunk(st, mem, v, NEAR_DIM, MODEL);
+        if (r < TWINS) twin_chunk[r] = c;
+        memcpy(rows[r], v, sizeof v);
+    }
+    exec(st, "COMMIT");
+    make_text_like(common, base, 1.0, q);
+
+    /* Raw cosines: every row looks like a near-duplicate. */
+    vindex *raw = vindex_new(MODEL, NEAR_DIM);
+    sync_ok(raw, st);
+    vhit got[16];
+    assert_int_equal(vindex_near(raw, "p", q, 0.9f, 16, got), 16);
+
+    vindex *vi = vindex_new(MODEL, NEAR_DIM);
+    assert_int_equal(vindex_set_common_direction(vi, common), 0);
+    sync_ok(vi, st);
+    size_t n = vindex_near(vi, "p", q, 0.95f, 16, got);
+    assert_int_equal(n, TWINS); /* only the edits of the same text */
+    for (size_t i = 0; i < n; i++) {
+        bool twin = false;
+        for (int t = 0; t < TWINS; t++) twin |= got[i].chunk_id == twin_chunk[t];
+        assert_true(twin);
+        assert_true(got[i].score >= 0.95f && got[i].score <= 1.01f);
+    }
+    /* Every score is the centred cosine of the stored numbers. */
+    vhit all[ROWS];
+    size_t n_all = vindex_near(vi, "p", q, -2.0f, ROWS, all);
+    assert_int_equal(n_all, ROWS);
+    vhit raw_all[ROWS];
+    assert_int_equal(vindex_search(raw, "p", q, ROWS, NULL, 0, raw_all), ROWS);
+    for (size_t i = 0; i < n_all; i++) {
+        int64_t r = all[i].chunk_id - twin_chunk[0]; /* chunk ids were given in row order */
+        assert_true(r >= 0 && r < ROWS);
+        double rs = 0;
+        for (size_t j = 0; j < ROWS; j++)
+            if (raw_all[j].chunk_id == all[i].chunk_id) rs = raw_all[j].score;
+        unsigned char blob[sizeof(float) + NEAR_DIM];
+        float deq[NEAR_DIM];
+        vindex_quantise(rows[r], NEAR_DIM, blob);
+        dequantise(blob, NEAR_DIM, deq);
+        double want = ref_centered(deq, rs, q, common);
+        if (fabs(all[i].score - want) > 1e-4) fail_msg("row %lld: centred %.6f, reference %.6f", (long long)r, all[i].score, want);
+        if (r >= TWINS) assert_true(all[i].score < 0.5f); /* unrelated texts are far apart */
+    }
+    free(rows);
+    vindex_free(raw);
+    vindex_free(vi);
+}
+
 /* vindex_near_begin/work/end: several threads share one job and give the
  * single-threaded answer; a sync between begin and end (rows added, rows
  * deleted, enough for a compaction) leaves the job on the rows it began
@@ -821,6 +918,7 @@ int main(void) {
         T(test_compaction_keeps_results),
         T(test_score),
         T(test_near_matches_full_scan),
+        T(test_near_centered_on_common_direction),
         T(test_near_job_threads_and_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
