@@ -24,6 +24,8 @@ typedef struct {
     int64_t *memory;  /* n */
     float *along;     /* n when the index has a common direction: the row's component along it */
     float *inv_rest;  /* n likewise: 1 / the norm of the rest of the row */
+    int8_t *head;     /* n * PF_DIMS once the index has a prefilter basis (see below) */
+    uint8_t *tail;    /* n likewise */
     size_t dead;
 } partition;
 
@@ -38,6 +40,8 @@ struct vindex {
     bool loaded;
     atomic_int near_jobs;    /* vindex_near jobs open: no compaction meanwhile */
     float *common;           /* vindex_set_common_direction, or NULL */
+    double *basis;           /* PF_DIMS orthonormal rows of dim: the prefilter's basis, or NULL */
+    atomic_ullong near_rows, near_scored; /* vindex_near_counts */
 };
 
 size_t vindex_blob_size(int dim) { return sizeof(float) + (size_t)dim; }
@@ -58,6 +62,8 @@ vindex *vindex_new(const char *model_id, int dim) {
     v->dim = dim;
     pthread_rwlock_init(&v->lock, NULL);
     atomic_init(&v->near_jobs, 0);
+    atomic_init(&v->near_rows, 0);
+    atomic_init(&v->near_scored, 0);
     return v;
 }
 
@@ -72,7 +78,10 @@ void vindex_free(vindex *v) {
         free(p->memory);
         free(p->along);
         free(p->inv_rest);
+        free(p->head);
+        free(p->tail);
     }
+    free(v->basis);
     free(v->common);
     free(v->parts);
     free(v->model_id);
@@ -109,17 +118,6 @@ int vindex_set_common_direction(vindex *v, const float *c) {
  * blowing up for a text that is all common component). */
 #define MIN_REST 1e-3f
 
-static void split_vector(const vindex *v, const float *x, float *along, float *inv_rest) {
-    double a = 0, norm2 = 0;
-    for (int i = 0; i < v->dim; i++) {
-        a += (double)x[i] * v->common[i];
-        norm2 += (double)x[i] * x[i];
-    }
-    double rest = sqrt(fmax(norm2 - a * a, 0));
-    *along = (float)a;
-    *inv_rest = (float)(1.0 / fmax(rest, MIN_REST));
-}
-
 /* The same for a stored row, from its dequantised values (the numbers the
  * raw score is computed from). */
 static void split_row(const vindex *v, const void *blob, float *along, float *inv_rest) {
@@ -135,6 +133,160 @@ static void split_row(const vindex *v, const void *blob, float *along, float *in
     double rest = sqrt(fmax(norm2 - a * a, 0));
     *along = (float)a;
     *inv_rest = (float)(1.0 / fmax(rest, MIN_REST));
+}
+
+/* ---- the near-duplicate prefilter ----------------------------------------------------
+ *
+ * With a common direction c, the near-duplicate score of a row is the
+ * cosine of the two remainders: with w the quantised query, w' = w - (w.c)c
+ * and u the row's remainder scaled by its inv_rest, the score is
+ * (w'.u) / |w'|. For any orthonormal rows B (here PF_DIMS of them),
+ * w'.u <= (Bw').(Bu) + |w' off B| |u off B| (Cauchy-Schwarz on what B does
+ * not span). Each row keeps Bu as int8 (error at most 0.5/127 a value) and
+ * |u off B| rounded up as uint8, 9 bytes against the row's 104, so the scan
+ * first reads those and scores fully only the rows whose bound reaches the
+ * answer's floor: exact, the same answer as scoring every row. The bound is
+ * tight when B holds much of what the remainders vary in, so B is the top
+ * principal directions of a sample of the index's own remainders, taken
+ * once when the index first holds PF_MIN_ROWS rows (a smaller index is
+ * scanned in full). */
+#define PF_DIMS 8
+#define PF_MIN_ROWS 4096
+#define PF_SAMPLE 20000
+#define PF_MARGIN 1e-3f /* covers float rounding in the score and the bound */
+
+static int grow_summaries(partition *p, size_t cap) {
+    int8_t *head = realloc(p->head, cap * PF_DIMS);
+    if (!head) return -1;
+    p->head = head;
+    uint8_t *tail = realloc(p->tail, cap);
+    if (!tail) return -1;
+    p->tail = tail;
+    return 0;
+}
+
+/* The row's remainder u = (x - (x.c)c) * inv_rest, in doubles, from the
+ * dequantised blob (x.c and inv_rest as split_row computes them). */
+static void row_remainder(const vindex *v, const void *blob, double *u) {
+    float scale, along, inv_rest;
+    memcpy(&scale, blob, sizeof scale);
+    const int8_t *q = (const int8_t *)blob + sizeof scale;
+    split_row(v, blob, &along, &inv_rest);
+    for (int i = 0; i < v->dim; i++) u[i] = ((double)scale * q[i] - (double)along * v->common[i]) * inv_rest;
+}
+
+static void summarise_vector(const vindex *v, const double *u, int8_t *head, uint8_t *tail) {
+    double norm2 = 0, head2 = 0;
+    for (int i = 0; i < v->dim; i++) norm2 += u[i] * u[i];
+    for (int k = 0; k < PF_DIMS; k++) {
+        double h = 0;
+        for (int i = 0; i < v->dim; i++) h += v->basis[k * v->dim + i] * u[i];
+        head2 += h * h;
+        long r = lrint(h * 127);
+        head[k] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+    double t = sqrt(fmax(norm2 - head2, 0)) * (1 + 1e-6) + 1e-6;
+    double up = ceil(t * 255);
+    *tail = (uint8_t)(up > 255 ? 255 : up);
+}
+
+static void summarise_row(const vindex *v, partition *p, size_t r, const void *blob) {
+    double u[v->dim];
+    row_remainder(v, blob, u);
+    summarise_vector(v, u, p->head + r * PF_DIMS, &p->tail[r]);
+}
+
+/* A row's blob (scale then int8 values) rebuilt from the partition. */
+static void row_blob(const vindex *v, const partition *p, size_t r, unsigned char *blob) {
+    memcpy(blob, &p->scales[r], sizeof(float));
+    memcpy(blob + sizeof(float), p->rows + r * (size_t)v->dim, (size_t)v->dim);
+}
+
+/* Top principal directions of the sampled remainders by power iteration with
+ * deflation, then Gram-Schmidt so the rows are orthonormal to rounding. */
+static int build_basis(vindex *v, size_t total) {
+    int d = v->dim;
+    size_t step = total / PF_SAMPLE + 1, taken = 0;
+    double *cov = calloc((size_t)d * d, sizeof *cov), *u = malloc(sizeof *u * (size_t)d);
+    double *basis = calloc((size_t)PF_DIMS * d, sizeof *basis), *x = malloc(sizeof *x * (size_t)d);
+    unsigned char *blob = malloc(vindex_blob_size(d));
+    int rc = -1;
+    if (!cov || !u || !basis || !x || !blob) goto done;
+    size_t seen = 0;
+    for (size_t pi = 0; pi < v->n_parts; pi++) {
+        const partition *p = &v->parts[pi];
+        for (size_t r = 0; r < p->n; r++, seen++) {
+            if (seen % step || p->chunk[r] < 0) continue;
+            row_blob(v, p, r, blob);
+            row_remainder(v, blob, u);
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j <= i; j++) cov[i * d + j] += u[i] * u[j];
+            taken++;
+        }
+    }
+    if (taken < 16) goto done;
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < i; j++) cov[j * d + i] = cov[i * d + j];
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    for (int k = 0; k < PF_DIMS; k++) {
+        double *b = basis + (size_t)k * d;
+        for (int i = 0; i < d; i++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            b[i] = (double)(seed >> 11) / 9007199254740992.0 - 0.5;
+        }
+        for (int it = 0; it < 100; it++) {
+            for (int i = 0; i < d; i++) {
+                double s = 0;
+                for (int j = 0; j < d; j++) s += cov[i * d + j] * b[j];
+                x[i] = s;
+            }
+            /* Deflation by projection: keep it orthogonal to the rows found. */
+            for (int m = 0; m < k; m++) {
+                const double *o = basis + (size_t)m * d;
+                double dot = 0;
+                for (int i = 0; i < d; i++) dot += o[i] * x[i];
+                for (int i = 0; i < d; i++) x[i] -= dot * o[i];
+            }
+            double n2 = 0;
+            for (int i = 0; i < d; i++) n2 += x[i] * x[i];
+            if (n2 <= 0) break;
+            for (int i = 0; i < d; i++) b[i] = x[i] / sqrt(n2);
+        }
+        for (int m = 0; m < k; m++) { /* Gram-Schmidt once more */
+            const double *o = basis + (size_t)m * d;
+            double dot = 0;
+            for (int i = 0; i < d; i++) dot += o[i] * b[i];
+            for (int i = 0; i < d; i++) b[i] -= dot * o[i];
+        }
+        double n2 = 0;
+        for (int i = 0; i < d; i++) n2 += b[i] * b[i];
+        if (!(n2 > 0)) goto done;
+        for (int i = 0; i < d; i++) b[i] /= sqrt(n2);
+    }
+    for (size_t pi = 0; pi < v->n_parts; pi++)
+        if (grow_summaries(&v->parts[pi], v->parts[pi].cap ? v->parts[pi].cap : 1)) goto done;
+    v->basis = basis;
+    basis = NULL;
+    for (size_t pi = 0; pi < v->n_parts; pi++) {
+        partition *p = &v->parts[pi];
+        for (size_t r = 0; r < p->n; r++) {
+            row_blob(v, p, r, blob);
+            summarise_row(v, p, r, blob);
+        }
+    }
+    rc = 0;
+done:
+    free(cov);
+    free(u);
+    free(basis);
+    free(x);
+    free(blob);
+    return rc;
+}
+
+void vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored) {
+    *rows = atomic_load(&v->near_rows);
+    *scored = atomic_load(&v->near_scored);
 }
 
 static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, const void *blob) {
@@ -160,9 +312,11 @@ static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, 
             if (!inv_rest) return -1;
             p->inv_rest = inv_rest;
         }
+        if (v->basis && grow_summaries(p, cap)) return -1;
         p->cap = cap;
     }
     if (v->common) split_row(v, blob, &p->along[p->n], &p->inv_rest[p->n]);
+    if (v->basis) summarise_row(v, p, p->n, blob);
     memcpy(&p->scales[p->n], blob, sizeof(float));
     memcpy(p->rows + p->n * (size_t)v->dim, (const char *)blob + sizeof(float), (size_t)v->dim);
     p->chunk[p->n] = chunk_id;
@@ -200,6 +354,10 @@ static void compact(vindex *v, partition *p) {
             if (v->common) {
                 p->along[w] = p->along[r];
                 p->inv_rest[w] = p->inv_rest[r];
+            }
+            if (v->basis) {
+                memcpy(p->head + w * PF_DIMS, p->head + r * PF_DIMS, PF_DIMS);
+                p->tail[w] = p->tail[r];
             }
         }
         w++;
@@ -243,6 +401,12 @@ static int sync_locked(vindex *v, store *st, lt_err *err) {
     }
     if (rc < 0) return -1;
     v->loaded = true;
+    if (v->common && !v->basis) {
+        size_t total = 0;
+        for (size_t i = 0; i < v->n_parts; i++) total += v->parts[i].n - v->parts[i].dead;
+        if (total >= PF_MIN_ROWS && build_basis(v, total))
+            return lt_err_set(err, LT_ERR_INTERNAL, "out of memory building the near-duplicate prefilter");
+    }
     for (size_t i = 0; i < v->n_parts && atomic_load(&v->near_jobs) == 0; i++)
         if (v->parts[i].dead > 64 && v->parts[i].dead * 4 > v->parts[i].n) compact(v, &v->parts[i]);
     return 0;
@@ -494,12 +658,45 @@ struct vnear {
     qvec qv;
     float threshold;
     bool centered;               /* the index has a common direction: scores leave it out */
-    float q_along, q_inv_rest;   /* the query split like the rows */
+    float q_along, q_inv_rest;   /* the (quantised) query split like the rows */
+    bool prefilter;              /* the index had a prefilter basis at begin */
+    float q_head[PF_DIMS];       /* B w' / 127: times a row's int8 head gives (Bw').(Bu) */
+    float q_slack;               /* |Bw'|_1 * 0.5/127: the head's rounding */
+    float q_tail;                /* |w' off B| / 255 rounded up: times a row's uint8 tail */
     size_t k, n, rows, blocks;
     atomic_size_t next; /* the next block to take */
     pthread_mutex_t mu; /* guards n and best */
     vhit best[];        /* k: the heap */
 };
+
+/* The query's side of the centred score and of the prefilter's bound, from
+ * the quantised query (the numbers the raw score is computed from). */
+static void near_query(vnear *j, const vindex *v) {
+    int d = v->dim;
+    double w[d], a = 0, n2 = 0;
+    for (int i = 0; i < d; i++) {
+        w[i] = (double)j->qv.v[i] * j->qv.scale;
+        a += w[i] * v->common[i];
+    }
+    for (int i = 0; i < d; i++) {
+        w[i] -= a * v->common[i];
+        n2 += w[i] * w[i];
+    }
+    j->q_along = (float)a;
+    j->q_inv_rest = (float)(1.0 / fmax(sqrt(n2), MIN_REST));
+    if (!v->basis) return;
+    double h2 = 0, l1 = 0;
+    for (int k = 0; k < PF_DIMS; k++) {
+        double h = 0;
+        for (int i = 0; i < d; i++) h += v->basis[k * d + i] * w[i];
+        j->q_head[k] = (float)(h / 127);
+        h2 += h * h;
+        l1 += fabs(h);
+    }
+    j->q_slack = (float)(l1 * 0.5 / 127 * (1 + 1e-6));
+    j->q_tail = (float)((sqrt(fmax(n2 - h2, 0)) * (1 + 1e-6) + 1e-6) / 255);
+    j->prefilter = true;
+}
 
 vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float threshold, size_t k) {
     if (!k) return NULL;
@@ -513,11 +710,11 @@ vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float t
     j->project = project;
     j->threshold = threshold;
     j->centered = v->common != NULL;
-    if (j->centered) split_vector(v, q, &j->q_along, &j->q_inv_rest);
     j->k = k;
     atomic_init(&j->next, 0);
     pthread_mutex_init(&j->mu, NULL);
     pthread_rwlock_rdlock(&v->lock);
+    if (j->centered) near_query(j, v);
     const partition *p = find_part(v, project, false);
     j->rows = p ? p->n : 0;
     j->blocks = (j->rows + SCORE_BLOCK - 1) / SCORE_BLOCK;
@@ -526,34 +723,62 @@ vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float t
     return j;
 }
 
+static void near_offer(vnear *j, const partition *p, size_t r, float score, float *floor) {
+    if (score < *floor || p->chunk[r] < 0) return;
+    vhit h = {p->chunk[r], p->memory[r], score};
+    pthread_mutex_lock(&j->mu);
+    if (j->n < j->k || near_better(h, j->best[0])) near_push(j->best, &j->n, j->k, h);
+    if (j->n == j->k) *floor = j->best[0].score;
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* q.v = qa va + q'.v', so cos(q', v') = (q.v - qa va) / (|q'| |v'|). */
+static inline float centred(const vnear *j, const partition *p, size_t r, float raw) {
+    return (raw - j->q_along * p->along[r]) * j->q_inv_rest * p->inv_rest[r];
+}
+
 void vindex_near_work(vnear *j) {
     if (!j || atomic_load(&j->next) >= j->blocks) return;
     int dim = j->v->dim;
     float scores[SCORE_BLOCK];
+    uint64_t rows = 0, scored = 0;
     pthread_rwlock_rdlock(&j->v->lock);
     const partition *p = find_part(j->v, j->project, false);
     assert(p && p->n >= j->rows);
+    assert(!j->prefilter || p->head);
     for (size_t b; (b = atomic_fetch_add(&j->next, 1)) < j->blocks;) {
         size_t base = b * SCORE_BLOCK, m = j->rows - base < SCORE_BLOCK ? j->rows - base : SCORE_BLOCK;
-        score_rows(p->rows + base * (size_t)dim, p->scales + base, m, dim, &j->qv, scores);
-        if (j->centered) /* q.v = qa va + q'.v', so cos(q', v') = (q.v - qa va) / (|q'| |v'|) */
-            for (size_t i = 0; i < m; i++)
-                scores[i] = (scores[i] - j->q_along * p->along[base + i]) * j->q_inv_rest * p->inv_rest[base + i];
         pthread_mutex_lock(&j->mu);
         float floor = j->n == j->k ? j->best[0].score : j->threshold;
         pthread_mutex_unlock(&j->mu);
+        rows += m;
+        if (j->prefilter) {
+            /* The bound first (9 bytes a row); the row itself only when the
+             * bound reaches the floor. */
+            for (size_t i = 0; i < m; i++) {
+                size_t r = base + i;
+                const int8_t *h = p->head + r * PF_DIMS;
+                float hd = 0;
+                for (int k = 0; k < PF_DIMS; k++) hd += j->q_head[k] * (float)h[k];
+                float bound = (hd + j->q_slack + j->q_tail * (float)p->tail[r]) * j->q_inv_rest + PF_MARGIN;
+                if (bound < floor) continue;
+                float raw;
+                score_rows(p->rows + r * (size_t)dim, p->scales + r, 1, dim, &j->qv, &raw);
+                scored++;
+                near_offer(j, p, r, centred(j, p, r, raw), &floor);
+            }
+            continue;
+        }
+        score_rows(p->rows + base * (size_t)dim, p->scales + base, m, dim, &j->qv, scores);
+        scored += m;
         for (size_t i = 0; i < m; i++) {
-            if (scores[i] < floor) continue;
             size_t r = base + i;
-            if (p->chunk[r] < 0) continue;
-            vhit h = {p->chunk[r], p->memory[r], scores[i]};
-            pthread_mutex_lock(&j->mu);
-            if (j->n < j->k || near_better(h, j->best[0])) near_push(j->best, &j->n, j->k, h);
-            if (j->n == j->k) floor = j->best[0].score;
-            pthread_mutex_unlock(&j->mu);
+            near_offer(j, p, r, j->centered ? centred(j, p, r, scores[i]) : scores[i], &floor);
         }
     }
     pthread_rwlock_unlock(&j->v->lock);
+    atomic_fetch_add(&j->v->near_rows, rows);
+    atomic_fetch_add(&j->v->near_scored, scored);
 }
 
 size_t vindex_near_end(vnear *j, vhit *out) {

@@ -33,7 +33,11 @@ void vindex_free(vindex *v);
  * floats, copied), before the first sync. From then on vindex_near scores
  * rows by the cosine of query and row with that direction taken out: what
  * tells texts apart, where the raw cosine of two long texts is high
- * whatever they say. Returns -1 when out of memory. */
+ * whatever they say. Once the index holds a few thousand rows it also keeps
+ * a 9-byte summary of each row that bounds that score from above, and
+ * vindex_near reads a row in full only when its bound reaches the answer
+ * (exact: the same answer as scoring every row). Returns -1 when out of
+ * memory. */
 int vindex_set_common_direction(vindex *v, const float *c);
 
 /* Brings the index up to date with the database. */
@@ -69,6 +73,10 @@ typedef struct vnear vnear;
 vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float threshold, size_t k);
 void vindex_near_work(vnear *j);
 size_t vindex_near_end(vnear *j, vhit *out);
+
+/* Rows vindex_near jobs went through, and how many of them they scored in
+ * full (the rest the prefilter ruled out), since the index was made. */
+void vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored);
 
 /* The similarity of q to one chunk of project; false when the index does
  * not hold that chunk. */

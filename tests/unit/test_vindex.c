@@ -735,15 +735,19 @@ static void make_text_like(const float *common, const float *own, double along, 
     for (int i = 0; i < NEAR_DIM; i++) out[i] = (float)(out[i] / sqrt(s));
 }
 
-/* The reference: from the dequantised row and the quantised query's raw
- * score, as the index computes it, in doubles. */
+/* The reference: from the dequantised row and the quantised query (its raw
+ * score and its split), as the index computes it, in doubles. */
 static double ref_centered(const float *row_deq, double raw, const float *q, const float *c) {
+    float maxabs = 0;
+    for (int i = 0; i < NEAR_DIM; i++) maxabs = fmaxf(maxabs, fabsf(q[i]));
+    float qs = maxabs > 0 ? maxabs / 127.0f : 1.0f;
     double ra = 0, rn = 0, qa = 0, qn = 0;
     for (int i = 0; i < NEAR_DIM; i++) {
+        double w = (double)lrintf(q[i] / qs) * qs;
         ra += (double)row_deq[i] * c[i];
         rn += (double)row_deq[i] * row_deq[i];
-        qa += (double)q[i] * c[i];
-        qn += (double)q[i] * q[i];
+        qa += w * c[i];
+        qn += w * w;
     }
     double rrest = fmax(sqrt(fmax(rn - ra * ra, 0)), 1e-3), qrest = fmax(sqrt(fmax(qn - qa * qa, 0)), 1e-3);
     return (raw - qa * ra) / (rrest * qrest);
@@ -815,6 +819,98 @@ static void test_near_centered_on_common_direction(void **state) {
     }
     free(rows);
     vindex_free(raw);
+    vindex_free(vi);
+}
+
+/* The prefilter (a bound from 9 bytes a row, once the index holds 4096
+ * rows) must not change the answer: compared with the centred score of
+ * every row computed here in doubles, over topics of text-like rows (the
+ * common direction plus a topic's remainder plus noise), thresholds from
+ * 0.5 to 0.99 and k from 1 to 64; and it must rule rows out. */
+static void test_near_prefilter_is_exact(void **state) {
+    vx *x = *state;
+    store *st = x->f->st;
+    enum { ROWS = 6000, TOPICS = 6 };
+    float common[NEAR_DIM], topic[TOPICS][NEAR_DIM], own[NEAR_DIM], v[NEAR_DIM];
+    random_unit(common, NEAR_DIM);
+    for (int t = 0; t < TOPICS; t++) random_unit(topic[t], NEAR_DIM);
+    float (*rows)[NEAR_DIM] = malloc(sizeof *rows * ROWS);
+    int64_t *chunk = malloc(sizeof *chunk * ROWS);
+    exec(st, "BEGIN");
+    int64_t mem = add_memory(st, "p");
+    for (int r = 0; r < ROWS; r++) {
+        double spread = r % 4 == 0 ? 0.02 : r % 4 == 1 ? 0.05 : r % 4 == 2 ? 0.1 : 0.3;
+        for (int i = 0; i < NEAR_DIM; i++) own[i] = (float)(0.25 * topic[r % TOPICS][i] + spread * 0.25 * (urand() * 2 - 1));
+        make_text_like(common, own, 1.0, v);
+        chunk[r] = add_chunk(st, mem, v, NEAR_DIM, MODEL);
+        memcpy(rows[r], v, sizeof v);
+    }
+    exec(st, "COMMIT");
+    vindex *vi = vindex_new(MODEL, NEAR_DIM);
+    assert_int_equal(vindex_set_common_direction(vi, common), 0);
+    sync_ok(vi, st);
+    for (int r = 0; r < ROWS; r += 11) delete_chunk(x->other, chunk[r]); /* deleted rows never answer */
+    sync_ok(vi, st);
+    double *ref = malloc(sizeof *ref * ROWS);
+    vhit got[64], *raw = malloc(sizeof *raw * ROWS);
+    const float thresholds[] = {0.5f, 0.8f, 0.9f, 0.95f, 0.98f, 0.99f};
+    const size_t ks[] = {1, 8, 64};
+    for (int qn = 0; qn < 2 * TOPICS + 2; qn++) {
+        float q[NEAR_DIM];
+        if (qn < 2 * TOPICS) {
+            for (int i = 0; i < NEAR_DIM; i++) own[i] = (float)(0.25 * topic[qn % TOPICS][i] + (qn < TOPICS ? 0.002 : 0.03) * (urand() * 2 - 1));
+            make_text_like(common, own, 1.0, q);
+        } else {
+            random_unit(own, NEAR_DIM);
+            for (int i = 0; i < NEAR_DIM; i++) own[i] *= 0.25f;
+            make_text_like(common, own, 1.0, q);
+        }
+        size_t n_raw = vindex_search(vi, "p", q, ROWS, NULL, 0, raw);
+        for (int r = 0; r < ROWS; r++) ref[r] = -INFINITY;
+        for (size_t i = 0; i < n_raw; i++) {
+            int64_t r = raw[i].chunk_id - chunk[0];
+            unsigned char blob[sizeof(float) + NEAR_DIM];
+            float deq[NEAR_DIM];
+            vindex_quantise(rows[r], NEAR_DIM, blob);
+            dequantise(blob, NEAR_DIM, deq);
+            ref[r] = ref_centered(deq, raw[i].score, q, common);
+        }
+        for (size_t t = 0; t < sizeof thresholds / sizeof *thresholds; t++) {
+            for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+                size_t k = ks[ki], n = vindex_near(vi, "p", q, thresholds[t], k, got);
+                size_t sure = 0, maybe = 0;
+                for (int r = 0; r < ROWS; r++) {
+                    sure += ref[r] >= thresholds[t] + 1e-4;
+                    maybe += ref[r] >= thresholds[t] - 1e-4;
+                }
+                if (n < (sure < k ? sure : k) || n > (maybe < k ? maybe : k))
+                    fail_msg("query %d threshold %.2f k %zu: %zu answers, reference %zu-%zu", qn, thresholds[t], k, n, sure, maybe);
+                for (size_t i = 0; i < n; i++) {
+                    int64_t r = got[i].chunk_id - chunk[0];
+                    assert_true(r >= 0 && r < ROWS && r % 11 != 0);
+                    if (fabs(got[i].score - ref[r]) > 1e-4) fail_msg("row %lld: %.6f, reference %.6f", (long long)r, got[i].score, ref[r]);
+                    assert_true(got[i].score >= thresholds[t]);
+                    if (i) assert_true(got[i].score <= got[i - 1].score);
+                }
+                /* Nothing clearly better than the last answer was left out. */
+                if (n == k)
+                    for (int r = 0; r < ROWS; r++) {
+                        if (ref[r] <= got[n - 1].score + 2e-4) continue;
+                        bool in = false;
+                        for (size_t i = 0; i < n; i++) in |= got[i].chunk_id == chunk[r];
+                        if (!in) fail_msg("query %d threshold %.2f k %zu: row %d (%.6f) missing", qn, thresholds[t], k, r, ref[r]);
+                    }
+            }
+        }
+    }
+    uint64_t seen, scored;
+    vindex_near_counts(vi, &seen, &scored);
+    assert_true(seen > 0);
+    assert_true(scored * 2 < seen); /* the bound ruled out most rows */
+    free(ref);
+    free(raw);
+    free(rows);
+    free(chunk);
     vindex_free(vi);
 }
 
@@ -919,6 +1015,7 @@ int main(void) {
         T(test_score),
         T(test_near_matches_full_scan),
         T(test_near_centered_on_common_direction),
+        T(test_near_prefilter_is_exact),
         T(test_near_job_threads_and_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
