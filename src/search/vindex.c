@@ -14,6 +14,9 @@
  * that much room after its last row. */
 #define ROW_SLACK 32
 
+/* Values in a row's prefilter summary (see "the near-duplicate prefilter"). */
+#define PF_DIMS 16
+
 /* One partition per project, so a search only scans its own project. */
 typedef struct {
     char *project;
@@ -143,23 +146,26 @@ static void split_row(const vindex *v, const void *blob, float *along, float *in
  * (w'.u) / |w'|. For any orthonormal rows B (here PF_DIMS of them),
  * w'.u <= (Bw').(Bu) + |w' off B| |u off B| (Cauchy-Schwarz on what B does
  * not span). Each row keeps Bu as int8 (error at most 0.5/127 a value) and
- * |u off B| rounded up as uint8, 9 bytes against the row's 104, so the scan
+ * |u off B| rounded up as uint8, 17 bytes against the row's 104, so the scan
  * first reads those and scores fully only the rows whose bound reaches the
  * answer's floor: exact, the same answer as scoring every row. The bound is
  * tight when B holds much of what the remainders vary in, so B is the top
  * principal directions of a sample of the index's own remainders, taken
  * once when the index first holds PF_MIN_ROWS rows (a smaller index is
  * scanned in full). */
-#define PF_DIMS 8
 #define PF_MIN_ROWS 4096
 #define PF_SAMPLE 20000
 #define PF_MARGIN 1e-3f /* covers float rounding in the score and the bound */
 
+/* The arrays have room for PF_SLACK rows past cap: the vector loop reads
+ * eight rows at a time, past the last one. */
+#define PF_SLACK 8
+
 static int grow_summaries(partition *p, size_t cap) {
-    int8_t *head = realloc(p->head, cap * PF_DIMS);
+    int8_t *head = realloc(p->head, (cap + PF_SLACK) * PF_DIMS);
     if (!head) return -1;
     p->head = head;
-    uint8_t *tail = realloc(p->tail, cap);
+    uint8_t *tail = realloc(p->tail, cap + PF_SLACK);
     if (!tail) return -1;
     p->tail = tail;
     return 0;
@@ -175,7 +181,7 @@ static void row_remainder(const vindex *v, const void *blob, double *u) {
     for (int i = 0; i < v->dim; i++) u[i] = ((double)scale * q[i] - (double)along * v->common[i]) * inv_rest;
 }
 
-static void summarise_vector(const vindex *v, const double *u, int8_t *head, uint8_t *tail) {
+static void summarise_vector(const vindex *v, const double *u, int8_t head[PF_DIMS], uint8_t *tail) {
     double norm2 = 0, head2 = 0;
     for (int i = 0; i < v->dim; i++) norm2 += u[i] * u[i];
     for (int k = 0; k < PF_DIMS; k++) {
@@ -283,6 +289,59 @@ done:
     free(blob);
     return rc;
 }
+
+/* Bounds of rows [base, base + m): the head's dot product in integers (the
+ * query's head as int16, q_head16), then scaled and the tail's term added,
+ * in the units of the score before the slack, |w'| and the margin. */
+static void pf_bounds_portable(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit,
+                               float tail_unit, float *out) {
+    for (size_t i = 0; i < m; i++) {
+        const int8_t *h = p->head + (base + i) * PF_DIMS;
+        int32_t dot = 0;
+        for (int k = 0; k < PF_DIMS; k++) dot += (int32_t)qh[k] * h[k];
+        out[i] = (float)dot * head_unit + (float)p->tail[base + i] * tail_unit;
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* Eight rows at a time: each row's 16 values widen to int16 and meet the
+ * query in one madd (eight pair sums), and a tree of hadds leaves the
+ * eight rows' sums in order. The integers are the portable version's. */
+__attribute__((target("avx2"))) static void pf_bounds_avx2(const partition *p, size_t base, size_t m, const int16_t *qh,
+                                                          float head_unit, float tail_unit, float *out) {
+    _Static_assert(PF_DIMS == 16, "one row is one 128-bit load");
+    const __m256i q = _mm256_loadu_si256((const __m256i *)qh);
+    const __m256 hu = _mm256_set1_ps(head_unit), tu = _mm256_set1_ps(tail_unit);
+    for (size_t i = 0; i < m; i += 8) { /* reads up to 7 rows past m: PF_SLACK */
+        const int8_t *h = p->head + (base + i) * PF_DIMS;
+        __m256i d[8];
+        for (int r = 0; r < 8; r++)
+            d[r] = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(h + r * PF_DIMS))), q);
+        __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(d[0], d[1]), _mm256_hadd_epi32(d[2], d[3]));
+        __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(d[4], d[5]), _mm256_hadd_epi32(d[6], d[7]));
+        __m128i lo = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+        __m128i hi = _mm_add_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+        __m256 dot = _mm256_cvtepi32_ps(_mm256_set_m128i(hi, lo));
+        __m256 t = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p->tail + base + i))));
+        __m256 acc = _mm256_add_ps(_mm256_mul_ps(dot, hu), _mm256_mul_ps(t, tu));
+        if (i + 8 <= m) _mm256_storeu_ps(out + i, acc);
+        else {
+            float tmp[8];
+            _mm256_storeu_ps(tmp, acc);
+            memcpy(out + i, tmp, (m - i) * sizeof *out);
+        }
+    }
+}
+
+static void pf_bounds(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit, float tail_unit,
+                      float *out) {
+    if (__builtin_cpu_supports("avx2")) pf_bounds_avx2(p, base, m, qh, head_unit, tail_unit, out);
+    else pf_bounds_portable(p, base, m, qh, head_unit, tail_unit, out);
+}
+#else
+#define pf_bounds pf_bounds_portable
+#endif
 
 void vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored) {
     *rows = atomic_load(&v->near_rows);
@@ -660,8 +719,9 @@ struct vnear {
     bool centered;               /* the index has a common direction: scores leave it out */
     float q_along, q_inv_rest;   /* the (quantised) query split like the rows */
     bool prefilter;              /* the index had a prefilter basis at begin */
-    float q_head[PF_DIMS];       /* B w' / 127: times a row's int8 head gives (Bw').(Bu) */
-    float q_slack;               /* |Bw'|_1 * 0.5/127: the head's rounding */
+    int16_t q_head16[PF_DIMS];   /* B w' * S, rounded: S = 32767 / max |(B w')_k| */
+    float head_unit;             /* 1 / (127 S): turns the integer dot into (Bw').(Bu) */
+    float q_slack;               /* the two roundings: |Bw'|_1 * 0.5/127 and PF_DIMS * 0.5/S */
     float q_tail;                /* |w' off B| / 255 rounded up: times a row's uint8 tail */
     size_t k, n, rows, blocks;
     atomic_size_t next; /* the next block to take */
@@ -685,15 +745,20 @@ static void near_query(vnear *j, const vindex *v) {
     j->q_along = (float)a;
     j->q_inv_rest = (float)(1.0 / fmax(sqrt(n2), MIN_REST));
     if (!v->basis) return;
-    double h2 = 0, l1 = 0;
+    double h[PF_DIMS], h2 = 0, l1 = 0, hmax = 0;
     for (int k = 0; k < PF_DIMS; k++) {
-        double h = 0;
-        for (int i = 0; i < d; i++) h += v->basis[k * d + i] * w[i];
-        j->q_head[k] = (float)(h / 127);
-        h2 += h * h;
-        l1 += fabs(h);
+        h[k] = 0;
+        for (int i = 0; i < d; i++) h[k] += v->basis[k * d + i] * w[i];
+        h2 += h[k] * h[k];
+        l1 += fabs(h[k]);
+        hmax = fmax(hmax, fabs(h[k]));
     }
-    j->q_slack = (float)(l1 * 0.5 / 127 * (1 + 1e-6));
+    double scale = hmax > 0 ? 32767 / hmax : 1;
+    for (int k = 0; k < PF_DIMS; k++) j->q_head16[k] = (int16_t)lrint(h[k] * scale);
+    j->head_unit = (float)(1 / (127 * scale));
+    /* (Bw').(Bu) = sum (A_k / S + e_k) h_k / 127 + (Bw').(Bu - h/127), with
+     * |e_k| <= 0.5/S, |h_k| <= 127 and |(Bu)_k - h_k/127| <= 0.5/127. */
+    j->q_slack = (float)((l1 * 0.5 / 127 + PF_DIMS * 0.5 / scale) * (1 + 1e-6));
     j->q_tail = (float)((sqrt(fmax(n2 - h2, 0)) * (1 + 1e-6) + 1e-6) / 255);
     j->prefilter = true;
 }
@@ -745,7 +810,7 @@ void vindex_near_work(vnear *j) {
     pthread_rwlock_rdlock(&j->v->lock);
     const partition *p = find_part(j->v, j->project, false);
     assert(p && p->n >= j->rows);
-    assert(!j->prefilter || p->head);
+    assert(!j->prefilter || p->tail);
     for (size_t b; (b = atomic_fetch_add(&j->next, 1)) < j->blocks;) {
         size_t base = b * SCORE_BLOCK, m = j->rows - base < SCORE_BLOCK ? j->rows - base : SCORE_BLOCK;
         pthread_mutex_lock(&j->mu);
@@ -753,15 +818,12 @@ void vindex_near_work(vnear *j) {
         pthread_mutex_unlock(&j->mu);
         rows += m;
         if (j->prefilter) {
-            /* The bound first (9 bytes a row); the row itself only when the
+            /* The bound first (17 bytes a row); the row itself only when the
              * bound reaches the floor. */
+            pf_bounds(p, base, m, j->q_head16, j->head_unit, j->q_tail, scores);
             for (size_t i = 0; i < m; i++) {
                 size_t r = base + i;
-                const int8_t *h = p->head + r * PF_DIMS;
-                float hd = 0;
-                for (int k = 0; k < PF_DIMS; k++) hd += j->q_head[k] * (float)h[k];
-                float bound = (hd + j->q_slack + j->q_tail * (float)p->tail[r]) * j->q_inv_rest + PF_MARGIN;
-                if (bound < floor) continue;
+                if ((scores[i] + j->q_slack) * j->q_inv_rest * (1 + 1e-5f) + PF_MARGIN < floor) continue;
                 float raw;
                 score_rows(p->rows + r * (size_t)dim, p->scales + r, 1, dim, &j->qv, &raw);
                 scored++;

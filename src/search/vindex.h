@@ -34,7 +34,7 @@ void vindex_free(vindex *v);
  * rows by the cosine of query and row with that direction taken out: what
  * tells texts apart, where the raw cosine of two long texts is high
  * whatever they say. Once the index holds a few thousand rows it also keeps
- * a 9-byte summary of each row that bounds that score from above, and
+ * a 17-byte summary of each row that bounds that score from above, and
  * vindex_near reads a row in full only when its bound reaches the answer
  * (exact: the same answer as scoring every row). Returns -1 when out of
  * memory. */
