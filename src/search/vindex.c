@@ -290,29 +290,36 @@ done:
     return rc;
 }
 
-/* Bounds of rows [base, base + m): the head's dot product in integers (the
- * query's head as int16, q_head16), then scaled and the tail's term added,
- * in the units of the score before the slack, |w'| and the margin. */
-static void pf_bounds_portable(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit,
-                               float tail_unit, float *out) {
+/* The rows of [base, base + m) whose bound reaches lim: the head's dot
+ * product in integers (the query's head as int16, q_head16), scaled, plus
+ * the tail's term, compared with lim (in the same units: the floor with the
+ * slack, |w'| and the margin taken back). Writes their offsets from base
+ * into out and returns how many. */
+static size_t pf_pass_portable(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit,
+                               float tail_unit, float lim, uint16_t *out) {
+    size_t n = 0;
     for (size_t i = 0; i < m; i++) {
         const int8_t *h = p->head + (base + i) * PF_DIMS;
         int32_t dot = 0;
         for (int k = 0; k < PF_DIMS; k++) dot += (int32_t)qh[k] * h[k];
-        out[i] = (float)dot * head_unit + (float)p->tail[base + i] * tail_unit;
+        if ((float)dot * head_unit + (float)p->tail[base + i] * tail_unit >= lim) out[n++] = (uint16_t)i;
     }
+    return n;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 /* Eight rows at a time: each row's 16 values widen to int16 and meet the
- * query in one madd (eight pair sums), and a tree of hadds leaves the
- * eight rows' sums in order. The integers are the portable version's. */
-__attribute__((target("avx2"))) static void pf_bounds_avx2(const partition *p, size_t base, size_t m, const int16_t *qh,
-                                                          float head_unit, float tail_unit, float *out) {
+ * query in one madd (eight pair sums), a tree of hadds leaves the eight
+ * rows' sums in order, and one compare gives a bit per row. The integers
+ * are the portable version's. */
+__attribute__((target("avx2"))) static size_t pf_pass_avx2(const partition *p, size_t base, size_t m,
+                                                          const int16_t *qh, float head_unit, float tail_unit,
+                                                          float lim, uint16_t *out) {
     _Static_assert(PF_DIMS == 16, "one row is one 128-bit load");
     const __m256i q = _mm256_loadu_si256((const __m256i *)qh);
-    const __m256 hu = _mm256_set1_ps(head_unit), tu = _mm256_set1_ps(tail_unit);
+    const __m256 hu = _mm256_set1_ps(head_unit), tu = _mm256_set1_ps(tail_unit), lv = _mm256_set1_ps(lim);
+    size_t n = 0;
     for (size_t i = 0; i < m; i += 8) { /* reads up to 7 rows past m: PF_SLACK */
         const int8_t *h = p->head + (base + i) * PF_DIMS;
         __m256i d[8];
@@ -325,22 +332,23 @@ __attribute__((target("avx2"))) static void pf_bounds_avx2(const partition *p, s
         __m256 dot = _mm256_cvtepi32_ps(_mm256_set_m128i(hi, lo));
         __m256 t = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p->tail + base + i))));
         __m256 acc = _mm256_add_ps(_mm256_mul_ps(dot, hu), _mm256_mul_ps(t, tu));
-        if (i + 8 <= m) _mm256_storeu_ps(out + i, acc);
-        else {
-            float tmp[8];
-            _mm256_storeu_ps(tmp, acc);
-            memcpy(out + i, tmp, (m - i) * sizeof *out);
+        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(acc, lv, _CMP_GE_OQ));
+        if (m - i < 8) mask &= (1u << (m - i)) - 1;
+        while (mask) {
+            out[n++] = (uint16_t)(i + (size_t)__builtin_ctz(mask));
+            mask &= mask - 1;
         }
     }
+    return n;
 }
 
-static void pf_bounds(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit, float tail_unit,
-                      float *out) {
-    if (__builtin_cpu_supports("avx2")) pf_bounds_avx2(p, base, m, qh, head_unit, tail_unit, out);
-    else pf_bounds_portable(p, base, m, qh, head_unit, tail_unit, out);
+static size_t pf_pass(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit, float tail_unit,
+                      float lim, uint16_t *out) {
+    if (__builtin_cpu_supports("avx2")) return pf_pass_avx2(p, base, m, qh, head_unit, tail_unit, lim, out);
+    return pf_pass_portable(p, base, m, qh, head_unit, tail_unit, lim, out);
 }
 #else
-#define pf_bounds pf_bounds_portable
+#define pf_pass pf_pass_portable
 #endif
 
 void vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored) {
@@ -820,10 +828,12 @@ void vindex_near_work(vnear *j) {
         if (j->prefilter) {
             /* The bound first (17 bytes a row); the row itself only when the
              * bound reaches the floor. */
-            pf_bounds(p, base, m, j->q_head16, j->head_unit, j->q_tail, scores);
-            for (size_t i = 0; i < m; i++) {
-                size_t r = base + i;
-                if ((scores[i] + j->q_slack) * j->q_inv_rest * (1 + 1e-5f) + PF_MARGIN < floor) continue;
+            /* bound = (units + slack) |w'|^-1 (1 + 1e-5) + margin >= floor */
+            float lim = (floor - PF_MARGIN) / (j->q_inv_rest * (1 + 1e-5f)) - j->q_slack;
+            uint16_t pass[SCORE_BLOCK];
+            size_t n_pass = pf_pass(p, base, m, j->q_head16, j->head_unit, j->q_tail, lim, pass);
+            for (size_t i = 0; i < n_pass; i++) {
+                size_t r = base + pass[i];
                 float raw;
                 score_rows(p->rows + r * (size_t)dim, p->scales + r, 1, dim, &j->qv, &raw);
                 scored++;
