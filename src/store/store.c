@@ -129,7 +129,15 @@ static int migrate(store *st, lt_err *err) {
     return 0;
 }
 
+/* Process-wide SQLite settings, before SQLite initializes. Its memory
+ * statistics (which ltmc never reads) take one global mutex around every
+ * allocation of every connection: with the HTTP transport's connections
+ * working side by side, that mutex was among the most contended. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 store *store_open(const store_options *opt, lt_err *err) {
+    pthread_once(&sqlite_once, sqlite_setup);
     store *st = calloc(1, sizeof *st);
     if (!st) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); return NULL; }
     st->path = strdup(opt->path);
@@ -318,14 +326,34 @@ int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err) {
     return rc;
 }
 
+/* store_exec for one statement without rows, from the statement cache:
+ * BEGIN and COMMIT run for every write, and sqlite3_exec would parse them
+ * each time. Errors as store_exec's; never retried here. */
+static int exec_cached(store *st, const char *sql, lt_err *err) {
+    lt_err e2;
+    store_stmt *s = store_prepare(st, sql, &e2);
+    if (!s) return store_exec(st, sql, err);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(s);
+        return 0;
+    }
+    if ((rc & 0xff) == SQLITE_INTERRUPT)
+        lt_err_set(err, LT_ERR_TIMEOUT, "the query ran past its time limit and was stopped");
+    else
+        lt_err_set(err, is_busy(rc) ? LT_ERR_BUSY : LT_ERR_DB, "%s", sqlite3_errmsg(st->db));
+    sqlite3_reset(s);
+    return -1;
+}
+
 static int write_locked(store *st, store_write_fn fn, void *ctx, lt_err *err) {
     for (int attempt = 0;; attempt++) {
         lt_err e2;
         lt_err_clear(&e2);
-        int rc = store_exec(st, "BEGIN IMMEDIATE", &e2);
+        int rc = exec_cached(st, "BEGIN IMMEDIATE", &e2);
         if (rc == 0) {
             rc = fn(st, ctx, &e2);
-            if (rc == 0) rc = store_exec(st, "COMMIT", &e2);
+            if (rc == 0) rc = exec_cached(st, "COMMIT", &e2);
             if (rc != 0 && !sqlite3_get_autocommit(st->db)) store_exec(st, "ROLLBACK", NULL);
             if (rc == 0) return 0;
         }
