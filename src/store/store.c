@@ -30,6 +30,9 @@ typedef struct {
 struct store {
     sqlite3 *db;
     char *path;
+    store_options opt;      /* as opened (opt.path = path), for store_share_writer */
+    store *writer;          /* runs this store's writes (store_share_writer); NULL: itself */
+    int writer_refs;        /* a shared writer: the stores that use it */
     int busy_timeout_ms;
     cached_stmt cache[STMT_CACHE_SLOTS];
     sqlite3_stmt *uncached; /* the one uncached statement alive, if the cache is full */
@@ -141,6 +144,8 @@ store *store_open(const store_options *opt, lt_err *err) {
     store *st = calloc(1, sizeof *st);
     if (!st) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); return NULL; }
     st->path = strdup(opt->path);
+    st->opt = *opt;
+    st->opt.path = st->path;
     st->busy_timeout_ms = opt->busy_timeout_ms;
     int rc = sqlite3_open_v2(opt->path, &st->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -188,6 +193,7 @@ fail:
 
 void store_close(store *st) {
     if (!st) return;
+    if (st->writer && --st->writer->writer_refs == 0) store_close(st->writer);
     for (int i = 0; i < STMT_CACHE_SLOTS; i++) {
         sqlite3_finalize(st->cache[i].stmt);
         free(st->cache[i].sql);
@@ -320,10 +326,31 @@ static pthread_mutex_t writers = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static int write_locked(store *st, store_write_fn fn, void *ctx, lt_err *err);
 
 int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err) {
+    store *w = st->writer ? st->writer : st;
     pthread_mutex_lock(&writers);
-    int rc = write_locked(st, fn, ctx, err);
+    if (w != st && w->deadline_ns != st->deadline_ns) store_set_deadline(w, st->deadline_ns);
+    int rc = write_locked(w, fn, ctx, err);
+    if (w != st && w->deadline_ns) store_set_deadline(w, 0);
     pthread_mutex_unlock(&writers);
     return rc;
+}
+
+/* Every write of the process then runs on the one connection: a connection
+ * whose snapshot another one moved on throws away its page cache (and its
+ * memory map of the file) at its next transaction, so with the HTTP pool's
+ * connections taking turns to write, each write began by reading back from
+ * the file the pages it was about to change. The writer's own commits never
+ * invalidate its cache; only another process's writes do. */
+int store_share_writer(store **stores, size_t n, lt_err *err) {
+    assert(n > 0);
+    store *w = store_open(&stores[0]->opt, err);
+    if (!w) return -1;
+    for (size_t i = 0; i < n; i++) {
+        assert(!stores[i]->writer && strcmp(stores[i]->path, w->path) == 0);
+        stores[i]->writer = w;
+        w->writer_refs++;
+    }
+    return 0;
 }
 
 /* store_exec for one statement without rows, from the statement cache:

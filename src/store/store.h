@@ -75,9 +75,17 @@ int store_exec(store *st, const char *sql, lt_err *err);
 
 /* Runs fn inside a write transaction. fn returns 0 to commit or -1 (with err
  * set) to roll back. Lock contention is retried with backoff; fn may run
- * more than once, so it must only touch the database and its ctx. */
+ * more than once, so it must only touch the database and its ctx, through
+ * the store it is given: that is st's writer when st has one
+ * (store_share_writer), else st. Writes of one process take turns. */
 typedef int (*store_write_fn)(store *st, void *ctx, lt_err *err);
 int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
+
+/* Opens one more connection to the stores' database (all the same file,
+ * none with a writer yet), with stores[0]'s options, and has every
+ * store_write through any of them run on it; it closes with the last of
+ * them. For a pool of connections used side by side (HTTP). */
+int store_share_writer(store **stores, size_t n, lt_err *err);
 
 /* Bounds how long statements may run, for queries whose cost depends on
  * the data (graph traversals): until the deadline is cleared, a statement
