@@ -1348,6 +1348,22 @@ static void test_term_count_columns(void **state) {
     assert_int_equal(rows, 3);
     assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 2, &rows, &err), 0);
     assert_int_equal(rows, 2);
+    /* Counted again after a change, a term that had limit rows or more is
+     * first asked for its limit-th newest row: the count stays exact when
+     * it has fewer rows by then. */
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 3, &rows, &err), 0);
+    assert_int_equal(rows, 3);
+    caches_bump();
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 3, &rows, &err), 0);
+    assert_int_equal(rows, 3);
+    store_stmt *del = store_prepare(F->st, "DELETE FROM chunks_fts WHERE rowid = 3001", &err);
+    assert_non_null(del);
+    assert_int_equal(store_step(del, &err), 0);
+    caches_bump();
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 3, &rows, &err), 0);
+    assert_int_equal(rows, 2);
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 2, &rows, &err), 0);
+    assert_int_equal(rows, 2);
 }
 
 /* The ctx column of a chunk of memory id. */
