@@ -37,6 +37,7 @@ struct store {
     cached_stmt cache[STMT_CACHE_SLOTS];
     sqlite3_stmt *uncached; /* the one uncached statement alive, if the cache is full */
     uint64_t deadline_ns;   /* store_set_deadline; 0 = none */
+    int64_t data_version;   /* as store_data_changed last saw it; -1 = never looked */
 };
 
 static uint64_t fnv1a(const char *s) {
@@ -144,6 +145,7 @@ store *store_open(const store_options *opt, lt_err *err) {
     store *st = calloc(1, sizeof *st);
     if (!st) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); return NULL; }
     st->path = strdup(opt->path);
+    st->data_version = -1;
     st->opt = *opt;
     st->opt.path = st->path;
     st->busy_timeout_ms = opt->busy_timeout_ms;
@@ -411,6 +413,15 @@ void store_set_deadline(store *st, uint64_t deadline_ns) {
 }
 
 int64_t store_last_insert_id(store *st) { return sqlite3_last_insert_rowid(st->db); }
+
+bool store_data_changed(store *st) {
+    store_stmt *s = store_prepare(st, "PRAGMA data_version", NULL);
+    int64_t v = s && store_step(s, NULL) == 1 ? store_col_int(s, 0) : -1;
+    if (s) sqlite3_reset(s);
+    bool changed = v < 0 || v != st->data_version;
+    st->data_version = v;
+    return changed;
+}
 int store_changes(store *st) { return sqlite3_changes(st->db); }
 
 int store_check_integrity(store *st, bool full, lt_err *err) {

@@ -70,6 +70,11 @@ size_t store_col_bytes(store_stmt *stmt, int col);
  * REAL -> number, TEXT -> string, NULL -> null). */
 json_t *store_row_json(store_stmt *stmt);
 
+/* Whether another connection, of this process or another, committed to the
+ * database since the last call on st (SQLite's data_version); true on the
+ * first call, and when it cannot tell. */
+bool store_data_changed(store *st);
+
 /* Runs one or more statements without results (schema, pragmas). */
 int store_exec(store *st, const char *sql, lt_err *err);
 
