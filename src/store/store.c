@@ -351,6 +351,11 @@ int store_share_writer(store **stores, size_t n, lt_err *err) {
         assert(!stores[i]->writer && strcmp(stores[i]->path, w->path) == 0);
         stores[i]->writer = w;
         w->writer_refs++;
+        /* Every write then unmaps the file from each of them (see above)
+         * and the next read maps it again and faults its pages back in:
+         * under a steady write load that cost more than reading the pages
+         * with pread. Only the writer keeps its map. */
+        store_exec(stores[i], "PRAGMA mmap_size=0", NULL);
     }
     return 0;
 }

@@ -89,7 +89,8 @@ int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
 /* Opens one more connection to the stores' database (all the same file,
  * none with a writer yet), with stores[0]'s options, and has every
  * store_write through any of them run on it; it closes with the last of
- * them. For a pool of connections used side by side (HTTP). */
+ * them. The stores stop memory-mapping the file (only the writer maps it).
+ * For a pool of connections used side by side (HTTP). */
 int store_share_writer(store **stores, size_t n, lt_err *err);
 
 /* Bounds how long statements may run, for queries whose cost depends on
