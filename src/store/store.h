@@ -90,7 +90,8 @@ int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
  * none with a writer yet), with stores[0]'s options, and has every
  * store_write through any of them run on it; it closes with the last of
  * them. The stores stop memory-mapping the file (only the writer maps it).
- * For a pool of connections used side by side (HTTP). */
+ * For a pool of connections used side by side (HTTP). Does nothing for
+ * ":memory:", where every connection has a database of its own. */
 int store_share_writer(store **stores, size_t n, lt_err *err);
 
 /* Bounds how long statements may run, for queries whose cost depends on
