@@ -346,6 +346,11 @@ static int cmd_serve(cli_args *a) {
             goto out;
         }
     }
+    /* The workers' writes all run on one more connection (store.h). */
+    if (http && store_share_writer(stores, n_stores, &err)) {
+        fprintf(stderr, "ltmc: %s\n", err.msg);
+        goto out;
+    }
     char fallback[8 * PATH_MAX];
     mem = open_memory(cfg, fallback, sizeof fallback, &err);
     if (!mem) {

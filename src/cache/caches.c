@@ -41,9 +41,13 @@ uint64_t caches_generation(void) { return atomic_load(&generation); }
 
 void caches_bump(void) { atomic_fetch_add(&generation, 1); }
 
+/* The data_version last seen is kept per connection (store_data_changed),
+ * not per thread: the HTTP workers borrow connections from a pool, and a
+ * thread meeting another connection than last time is no sign of change
+ * (it bumped the generation at nearly every call, so a retrieve result
+ * was never served from the cache under HTTP). */
 uint64_t caches_observe(store *st) {
-    /* What was cached may be stale once another connection wrote. */
-    if (store_data_changed(st)) caches_bump();
+    if (store_data_changed(st)) caches_bump(); /* what was cached may be stale */
     return caches_generation();
 }
 

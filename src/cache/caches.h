@@ -5,7 +5,7 @@
  * project and arguments plus the current generation). The generation
  * changes when memories change: this process's writes bump it directly
  * (caches_bump), and writes by other connections or processes are noticed
- * through SQLite's data_version on the connection at hand
+ * through SQLite's data_version on the connection the caller uses
  * (caches_observe). Entries of an older generation are never served.
  * Query embeddings also go to the L2 tier (Redis) when one is set: they
  * depend only on the model and the text, so processes can share them.
@@ -30,7 +30,7 @@ uint64_t caches_generation(void);
 void caches_bump(void);
 
 /* Bumps the generation when st's database was changed by another connection
- * since this thread last looked through st. Returns the generation. */
+ * since the last look through st (store_data_changed). Returns the generation. */
 uint64_t caches_observe(store *st);
 
 /* The L2 tier (redis.h): set once at start (the caches take ownership);

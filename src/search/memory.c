@@ -1036,6 +1036,19 @@ static bool cols_needless(char *const *terms, size_t n) {
     return true;
 }
 
+/* The expression for one term's rows in the scored columns: the term
+ * alone when it cannot match the proj column (cols_needless), which finds
+ * the same rows without FTS5 sifting each row's positions by column (over
+ * twice as fast to count: term_df runs for every term of every search). */
+static char *term_expr(const char *term) {
+    char *one = lexical_or((char *const *)&term, 1);
+    char *e = !one ? NULL
+              : cols_needless((char *const *)&term, 1) ? cat(strdup("("), one, ")", NULL, NULL)
+                                                       : cat(strdup(COLS " : ("), one, ")", NULL, NULL);
+    free(one);
+    return e;
+}
+
 /* tier_expr(proj, all, NULL) without the column filter (cols_needless). */
 static char *tier_expr_any_column(const char *proj, const char *all) {
     char *e = cat(strdup("("), all, ")", NULL, NULL);
@@ -1044,9 +1057,34 @@ static char *tier_expr_any_column(const char *proj, const char *all) {
 
 /* A term's document frequency over the whole index: counted exactly up to
  * limit rows (newest first), and past that extrapolated from how far back
- * in rowids those rows reach. */
-static int term_df(store *st, const char *term_expr, int64_t limit, int64_t max_rowid, int64_t *count, double *df,
-                   lt_err *err) {
+ * in rowids those rows reach. When the term likely has limit rows or more
+ * (it had when last counted), the limit-th newest row alone is asked for
+ * first: skipping rows costs FTS5 and SQLite about two thirds of counting
+ * them and taking their least rowid. Only if there is no such row are the
+ * rows counted after all; the result is the same either way. */
+static int term_df(store *st, const char *term_expr, int64_t limit, int64_t max_rowid, bool likely_full,
+                   int64_t *count, double *df, lt_err *err) {
+    assert(limit >= 1);
+    if (likely_full) {
+        store_stmt *s = store_prepare(st,
+                                      "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY rowid DESC"
+                                      " LIMIT 1 OFFSET ?2",
+                                      err);
+        if (!s) return -1;
+        store_bind_text(s, 1, term_expr);
+        store_bind_int(s, 2, limit - 1);
+        int rc = store_step(s, err);
+        if (rc < 0) return -1;
+        if (rc == 1) {
+            int64_t oldest = store_col_int(s, 0);
+            store_reset(s);
+            *count = limit;
+            *df = (double)limit;
+            if (oldest > 0 && max_rowid >= oldest)
+                *df = (double)limit * (double)max_rowid / (double)(max_rowid - oldest + 1);
+            return 0;
+        }
+    }
     store_stmt *s = store_prepare(st,
                                   "SELECT count(*), coalesce(min(rowid), 0) FROM (SELECT rowid FROM chunks_fts"
                                   " WHERE chunks_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)",
@@ -1085,17 +1123,19 @@ static int term_df_cached(memory_engine *m, store *st, uint64_t gen, const char 
     char head[64];
     snprintf(head, sizeof head, "\x1f%lld\x1f", (long long)limit);
     char *key = cat(strdup(store_path(st)), head, term_expr, NULL, NULL);
-    if (!key) return term_df(st, term_expr, limit, max_rowid, count, df, err);
+    if (!key) return term_df(st, term_expr, limit, max_rowid, false, count, df, err);
     df_slot *slot = &m->df[fnv(key) % DF_SLOTS];
     pthread_mutex_lock(&m->df_lock);
-    bool hit = slot->key && slot->gen == gen && strcmp(slot->key, key) == 0;
+    bool same = slot->key && strcmp(slot->key, key) == 0;
+    bool hit = same && slot->gen == gen;
+    bool likely_full = same && slot->count >= limit; /* an older count: only a hint of how to count */
     if (hit) {
         *count = slot->count;
         *df = slot->df;
     }
     pthread_mutex_unlock(&m->df_lock);
     if (hit) { free(key); return 0; }
-    if (term_df(st, term_expr, limit, max_rowid, count, df, err)) { free(key); return -1; }
+    if (term_df(st, term_expr, limit, max_rowid, likely_full, count, df, err)) { free(key); return -1; }
     pthread_mutex_lock(&m->df_lock);
     free(slot->key);
     *slot = (df_slot){gen, key, *count, *df};
@@ -1424,9 +1464,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     /* How many of the project's rows hold each term, counted no further
      * than the budget: walking rowids is cheap, ranking them is not. */
     for (size_t i = 0; i < n; i++) {
-        char *one = lexical_or(&terms[i], 1);
-        char *e = one ? cat(strdup(COLS " : ("), one, ")", NULL, NULL) : NULL;
-        free(one);
+        char *e = term_expr(terms[i]);
         if (!e) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         counts[i].index = i;
         int c = term_df_cached(m, st, gen, e, budget + 1, max_rowid, &counts[i].rows, &df[i], err);
@@ -1543,9 +1581,7 @@ out:
 }
 
 int memory_term_rows(memory_engine *m, store *st, const char *term, int64_t limit, int64_t *rows, lt_err *err) {
-    char *one = lexical_or((char *const *)&term, 1);
-    char *e = one ? cat(strdup(COLS " : ("), one, ")", NULL, NULL) : NULL;
-    free(one);
+    char *e = term_expr(term);
     if (!e) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     uint64_t gen = caches_observe(st);
     store_stmt *s = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);

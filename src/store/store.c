@@ -30,11 +30,14 @@ typedef struct {
 struct store {
     sqlite3 *db;
     char *path;
+    store_options opt;      /* as opened (opt.path = path), for store_share_writer */
+    store *writer;          /* runs this store's writes (store_share_writer); NULL: itself */
+    int writer_refs;        /* a shared writer: the stores that use it */
     int busy_timeout_ms;
     cached_stmt cache[STMT_CACHE_SLOTS];
     sqlite3_stmt *uncached; /* the one uncached statement alive, if the cache is full */
     uint64_t deadline_ns;   /* store_set_deadline; 0 = none */
-    int64_t seen_data_version; /* store_data_changed; -1 before the first call */
+    int64_t data_version;   /* as store_data_changed last saw it; -1 = never looked */
 };
 
 static uint64_t fnv1a(const char *s) {
@@ -130,12 +133,22 @@ static int migrate(store *st, lt_err *err) {
     return 0;
 }
 
+/* Process-wide SQLite settings, before SQLite initializes. Its memory
+ * statistics (which ltmc never reads) take one global mutex around every
+ * allocation of every connection: with the HTTP transport's connections
+ * working side by side, that mutex was among the most contended. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 store *store_open(const store_options *opt, lt_err *err) {
+    pthread_once(&sqlite_once, sqlite_setup);
     store *st = calloc(1, sizeof *st);
     if (!st) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); return NULL; }
     st->path = strdup(opt->path);
+    st->data_version = -1;
+    st->opt = *opt;
+    st->opt.path = st->path;
     st->busy_timeout_ms = opt->busy_timeout_ms;
-    st->seen_data_version = -1;
     int rc = sqlite3_open_v2(opt->path, &st->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -182,6 +195,7 @@ fail:
 
 void store_close(store *st) {
     if (!st) return;
+    if (st->writer && --st->writer->writer_refs == 0) store_close(st->writer);
     for (int i = 0; i < STMT_CACHE_SLOTS; i++) {
         sqlite3_finalize(st->cache[i].stmt);
         free(st->cache[i].sql);
@@ -194,16 +208,6 @@ void store_close(store *st) {
     }
     free(st->path);
     free(st);
-}
-
-bool store_data_changed(store *st) {
-    store_stmt *s = store_prepare(st, "PRAGMA data_version", NULL);
-    int64_t v = -1;
-    if (s && store_step(s, NULL) == 1) v = store_col_int(s, 0);
-    if (s) store_reset(s);
-    bool changed = v < 0 || v != st->seen_data_version;
-    st->seen_data_version = v;
-    return changed;
 }
 
 const char *store_path(const store *st) { return st->path; }
@@ -324,20 +328,69 @@ static pthread_mutex_t writers = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static int write_locked(store *st, store_write_fn fn, void *ctx, lt_err *err);
 
 int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err) {
+    store *w = st->writer ? st->writer : st;
     pthread_mutex_lock(&writers);
-    int rc = write_locked(st, fn, ctx, err);
+    if (w != st && w->deadline_ns != st->deadline_ns) store_set_deadline(w, st->deadline_ns);
+    int rc = write_locked(w, fn, ctx, err);
+    if (w != st && w->deadline_ns) store_set_deadline(w, 0);
     pthread_mutex_unlock(&writers);
     return rc;
+}
+
+/* Every write of the process then runs on the one connection: a connection
+ * whose snapshot another one moved on throws away its page cache (and its
+ * memory map of the file) at its next transaction, so with the HTTP pool's
+ * connections taking turns to write, each write began by reading back from
+ * the file the pages it was about to change. The writer's own commits never
+ * invalidate its cache; only another process's writes do. */
+int store_share_writer(store **stores, size_t n, lt_err *err) {
+    assert(n > 0);
+    /* Each connection to ":memory:" is a database of its own: a writer
+     * would be one more, which its readers never see. */
+    if (strcmp(stores[0]->path, ":memory:") == 0) return 0;
+    store *w = store_open(&stores[0]->opt, err);
+    if (!w) return -1;
+    for (size_t i = 0; i < n; i++) {
+        assert(!stores[i]->writer && strcmp(stores[i]->path, w->path) == 0);
+        stores[i]->writer = w;
+        w->writer_refs++;
+        /* Every write then unmaps the file from each of them (see above)
+         * and the next read maps it again and faults its pages back in:
+         * under a steady write load that cost more than reading the pages
+         * with pread. Only the writer keeps its map. */
+        store_exec(stores[i], "PRAGMA mmap_size=0", NULL);
+    }
+    return 0;
+}
+
+/* store_exec for one statement without rows, from the statement cache:
+ * BEGIN and COMMIT run for every write, and sqlite3_exec would parse them
+ * each time. Errors as store_exec's; never retried here. */
+static int exec_cached(store *st, const char *sql, lt_err *err) {
+    lt_err e2;
+    store_stmt *s = store_prepare(st, sql, &e2);
+    if (!s) return store_exec(st, sql, err);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(s);
+        return 0;
+    }
+    if ((rc & 0xff) == SQLITE_INTERRUPT)
+        lt_err_set(err, LT_ERR_TIMEOUT, "the query ran past its time limit and was stopped");
+    else
+        lt_err_set(err, is_busy(rc) ? LT_ERR_BUSY : LT_ERR_DB, "%s", sqlite3_errmsg(st->db));
+    sqlite3_reset(s);
+    return -1;
 }
 
 static int write_locked(store *st, store_write_fn fn, void *ctx, lt_err *err) {
     for (int attempt = 0;; attempt++) {
         lt_err e2;
         lt_err_clear(&e2);
-        int rc = store_exec(st, "BEGIN IMMEDIATE", &e2);
+        int rc = exec_cached(st, "BEGIN IMMEDIATE", &e2);
         if (rc == 0) {
             rc = fn(st, ctx, &e2);
-            if (rc == 0) rc = store_exec(st, "COMMIT", &e2);
+            if (rc == 0) rc = exec_cached(st, "COMMIT", &e2);
             if (rc != 0 && !sqlite3_get_autocommit(st->db)) store_exec(st, "ROLLBACK", NULL);
             if (rc == 0) return 0;
         }
@@ -368,6 +421,16 @@ void store_set_deadline(store *st, uint64_t deadline_ns) {
 }
 
 int64_t store_last_insert_id(store *st) { return sqlite3_last_insert_rowid(st->db); }
+
+bool store_data_changed(store *st) {
+    store_stmt *s = store_prepare(st, "PRAGMA data_version", NULL);
+    int64_t v = s && store_step(s, NULL) == 1 ? store_col_int(s, 0) : -1;
+    if (s) sqlite3_reset(s);
+    bool changed = v < 0 || v != st->data_version;
+    st->data_version = v;
+    return changed;
+}
+
 int store_changes(store *st) { return sqlite3_changes(st->db); }
 
 int store_check_integrity(store *st, bool full, lt_err *err) {

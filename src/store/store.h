@@ -32,12 +32,6 @@ store *store_open(const store_options *opt, lt_err *err);
 void store_close(store *st);
 const char *store_path(const store *st);
 
-/* Whether the database may have changed under this connection since the
- * last call on it: another connection (of this or another process)
- * committed. True on the first call and when SQLite cannot tell. Costs one
- * cached PRAGMA data_version. */
-bool store_data_changed(store *st);
-
 /* Schema version after migrations, and the newest this build knows. */
 int store_schema_version(store *st);
 int store_latest_schema_version(void);
@@ -76,14 +70,29 @@ size_t store_col_bytes(store_stmt *stmt, int col);
  * REAL -> number, TEXT -> string, NULL -> null). */
 json_t *store_row_json(store_stmt *stmt);
 
+/* Whether another connection, of this process or another, committed to the
+ * database since the last call on st (SQLite's data_version); true on the
+ * first call, and when it cannot tell. */
+bool store_data_changed(store *st);
+
 /* Runs one or more statements without results (schema, pragmas). */
 int store_exec(store *st, const char *sql, lt_err *err);
 
 /* Runs fn inside a write transaction. fn returns 0 to commit or -1 (with err
  * set) to roll back. Lock contention is retried with backoff; fn may run
- * more than once, so it must only touch the database and its ctx. */
+ * more than once, so it must only touch the database and its ctx, through
+ * the store it is given: that is st's writer when st has one
+ * (store_share_writer), else st. Writes of one process take turns. */
 typedef int (*store_write_fn)(store *st, void *ctx, lt_err *err);
 int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
+
+/* Opens one more connection to the stores' database (all the same file,
+ * none with a writer yet), with stores[0]'s options, and has every
+ * store_write through any of them run on it; it closes with the last of
+ * them. The stores stop memory-mapping the file (only the writer maps it).
+ * For a pool of connections used side by side (HTTP). Does nothing for
+ * ":memory:", where every connection has a database of its own. */
+int store_share_writer(store **stores, size_t n, lt_err *err);
 
 /* Bounds how long statements may run, for queries whose cost depends on
  * the data (graph traversals): until the deadline is cleared, a statement

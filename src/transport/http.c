@@ -6,6 +6,7 @@
 #include "../protocol/mcp.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -92,13 +93,18 @@ typedef struct {
     char **hosts, **origins; /* allowed, NULL-terminated; "*" allows any */
     size_t max_body;
 
-    pthread_mutex_t lock; /* sessions and the store pool */
-    pthread_cond_t store_free;
+    pthread_mutex_t lock; /* sessions, inflight, stopping */
     http_session *sessions[MAX_SESSIONS];
     size_t n_sessions;
+
+    /* The store pool has a lock of its own, apart from the sessions':
+     * every call takes a store and gives it back. */
+    pthread_mutex_t pool_lock;
     store **stores;
-    bool *store_busy;
     size_t n_stores;
+    size_t *free_stores; /* indexes of the idle stores; the last released on top */
+    size_t n_free;
+    struct pool_waiter *wait_head, *wait_tail; /* calls waiting for a store, first come first */
 
     pthread_cond_t idle; /* signalled when inflight drops to 0 */
     size_t inflight;     /* requests begun and not yet completed (response sent or dropped) */
@@ -215,25 +221,47 @@ static bool session_end(server *sv, const char *id) {
     return found;
 }
 
+/* A call waiting for a store: store_release hands one over directly, in
+ * the order the calls came, so that under load no call waits while later
+ * ones overtake it (with one shared condition, whichever thread woke first
+ * took the store, and the unlucky made the latency tail). */
+typedef struct pool_waiter {
+    pthread_cond_t ready;
+    size_t got; /* SIZE_MAX until handed a store */
+    struct pool_waiter *next;
+} pool_waiter;
+
 static size_t store_acquire(server *sv) {
-    pthread_mutex_lock(&sv->lock);
-    for (;;) {
-        for (size_t i = 0; i < sv->n_stores; i++) {
-            if (!sv->store_busy[i]) {
-                sv->store_busy[i] = true;
-                pthread_mutex_unlock(&sv->lock);
-                return i;
-            }
-        }
-        pthread_cond_wait(&sv->store_free, &sv->lock);
+    pthread_mutex_lock(&sv->pool_lock);
+    if (sv->n_free) { /* the most recently used: its page cache is the warmest */
+        size_t i = sv->free_stores[--sv->n_free];
+        pthread_mutex_unlock(&sv->pool_lock);
+        return i;
     }
+    pool_waiter w = {.got = SIZE_MAX};
+    pthread_cond_init(&w.ready, NULL);
+    if (sv->wait_tail) sv->wait_tail->next = &w;
+    else sv->wait_head = &w;
+    sv->wait_tail = &w;
+    while (w.got == SIZE_MAX) pthread_cond_wait(&w.ready, &sv->pool_lock);
+    pthread_mutex_unlock(&sv->pool_lock);
+    pthread_cond_destroy(&w.ready);
+    return w.got;
 }
 
 static void store_release(server *sv, size_t i) {
-    pthread_mutex_lock(&sv->lock);
-    sv->store_busy[i] = false;
-    pthread_cond_signal(&sv->store_free);
-    pthread_mutex_unlock(&sv->lock);
+    pthread_mutex_lock(&sv->pool_lock);
+    pool_waiter *w = sv->wait_head;
+    if (w) {
+        sv->wait_head = w->next;
+        if (!sv->wait_head) sv->wait_tail = NULL;
+        w->got = i;
+        pthread_cond_signal(&w->ready);
+    } else {
+        assert(sv->n_free < sv->n_stores);
+        sv->free_stores[sv->n_free++] = i;
+    }
+    pthread_mutex_unlock(&sv->pool_lock);
 }
 
 /* ---- allow lists -------------------------------------------------------------- */
@@ -710,12 +738,13 @@ int http_serve(const settings *cfg, store **stores, size_t n_stores, memory_engi
     sv->mem = mem;
     sv->stores = stores;
     sv->n_stores = n_stores;
-    sv->store_busy = calloc(n_stores, sizeof *sv->store_busy);
+    sv->free_stores = calloc(n_stores, sizeof *sv->free_stores);
+    for (size_t i = 0; i < n_stores && sv->free_stores; i++) sv->free_stores[sv->n_free++] = n_stores - 1 - i;
     sv->max_body = (size_t)settings_int(cfg, SET_MAX_MESSAGE_MB) * 1024 * 1024;
     pthread_mutex_init(&sv->lock, NULL);
-    pthread_cond_init(&sv->store_free, NULL);
+    pthread_mutex_init(&sv->pool_lock, NULL);
     pthread_cond_init(&sv->idle, NULL);
-    if (!sv->store_busy) {
+    if (!sv->free_stores) {
         lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
         goto out;
     }
@@ -807,9 +836,9 @@ out:
     }
     free_list(sv->hosts);
     free_list(sv->origins);
-    free(sv->store_busy);
+    free(sv->free_stores);
     pthread_mutex_destroy(&sv->lock);
-    pthread_cond_destroy(&sv->store_free);
+    pthread_mutex_destroy(&sv->pool_lock);
     pthread_cond_destroy(&sv->idle);
     free(sv);
     return rc;

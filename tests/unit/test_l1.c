@@ -154,7 +154,21 @@ static void test_generation_observe(void **state) {
     assert_true(g1 > g0); /* another connection wrote */
     assert_int_equal(caches_observe(a), g1);
     caches_bump();
-    assert_true(caches_observe(a) > g1);
+    uint64_t g2 = caches_observe(a);
+    assert_true(g2 > g1);
+    /* One thread taking turns with two connections (as HTTP workers borrow
+     * them from a pool): no change, no new generation. */
+    store *c = tu_store_open(db);
+    uint64_t g3 = caches_observe(c); /* a connection not seen before */
+    assert_true(g3 >= g2);
+    assert_int_equal(caches_observe(a), g3);
+    assert_int_equal(caches_observe(c), g3);
+    assert_int_equal(caches_observe(a), g3);
+    store_exec(b, "CREATE TABLE u(x)", NULL);
+    assert_true(caches_observe(c) > g3); /* each connection notices the write */
+    uint64_t g4 = caches_observe(a);
+    assert_int_equal(caches_observe(c), g4);
+    store_close(c);
     store_close(a), store_close(b);
     tu_rmrf(dir);
     free(db), free(dir);
