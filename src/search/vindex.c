@@ -44,6 +44,7 @@ struct vindex {
     atomic_int near_jobs;    /* vindex_near jobs open: no compaction meanwhile */
     float *common;           /* vindex_set_common_direction, or NULL */
     double *basis;           /* PF_DIMS orthonormal rows of dim: the prefilter's basis, or NULL */
+    size_t basis_tried_at;   /* live rows when build_basis last ran */
     atomic_ullong near_rows, near_scored; /* vindex_near_counts */
 };
 
@@ -208,8 +209,21 @@ static void row_blob(const vindex *v, const partition *p, size_t r, unsigned cha
     memcpy(blob + sizeof(float), p->rows + r * (size_t)v->dim, (size_t)v->dim);
 }
 
+/* x minus its components along the k orthonormal rows of basis. */
+static void remove_components(double *x, const double *basis, int k, int d) {
+    for (int m = 0; m < k; m++) {
+        const double *o = basis + (size_t)m * d;
+        double dot = 0;
+        for (int i = 0; i < d; i++) dot += o[i] * x[i];
+        for (int i = 0; i < d; i++) x[i] -= dot * o[i];
+    }
+}
+
 /* Top principal directions of the sampled remainders by power iteration with
- * deflation, then Gram-Schmidt so the rows are orthonormal to rounding. */
+ * deflation, then Gram-Schmidt so the rows are orthonormal to rounding.
+ * Returns -1 when out of memory; 0 also when the sample gives no basis (too
+ * few live rows, or remainders that span fewer than PF_DIMS directions),
+ * and the index then stays without a prefilter until it has grown. */
 static int build_basis(vindex *v, size_t total) {
     int d = v->dim;
     size_t step = total / PF_SAMPLE + 1, taken = 0;
@@ -218,6 +232,7 @@ static int build_basis(vindex *v, size_t total) {
     unsigned char *blob = malloc(vindex_blob_size(d));
     int rc = -1;
     if (!cov || !u || !basis || !x || !blob) goto done;
+    rc = 0; /* from here on, failing to find a basis is not an error */
     size_t seen = 0;
     for (size_t pi = 0; pi < v->n_parts; pi++) {
         const partition *p = &v->parts[pi];
@@ -246,31 +261,24 @@ static int build_basis(vindex *v, size_t total) {
                 for (int j = 0; j < d; j++) s += cov[i * d + j] * b[j];
                 x[i] = s;
             }
-            /* Deflation by projection: keep it orthogonal to the rows found. */
-            for (int m = 0; m < k; m++) {
-                const double *o = basis + (size_t)m * d;
-                double dot = 0;
-                for (int i = 0; i < d; i++) dot += o[i] * x[i];
-                for (int i = 0; i < d; i++) x[i] -= dot * o[i];
-            }
+            remove_components(x, basis, k, d); /* deflation: orthogonal to the rows found */
             double n2 = 0;
             for (int i = 0; i < d; i++) n2 += x[i] * x[i];
             if (n2 <= 0) break;
             for (int i = 0; i < d; i++) b[i] = x[i] / sqrt(n2);
         }
-        for (int m = 0; m < k; m++) { /* Gram-Schmidt once more */
-            const double *o = basis + (size_t)m * d;
-            double dot = 0;
-            for (int i = 0; i < d; i++) dot += o[i] * b[i];
-            for (int i = 0; i < d; i++) b[i] -= dot * o[i];
-        }
+        remove_components(b, basis, k, d); /* Gram-Schmidt once more */
         double n2 = 0;
         for (int i = 0; i < d; i++) n2 += b[i] * b[i];
         if (!(n2 > 0)) goto done;
         for (int i = 0; i < d; i++) b[i] /= sqrt(n2);
     }
-    for (size_t pi = 0; pi < v->n_parts; pi++)
-        if (grow_summaries(&v->parts[pi], v->parts[pi].cap ? v->parts[pi].cap : 1)) goto done;
+    for (size_t pi = 0; pi < v->n_parts; pi++) {
+        if (grow_summaries(&v->parts[pi], v->parts[pi].cap ? v->parts[pi].cap : 1)) {
+            rc = -1;
+            goto done;
+        }
+    }
     v->basis = basis;
     basis = NULL;
     for (size_t pi = 0; pi < v->n_parts; pi++) {
@@ -471,8 +479,11 @@ static int sync_locked(vindex *v, store *st, lt_err *err) {
     if (v->common && !v->basis) {
         size_t total = 0;
         for (size_t i = 0; i < v->n_parts; i++) total += v->parts[i].n - v->parts[i].dead;
-        if (total >= PF_MIN_ROWS && build_basis(v, total))
-            return lt_err_set(err, LT_ERR_INTERNAL, "out of memory building the near-duplicate prefilter");
+        if (total >= PF_MIN_ROWS && total >= 2 * v->basis_tried_at) {
+            v->basis_tried_at = total; /* a sample that gave no basis is retried once the index doubled */
+            if (build_basis(v, total))
+                return lt_err_set(err, LT_ERR_INTERNAL, "out of memory building the near-duplicate prefilter");
+        }
     }
     for (size_t i = 0; i < v->n_parts && atomic_load(&v->near_jobs) == 0; i++)
         if (v->parts[i].dead > 64 && v->parts[i].dead * 4 > v->parts[i].n) compact(v, &v->parts[i]);
