@@ -359,9 +359,13 @@ static size_t pf_pass(const partition *p, size_t base, size_t m, const int16_t *
 #define pf_pass pf_pass_portable
 #endif
 
-void vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored) {
+bool vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored) {
+    pthread_rwlock_rdlock(&v->lock);
+    bool on = v->basis != NULL;
+    pthread_rwlock_unlock(&v->lock);
     *rows = atomic_load(&v->near_rows);
     *scored = atomic_load(&v->near_scored);
+    return on;
 }
 
 static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, const void *blob) {
@@ -951,8 +955,12 @@ size_t vindex_count(vindex *v) {
 size_t vindex_bytes(vindex *v) {
     pthread_rwlock_rdlock(&v->lock);
     size_t b = 0;
-    for (size_t i = 0; i < v->n_parts; i++)
-        b += v->parts[i].cap * ((size_t)v->dim + sizeof(float) + 2 * sizeof(int64_t));
+    for (size_t i = 0; i < v->n_parts; i++) {
+        size_t per_row = (size_t)v->dim + sizeof(float) + 2 * sizeof(int64_t);
+        if (v->common) per_row += 2 * sizeof(float);
+        if (v->basis) per_row += PF_DIMS + 1;
+        b += v->parts[i].cap * per_row;
+    }
     pthread_rwlock_unlock(&v->lock);
     return b;
 }

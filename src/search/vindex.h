@@ -75,8 +75,9 @@ void vindex_near_work(vnear *j);
 size_t vindex_near_end(vnear *j, vhit *out);
 
 /* Rows vindex_near jobs went through, and how many of them they scored in
- * full (the rest the prefilter ruled out), since the index was made. */
-void vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored);
+ * full (the rest the prefilter ruled out), since the index was made.
+ * Returns whether the prefilter is on. */
+bool vindex_near_counts(vindex *v, uint64_t *rows, uint64_t *scored);
 
 /* The similarity of q to one chunk of project; false when the index does
  * not hold that chunk. */

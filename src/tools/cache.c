@@ -115,6 +115,10 @@ static int cache_health(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *
     lt_err_clear(&verr);
     bool vok = vindex_sync(vi, ctx->st, &verr) == 0;
     json_t *vd = json_pack("{s:I, s:I}", "rows", (json_int_t)vindex_count(vi), "bytes", (json_int_t)vindex_bytes(vi));
+    uint64_t near_rows, near_scored;
+    jx_set_bool(vd, "near_duplicate_prefilter", vindex_near_counts(vi, &near_rows, &near_scored));
+    jx_set_int(vd, "near_duplicate_rows_checked", (int64_t)near_rows);
+    jx_set_int(vd, "near_duplicate_rows_scored", (int64_t)near_scored);
     if (!vok) jx_set_str(vd, "error", verr.msg);
     component(comps, "vector_index", vok ? "healthy" : "unhealthy", ms_since(t0), vd, &worst);
 

@@ -19,6 +19,9 @@ test('health_check: every component with status and latency, and an overall stat
     }
     assert.equal(h.components.sqlite.integrity, 'ok');
     assert.equal(h.components.redis.status, 'not_configured');
+    const vi = h.components.vector_index;
+    assert.equal(vi.near_duplicate_prefilter, false, 'off below 4,096 rows');
+    for (const k of ['rows', 'bytes', 'near_duplicate_rows_checked', 'near_duplicate_rows_scored']) assert.equal(typeof vi[k], 'number', k);
     assert.equal(typeof h.response_time, 'number');
     assert.ok(h.database_connections);
   });
