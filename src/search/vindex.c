@@ -27,7 +27,7 @@ typedef struct {
     int64_t *memory;  /* n */
     float *along;     /* n when the index has a common direction: the row's component along it */
     float *inv_rest;  /* n likewise: 1 / the norm of the rest of the row */
-    int8_t *head;     /* n * PF_DIMS once the index has a prefilter basis (see below) */
+    uint8_t *head;    /* n * PF_DIMS once the index has a prefilter basis (see below): int8 + 128 */
     uint8_t *tail;    /* n likewise */
     size_t dead;
 } partition;
@@ -163,7 +163,7 @@ static void split_row(const vindex *v, const void *blob, float *along, float *in
 #define PF_SLACK 8
 
 static int grow_summaries(partition *p, size_t cap) {
-    int8_t *head = realloc(p->head, (cap + PF_SLACK) * PF_DIMS);
+    uint8_t *head = realloc(p->head, (cap + PF_SLACK) * PF_DIMS);
     if (!head) return -1;
     p->head = head;
     uint8_t *tail = realloc(p->tail, cap + PF_SLACK);
@@ -182,7 +182,7 @@ static void row_remainder(const vindex *v, const void *blob, double *u) {
     for (int i = 0; i < v->dim; i++) u[i] = ((double)scale * q[i] - (double)along * v->common[i]) * inv_rest;
 }
 
-static void summarise_vector(const vindex *v, const double *u, int8_t head[PF_DIMS], uint8_t *tail) {
+static void summarise_vector(const vindex *v, const double *u, uint8_t head[PF_DIMS], uint8_t *tail) {
     double norm2 = 0, head2 = 0;
     for (int i = 0; i < v->dim; i++) norm2 += u[i] * u[i];
     for (int k = 0; k < PF_DIMS; k++) {
@@ -190,7 +190,7 @@ static void summarise_vector(const vindex *v, const double *u, int8_t head[PF_DI
         for (int i = 0; i < v->dim; i++) h += v->basis[k * v->dim + i] * u[i];
         head2 += h * h;
         long r = lrint(h * 127);
-        head[k] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+        head[k] = (uint8_t)((r > 127 ? 127 : r < -127 ? -127 : r) + 128); /* biased: see pf_pass */
     }
     double t = sqrt(fmax(norm2 - head2, 0)) * (1 + 1e-6) + 1e-6;
     double up = ceil(t * 255);
@@ -299,16 +299,19 @@ done:
 }
 
 /* The rows of [base, base + m) whose bound reaches lim: the head's dot
- * product in integers (the query's head as int16, q_head16), scaled, plus
- * the tail's term, compared with lim (in the same units: the floor with the
- * slack, |w'| and the margin taken back). Writes their offsets from base
- * into out and returns how many. */
-static size_t pf_pass_portable(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit,
-                               float tail_unit, float lim, uint16_t *out) {
+ * product in integers, scaled, plus the tail's term, compared with lim (in
+ * the same units: the floor with the slack, |w'| and the margin taken back).
+ * The row's values are stored plus 128 (0..255) and the query's are int8 of
+ * at most 63 in size (q_head8), so one AVX2 maddubs multiplies 32 pairs
+ * with no saturation (2 * 255 * 63 < 32767); the bias comes off as 128 times
+ * the sum of the query's values (q_bias). Writes the survivors' offsets
+ * from base into out and returns how many. */
+static size_t pf_pass_portable(const partition *p, size_t base, size_t m, const int8_t *qh, int32_t bias,
+                               float head_unit, float tail_unit, float lim, uint16_t *out) {
     size_t n = 0;
     for (size_t i = 0; i < m; i++) {
-        const int8_t *h = p->head + (base + i) * PF_DIMS;
-        int32_t dot = 0;
+        const uint8_t *h = p->head + (base + i) * PF_DIMS;
+        int32_t dot = -bias;
         for (int k = 0; k < PF_DIMS; k++) dot += (int32_t)qh[k] * h[k];
         if ((float)dot * head_unit + (float)p->tail[base + i] * tail_unit >= lim) out[n++] = (uint16_t)i;
     }
@@ -317,29 +320,31 @@ static size_t pf_pass_portable(const partition *p, size_t base, size_t m, const 
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-/* Eight rows at a time: each row's 16 values widen to int16 and meet the
- * query in one madd (eight pair sums), a tree of hadds leaves the eight
+/* Eight rows a step: two rows per 32-byte load, one maddubs and one madd
+ * each (four sums a row), a tree of three hadds and a permute put the eight
  * rows' sums in order, and one compare gives a bit per row. The integers
  * are the portable version's. */
-__attribute__((target("avx2"))) static size_t pf_pass_avx2(const partition *p, size_t base, size_t m,
-                                                          const int16_t *qh, float head_unit, float tail_unit,
-                                                          float lim, uint16_t *out) {
-    _Static_assert(PF_DIMS == 16, "one row is one 128-bit load");
-    const __m256i q = _mm256_loadu_si256((const __m256i *)qh);
+__attribute__((target("avx2"))) static size_t pf_pass_avx2(const partition *p, size_t base, size_t m, const int8_t *qh,
+                                                          int32_t bias, float head_unit, float tail_unit, float lim,
+                                                          uint16_t *out) {
+    _Static_assert(PF_DIMS == 16, "two rows are one 256-bit load");
+    const __m128i q1 = _mm_loadu_si128((const __m128i *)qh);
+    const __m256i q = _mm256_set_m128i(q1, q1), ones = _mm256_set1_epi16(1), bv = _mm256_set1_epi32(bias);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     const __m256 hu = _mm256_set1_ps(head_unit), tu = _mm256_set1_ps(tail_unit), lv = _mm256_set1_ps(lim);
     size_t n = 0;
     for (size_t i = 0; i < m; i += 8) { /* reads up to 7 rows past m: PF_SLACK */
-        const int8_t *h = p->head + (base + i) * PF_DIMS;
-        __m256i d[8];
-        for (int r = 0; r < 8; r++)
-            d[r] = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(h + r * PF_DIMS))), q);
-        __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(d[0], d[1]), _mm256_hadd_epi32(d[2], d[3]));
-        __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(d[4], d[5]), _mm256_hadd_epi32(d[6], d[7]));
-        __m128i lo = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-        __m128i hi = _mm_add_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
-        __m256 dot = _mm256_cvtepi32_ps(_mm256_set_m128i(hi, lo));
+        const uint8_t *h = p->head + (base + i) * PF_DIMS;
+        __m256i d[4];
+        for (int r = 0; r < 4; r++)
+            d[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256((const __m256i *)(h + 2 * r * PF_DIMS)), q),
+                                     ones);
+        /* d[r]: rows 2r (low lane) and 2r+1 (high lane), four partial sums each. */
+        __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(d[0], d[1]), _mm256_hadd_epi32(d[2], d[3]));
+        /* s: rows 0, 2, 4, 6 in the low lane, 1, 3, 5, 7 in the high one. */
+        s = _mm256_sub_epi32(_mm256_permutevar8x32_epi32(s, order), bv);
         __m256 t = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p->tail + base + i))));
-        __m256 acc = _mm256_add_ps(_mm256_mul_ps(dot, hu), _mm256_mul_ps(t, tu));
+        __m256 acc = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s), hu), _mm256_mul_ps(t, tu));
         unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(acc, lv, _CMP_GE_OQ));
         if (m - i < 8) mask &= (1u << (m - i)) - 1;
         while (mask) {
@@ -350,10 +355,10 @@ __attribute__((target("avx2"))) static size_t pf_pass_avx2(const partition *p, s
     return n;
 }
 
-static size_t pf_pass(const partition *p, size_t base, size_t m, const int16_t *qh, float head_unit, float tail_unit,
-                      float lim, uint16_t *out) {
-    if (__builtin_cpu_supports("avx2")) return pf_pass_avx2(p, base, m, qh, head_unit, tail_unit, lim, out);
-    return pf_pass_portable(p, base, m, qh, head_unit, tail_unit, lim, out);
+static size_t pf_pass(const partition *p, size_t base, size_t m, const int8_t *qh, int32_t bias, float head_unit,
+                      float tail_unit, float lim, uint16_t *out) {
+    if (__builtin_cpu_supports("avx2")) return pf_pass_avx2(p, base, m, qh, bias, head_unit, tail_unit, lim, out);
+    return pf_pass_portable(p, base, m, qh, bias, head_unit, tail_unit, lim, out);
 }
 #else
 #define pf_pass pf_pass_portable
@@ -742,9 +747,12 @@ struct vnear {
     bool centered;               /* the index has a common direction: scores leave it out */
     float q_along, q_inv_rest;   /* the (quantised) query split like the rows */
     bool prefilter;              /* the index had a prefilter basis at begin */
-    int16_t q_head16[PF_DIMS];   /* B w' * S, rounded: S = 32767 / max |(B w')_k| */
+    int8_t q_head8[PF_DIMS];     /* B w' * S, rounded: S = 63 / max |(B w')_k| */
+    int16_t q_head16[PF_DIMS];   /* the same with S16 = 32767 / max |(B w')_k|: a finer second look */
+    float head_unit16, q_slack16;
+    int32_t q_bias;              /* 128 * the sum of q_head8: the rows' bias (see pf_pass) */
     float head_unit;             /* 1 / (127 S): turns the integer dot into (Bw').(Bu) */
-    float q_slack;               /* the two roundings: |Bw'|_1 * 0.5/127 and PF_DIMS * 0.5/S */
+    float q_slack;               /* the two roundings (see near_query) */
     float q_tail;                /* |w' off B| / 255 rounded up: times a row's uint8 tail */
     size_t k, n, rows, blocks;
     atomic_size_t next; /* the next block to take */
@@ -776,12 +784,22 @@ static void near_query(vnear *j, const vindex *v) {
         l1 += fabs(h[k]);
         hmax = fmax(hmax, fabs(h[k]));
     }
-    double scale = hmax > 0 ? 32767 / hmax : 1;
-    for (int k = 0; k < PF_DIMS; k++) j->q_head16[k] = (int16_t)lrint(h[k] * scale);
+    double scale = hmax > 0 ? 63 / hmax : 1;
+    j->q_bias = 0;
+    for (int k = 0; k < PF_DIMS; k++) {
+        j->q_head8[k] = (int8_t)lrint(h[k] * scale);
+        j->q_bias += 128 * j->q_head8[k];
+    }
     j->head_unit = (float)(1 / (127 * scale));
+    double scale16 = hmax > 0 ? 32767 / hmax : 1;
+    for (int k = 0; k < PF_DIMS; k++) j->q_head16[k] = (int16_t)lrint(h[k] * scale16);
+    j->head_unit16 = (float)(1 / (127 * scale16));
+    j->q_slack16 = (float)((l1 * 0.5 / 127 + 2.04 / scale16) * (1 + 1e-6));
     /* (Bw').(Bu) = sum (A_k / S + e_k) h_k / 127 + (Bw').(Bu - h/127), with
-     * |e_k| <= 0.5/S, |h_k| <= 127 and |(Bu)_k - h_k/127| <= 0.5/127. */
-    j->q_slack = (float)((l1 * 0.5 / 127 + PF_DIMS * 0.5 / scale) * (1 + 1e-6));
+     * |e_k| <= 0.5/S and |(Bu)_k - h_k/127| <= 0.5/127: the middle term is
+     * at most |e| |h/127| <= (0.5/S) 4 (|Bu| + 4 * 0.5/127) < 2.04/S (as
+     * |Bu| <= |u| <= 1), the last at most |Bw'|_1 * 0.5/127. */
+    j->q_slack = (float)((l1 * 0.5 / 127 + 2.04 / scale) * (1 + 1e-6));
     j->q_tail = (float)((sqrt(fmax(n2 - h2, 0)) * (1 + 1e-6) + 1e-6) / 255);
     j->prefilter = true;
 }
@@ -846,9 +864,16 @@ void vindex_near_work(vnear *j) {
             /* bound = (units + slack) |w'|^-1 (1 + 1e-5) + margin >= floor */
             float lim = (floor - PF_MARGIN) / (j->q_inv_rest * (1 + 1e-5f)) - j->q_slack;
             uint16_t pass[SCORE_BLOCK];
-            size_t n_pass = pf_pass(p, base, m, j->q_head16, j->head_unit, j->q_tail, lim, pass);
+            size_t n_pass = pf_pass(p, base, m, j->q_head8, j->q_bias, j->head_unit, j->q_tail, lim, pass);
+            float lim16 = (floor - PF_MARGIN) / (j->q_inv_rest * (1 + 1e-5f)) - j->q_slack16;
             for (size_t i = 0; i < n_pass; i++) {
                 size_t r = base + pass[i];
+                /* The coarse query's rounding let it through: a second look
+                 * with the query to 16 bits, on the values just read. */
+                const uint8_t *hv = p->head + r * PF_DIMS;
+                int32_t dot = 0;
+                for (int k = 0; k < PF_DIMS; k++) dot += (int32_t)j->q_head16[k] * ((int32_t)hv[k] - 128);
+                if ((float)dot * j->head_unit16 + (float)p->tail[r] * j->q_tail < lim16) continue;
                 float raw;
                 score_rows(p->rows + r * (size_t)dim, p->scales + r, 1, dim, &j->qv, &raw);
                 scored++;
