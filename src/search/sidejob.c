@@ -1,6 +1,7 @@
 #include "sidejob.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -36,6 +37,20 @@ static void *run(void *p) {
     return NULL;
 }
 
+/* A new thread starts on its creator's CPU and moves to an idle one only
+ * when the scheduler next balances its queues, which on this kind of
+ * virtual machine came 1.4 ms later (median), after the caller's own work
+ * was done: the job then ran after it instead of beside it. So the thread
+ * is allowed every CPU the process may use except the caller's (when there
+ * is another), which puts it on an idle one at once. */
+static void away_from_caller(pthread_attr_t *attr) {
+    cpu_set_t allowed;
+    int here = sched_getcpu();
+    if (here < 0 || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    CPU_CLR(here, &allowed);
+    if (CPU_COUNT(&allowed) > 0) pthread_attr_setaffinity_np(attr, sizeof allowed, &allowed);
+}
+
 sidejob *sidejob_start(void (*fn)(void *arg), void *arg) {
     sidejob *j = calloc(1, sizeof *j);
     if (!j) {
@@ -52,6 +67,7 @@ sidejob *sidejob_start(void (*fn)(void *arg), void *arg) {
     pthread_t t;
     if (pthread_attr_init(&attr) == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        away_from_caller(&attr);
         j->threaded = pthread_create(&t, &attr, run, j) == 0;
         pthread_attr_destroy(&attr);
     }
