@@ -1,6 +1,7 @@
 #include "code_int.h"
 
 #include "../core/jsonx.h"
+#include "tsarena.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -736,28 +737,6 @@ static int count_lines(const char *s, size_t len) {
 
 /* ---- parse ------------------------------------------------------------------ */
 
-/* One TSParser per thread, kept across calls: a new parser allocates its
- * stack, lexer and subtree pool afresh and grows them again on every large
- * file. Only the parser's working memory is kept, never a tree or a result:
- * every call parses its text anew. The thread-exit destructor frees it. */
-static pthread_key_t parser_key;
-static pthread_once_t parser_once = PTHREAD_ONCE_INIT;
-static bool parser_key_ok;
-
-static void parser_free(void *p) { ts_parser_delete(p); }
-static void parser_key_init(void) { parser_key_ok = pthread_key_create(&parser_key, parser_free) == 0; }
-
-static TSParser *thread_parser(void) {
-    pthread_once(&parser_once, parser_key_init);
-    if (!parser_key_ok) return NULL;
-    TSParser *p = pthread_getspecific(parser_key);
-    if (!p && (p = ts_parser_new()) != NULL && pthread_setspecific(parser_key, p) != 0) {
-        ts_parser_delete(p);
-        p = NULL;
-    }
-    return p;
-}
-
 int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
     *out = NULL;
     const code_spec *spec = spec_of(lang);
@@ -774,18 +753,25 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     f->lang = lang;
     f->lines = count_lines(src ? src : "", len);
 
-    TSParser *parser = thread_parser();
-    if (!parser) {
-        free(f);
-        return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
-    }
+    /* Everything tree-sitter allocates from here to tsarena_end (the parser,
+     * the tree, cursors) lives in this thread's arena and is released there
+     * at once: the tree is not freed node by node. The parser is made anew
+     * (in the arena, cheaply) so that none of it outlives the window; it is
+     * deleted all the same, which frees the grammar's external scanner (plain
+     * malloc). */
+    tsarena_install();
+    tsarena_begin();
+    TSParser *parser = ts_parser_new();
     if (!ts_parser_set_language(parser, spec->grammar())) {
+        ts_parser_delete(parser);
+        tsarena_end();
         free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
     }
     TSTree *tree = ts_parser_parse_string(parser, NULL, src ? src : "", (uint32_t)len);
     if (!tree) {
-        ts_parser_reset(parser);
+        ts_parser_delete(parser);
+        tsarena_end();
         free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
     }
@@ -804,7 +790,8 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     free(cx.class_head);
     free(cx.class_index);
     free(cx.flags);
-    ts_tree_delete(tree);
+    ts_parser_delete(parser);
+    tsarena_end(); /* the tree with it */
     if (cx.oom) {
         code_file_free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory while reading the code");
