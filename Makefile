@@ -75,8 +75,10 @@ $(BUILD)/grammar-obj/tree-sitter-runtime.o: $(GRAMMAR_DIR)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -w -I$(GRAMMAR_DIR)/runtime/include -I$(GRAMMAR_DIR)/runtime/src -c $(GRAMMAR_DIR)/runtime/src/lib.c -o $@
 
-# every object sees the runtime's tree_sitter/api.h
+# every object sees the runtime's tree_sitter/api.h; src/code/tswalk.c its internals
 $(REL_OBJ) $(SAN_OBJ) $(BUILD)/rel/main.o $(BUILD)/san/main.o: | $(GRAMMAR_DIR)/.stamp
+TS_INTERNAL := -isystem $(GRAMMAR_DIR)/runtime/src
+$(BUILD)/rel/code/tswalk.o $(BUILD)/san/code/tswalk.o: DEPCFLAGS += $(TS_INTERNAL)
 
 $(GRAMMAR_LIB): $(GRAMMAR_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -162,11 +164,11 @@ $(BUILD)/bench_http: LIBS += $(shell pkg-config --libs libcurl 2>/dev/null || ec
 
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(GRAMMAR_LIB) $(LIBS)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc $(TS_INTERNAL) -o $@ tests/fuzz/fuzz_request.c $(SRC) $(GRAMMAR_LIB) $(LIBS)
 
 $(BUILD)/fuzz_code: tests/fuzz/fuzz_code.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_code.c $(filter src/code/code%,$(SRC)) src/core/err.c src/core/jsonx.c $(GRAMMAR_LIB) $(LIBS)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc $(TS_INTERNAL) -o $@ tests/fuzz/fuzz_code.c $(filter src/code/code% src/code/ts%,$(SRC)) src/core/err.c src/core/jsonx.c $(GRAMMAR_LIB) $(LIBS)
 
 fuzz: test-deps $(BUILD)/fuzz_request $(BUILD)/fuzz_code
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-code-corpus

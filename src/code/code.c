@@ -2,6 +2,7 @@
 
 #include "../core/jsonx.h"
 #include "tsarena.h"
+#include "tswalk.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -633,10 +634,11 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
             order[nb++] = (body_ref){ts_node_start_byte(cx->func_body[i]), i};
     if (nb > 1) qsort(order, nb, sizeof *order, by_body_start);
 
-    TSTreeCursor c = ts_tree_cursor_new(root);
+    tsw_iter it;
+    tsw_init(&it, root);
     bool want_error = ts_node_has_error(root);
-    for (;;) {
-        TSNode n = ts_tree_cursor_current_node(&c);
+    TSNode n;
+    while (tsw_next(&it, &n)) {
         uint32_t start = ts_node_start_byte(n);
         while (depth && ts_node_end_byte(cx->func_body[stack[depth - 1]]) <= start &&
                !ts_node_eq(n, cx->func_body[stack[depth - 1]]))
@@ -674,14 +676,9 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
             if (d && depth) f->funcs[stack[depth - 1]].complexity += d;
             if ((fl & F_HOOK) && cx->spec->hook) cx->spec->hook(cx, n);
         }
-        if (ts_tree_cursor_goto_first_child(&c)) continue;
-        for (;;) {
-            if (ts_tree_cursor_goto_next_sibling(&c)) break;
-            if (!ts_tree_cursor_goto_parent(&c)) goto done;
-        }
     }
-done:
-    ts_tree_cursor_delete(&c);
+    if (it.oom) cx->oom = true;
+    tsw_end(&it);
     free(order), free(stack);
     if (!ts_node_has_error(root)) return;
     f->has_errors = true;
