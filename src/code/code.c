@@ -210,32 +210,13 @@ char *cx_signature(code_ctx *cx, TSNode def, TSNode body) {
     return s;
 }
 
-void cx_iter_init(cx_iter *it, TSNode parent) {
-    /* a missing field gives a null node: iterating it yields nothing */
-    it->done = ts_node_is_null(parent);
-    it->live = !it->done;
-    it->started = false;
-    if (it->live) it->c = ts_tree_cursor_new(parent);
-}
+void cx_iter_init(cx_iter *it, TSNode parent) { tsw_init_children(&it->w, parent); }
 
-bool cx_iter_next(cx_iter *it, TSNode *child) {
-    if (it->done) return false;
-    bool ok = it->started ? ts_tree_cursor_goto_next_sibling(&it->c) : ts_tree_cursor_goto_first_child(&it->c);
-    it->started = true;
-    if (!ok) {
-        it->done = true;
-        return false;
-    }
-    *child = ts_tree_cursor_current_node(&it->c);
-    return true;
-}
+bool cx_iter_next(cx_iter *it, TSNode *child) { return tsw_next(&it->w, child); }
 
-const char *cx_iter_field(const cx_iter *it) { return ts_tree_cursor_current_field_name(&it->c); }
+const char *cx_iter_field(const cx_iter *it) { return tsw_field_name(&it->w); }
 
-void cx_iter_end(cx_iter *it) {
-    if (it->live) ts_tree_cursor_delete(&it->c);
-    it->live = false;
-}
+void cx_iter_end(cx_iter *it) { tsw_end(&it->w); }
 
 TSNode cx_child_of_type(TSNode n, const char *type) {
     cx_iter it;
@@ -693,6 +674,31 @@ static int cmp_comment(const void *a, const void *b) {
     return (x->line > y->line) - (x->line < y->line);
 }
 
+/* Comments by line, stably: they come as two runs already in order (the
+ * walker's docstrings, then the comment nodes), which one merge sorts;
+ * anything else goes to qsort (glibc's is a stable merge sort). */
+static void sort_comments(code_ctx *cx) {
+    code_file *f = cx->f;
+    code_comment *c = f->comments;
+    size_t n = f->ncomments, k = 1;
+    if (n < 2) return;
+    while (k < n && c[k - 1].line <= c[k].line) k++;
+    if (k == n) return;
+    size_t j = k + 1;
+    while (j < n && c[j - 1].line <= c[j].line) j++;
+    code_comment *tmp = j == n ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp) {
+        qsort(c, n, sizeof *c, cmp_comment);
+        return;
+    }
+    size_t a = 0, b = k, o = 0;
+    while (a < k && b < n) tmp[o++] = c[b].line < c[a].line ? c[b++] : c[a++];
+    while (a < k) tmp[o++] = c[a++];
+    while (b < n) tmp[o++] = c[b++];
+    memcpy(c, tmp, n * sizeof *c);
+    free(tmp);
+}
+
 /* ---- input checks ----------------------------------------------------------- */
 
 /* Whether the first bytes look like text: no NUL, valid UTF-8 (a sequence cut
@@ -781,7 +787,7 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     scan_tree(&cx, root, &raw, &nraw);
     finish_comments(&cx, raw, nraw);
     free(raw);
-    if (f->ncomments > 1) qsort(f->comments, f->ncomments, sizeof *f->comments, cmp_comment);
+    sort_comments(&cx);
     free(cx.func_head);
     free(cx.func_body);
     free(cx.class_head);

@@ -1,7 +1,8 @@
 /* Unit tests for src/code/tswalk: on sources of every language (aliases,
  * extras, long repetitions, syntax errors, missing nodes, empty text) the
  * iterator yields exactly the nodes tree-sitter's cursor visits, in the same
- * order, as equal TSNodes. */
+ * order, as equal TSNodes; in children mode the children of every node with
+ * the cursor's field names. */
 #include "testutil.h"
 
 #include "code/code.h"
@@ -70,6 +71,38 @@ done:
     ts_tree_cursor_delete(&c);
 }
 
+/* The children of n, with their field names, as the cursor gives them. */
+static void compare_children(TSNode n) {
+    TSTreeCursor c = ts_tree_cursor_new(n);
+    tsw_iter it;
+    tsw_init_children(&it, n);
+    TSNode w;
+    size_t k = 0;
+    if (ts_tree_cursor_goto_first_child(&c)) {
+        do {
+            TSNode ch = ts_tree_cursor_current_node(&c);
+            assert_true(tsw_next(&it, &w));
+            if (!node_same(ch, w)) fail_msg("child %zu of %s: cursor %s, tswalk %s", k, ts_node_type(n), ts_node_type(ch), ts_node_type(w));
+            const char *a = ts_tree_cursor_current_field_name(&c), *b = tsw_field_name(&it);
+            if ((a == NULL) != (b == NULL) || (a && strcmp(a, b)))
+                fail_msg("child %zu (%s) of %s: field %s, tswalk %s", k, ts_node_type(ch), ts_node_type(n), a ? a : "-", b ? b : "-");
+            k++;
+        } while (ts_tree_cursor_goto_next_sibling(&c));
+    }
+    assert_false(tsw_next(&it, &w));
+    assert_false(it.oom);
+    tsw_end(&it);
+    ts_tree_cursor_delete(&c);
+}
+
+static void all_children(TSNode root) {
+    tsw_iter it;
+    tsw_init(&it, root);
+    TSNode n;
+    while (tsw_next(&it, &n)) compare_children(n);
+    tsw_end(&it);
+}
+
 static void test_same_as_cursor(void **state) {
     (void)state;
     TSParser *p = ts_parser_new();
@@ -79,6 +112,7 @@ static void test_same_as_cursor(void **state) {
         size_t count = 0;
         compare(ts_tree_root_node(t), &count);
         assert_true(count >= 1);
+        all_children(ts_tree_root_node(t));
         /* and from an inner node (a subtree's walk ends at that subtree) */
         TSNode first = ts_node_named_child(ts_tree_root_node(t), 0);
         if (!ts_node_is_null(first)) {
@@ -108,6 +142,7 @@ static void test_large(void **state) {
     size_t count = 0;
     compare(ts_tree_root_node(t), &count);
     assert_true(count > 3000 * 10);
+    compare_children(ts_tree_root_node(t)); /* 3,001 statements under hidden repeat nodes */
     ts_tree_delete(t);
     ts_parser_delete(p);
     free(src);
