@@ -618,6 +618,10 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
     tsw_iter it;
     tsw_init(&it, root);
     bool want_error = ts_node_has_error(root);
+    /* Leaves matter only when flagged (comments, operators) or while looking
+     * for the first error (a missing or ERROR leaf); function bodies are
+     * never passed over, so the stack of open bodies is the same. */
+    if (!want_error) tsw_skip_leaves(&it, cx->flags, cx->nsym);
     TSNode n;
     while (tsw_next(&it, &n)) {
         uint32_t start = ts_node_start_byte(n);
@@ -630,6 +634,7 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
         if (want_error && (sym == (TSSymbol)-1 || ts_node_is_missing(n))) {
             f->error_line = cx_line(n);
             want_error = false;
+            tsw_skip_leaves(&it, cx->flags, cx->nsym);
         }
         uint8_t fl = flags_of(cx, sym);
         if (fl & F_COMMENT) {

@@ -21,6 +21,17 @@ static void init(tsw_iter *it, TSNode root, bool children_only) {
 void tsw_init(tsw_iter *it, TSNode root) { init(it, root, false); }
 void tsw_init_children(tsw_iter *it, TSNode parent) { init(it, parent, true); }
 
+void tsw_skip_leaves(tsw_iter *it, const uint8_t *flags, uint32_t nflags) {
+    it->leaf_flags = flags;
+    it->nflags = nflags;
+}
+
+/* ts_node_symbol of a node that is this subtree under this alias */
+static TSSymbol public_symbol(const TSLanguage *lang, Subtree t, TSSymbol alias) {
+    TSSymbol s = alias ? alias : ts_subtree_symbol(t);
+    return s == ts_builtin_sym_error ? s : lang->public_symbol_map[s];
+}
+
 static bool push(tsw_iter *it, Subtree parent, uint32_t bytes, TSPoint point, uint32_t self_structural,
                  bool self_extra) {
     if (it->depth == it->cap) {
@@ -78,9 +89,14 @@ bool tsw_next(tsw_iter *it, TSNode *node) {
         f->bytes = end.bytes, f->point = end.extent;
         bool visible = ts_subtree_visible(*child) || alias;
         uint32_t frame = it->depth - 1;
-        if ((visible ? !it->children_only : ts_subtree_visible_child_count(*child) > 0) &&
-            ts_subtree_child_count(*child) > 0 && !push(it, *child, pos.bytes, pos.extent, structural, extra))
+        bool leaf = ts_subtree_child_count(*child) == 0;
+        if ((visible ? !it->children_only : ts_subtree_visible_child_count(*child) > 0) && !leaf &&
+            !push(it, *child, pos.bytes, pos.extent, structural, extra))
             return false;
+        if (visible && leaf && it->leaf_flags) {
+            TSSymbol sym = public_symbol(it->lang, *child, alias);
+            if (sym >= it->nflags || !it->leaf_flags[sym]) continue;
+        }
         if (visible) {
             it->cur_frame = frame, it->cur_structural = structural, it->cur_extra = extra;
             *node = (TSNode){{pos.bytes, pos.extent.row, pos.extent.column, alias}, child, it->tree};

@@ -39,6 +39,9 @@ typedef struct {
     bool started, oom, children_only;
     uint32_t cur_frame, cur_structural; /* the last yielded node's frame and place (field lookup) */
     bool cur_extra;
+    /* when set (tsw_skip_leaves), leaves whose symbol has no flag here are not yielded */
+    const uint8_t *leaf_flags;
+    uint32_t nflags;
     tsw_frame small[TSW_SMALL]; /* the stack while it is shallow: no malloc */
 } tsw_iter;
 
@@ -47,6 +50,10 @@ void tsw_init(tsw_iter *it, TSNode root);
 /* Only the children of parent (looking through hidden ones), like the
  * cursor's goto_first_child/goto_next_sibling; a null parent has none. */
 void tsw_init_children(tsw_iter *it, TSNode parent);
+/* From now on, pass over leaves (nodes without children) whose public
+ * symbol s has flags[s] == 0 (or s >= nflags); NULL flags yields them
+ * again. */
+void tsw_skip_leaves(tsw_iter *it, const uint8_t *flags, uint32_t nflags);
 /* The next node; false at the end, or when out of memory (it->oom). */
 bool tsw_next(tsw_iter *it, TSNode *node);
 /* In children mode: the field name of the last node yielded, or NULL (what

@@ -103,9 +103,49 @@ static void all_children(TSNode root) {
     tsw_end(&it);
 }
 
+/* With leaves skipped: the full walk minus the leaves whose symbol is not
+ * flagged (here: only "comment" and "identifier" are). */
+static size_t compare_skipping(TSNode root) {
+    const TSLanguage *lang = ts_tree_language(root.tree);
+    uint32_t nsym = ts_language_symbol_count(lang);
+    uint8_t *flags = calloc(nsym, 1);
+    assert_non_null(flags);
+    for (uint32_t i = 0; i < nsym; i++) {
+        const char *name = ts_language_symbol_name(lang, (TSSymbol)i);
+        flags[i] = name && (!strcmp(name, "comment") || !strcmp(name, "identifier"));
+    }
+    tsw_iter all, some;
+    tsw_init(&all, root);
+    tsw_init(&some, root);
+    tsw_skip_leaves(&some, flags, nsym);
+    /* the skipping walk is the full walk less some unflagged nodes without
+     * visible children (a node with only hidden ones may still come) */
+    TSNode a, b;
+    size_t kept = 0, skipped = 0;
+    bool have_b = tsw_next(&some, &b);
+    while (tsw_next(&all, &a)) {
+        TSSymbol s = ts_node_symbol(a);
+        bool may_skip = ts_node_child_count(a) == 0 && (s >= nsym || !flags[s]);
+        if (have_b && node_same(a, b)) {
+            kept++;
+            have_b = tsw_next(&some, &b);
+            continue;
+        }
+        if (!may_skip) fail_msg("%s at %u was passed over", ts_node_type(a), ts_node_start_byte(a));
+        skipped++;
+    }
+    assert_false(have_b);
+    assert_true(kept > 0);
+    tsw_end(&all);
+    tsw_end(&some);
+    free(flags);
+    return skipped;
+}
+
 static void test_same_as_cursor(void **state) {
     (void)state;
     TSParser *p = ts_parser_new();
+    size_t skipped = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_true(ts_parser_set_language(p, code_grammar(cases[i].lang)));
         TSTree *t = ts_parser_parse_string(p, NULL, cases[i].src, (uint32_t)strlen(cases[i].src));
@@ -113,6 +153,7 @@ static void test_same_as_cursor(void **state) {
         compare(ts_tree_root_node(t), &count);
         assert_true(count >= 1);
         all_children(ts_tree_root_node(t));
+        skipped += compare_skipping(ts_tree_root_node(t));
         /* and from an inner node (a subtree's walk ends at that subtree) */
         TSNode first = ts_node_named_child(ts_tree_root_node(t), 0);
         if (!ts_node_is_null(first)) {
@@ -123,6 +164,7 @@ static void test_same_as_cursor(void **state) {
         ts_tree_delete(t);
     }
     ts_parser_delete(p);
+    assert_true(skipped > 100);
 }
 
 /* A long repetition (hidden repeat nodes many levels deep) and deep nesting. */
