@@ -41,22 +41,9 @@ uint64_t caches_generation(void) { return atomic_load(&generation); }
 
 void caches_bump(void) { atomic_fetch_add(&generation, 1); }
 
-/* Connections are per thread, so the last data_version seen is too. */
-static _Thread_local const store *seen_store;
-static _Thread_local int64_t seen_version = -1;
-
 uint64_t caches_observe(store *st) {
-    store_stmt *s = store_prepare(st, "PRAGMA data_version", NULL);
-    int64_t v = -1;
-    if (s && store_step(s, NULL) == 1) v = store_col_int(s, 0);
-    if (s) store_reset(s);
-    /* Unknown, a connection not seen before on this thread, or changed:
-     * what was cached may be stale. */
-    if (v < 0 || seen_store != st || v != seen_version) {
-        caches_bump();
-        seen_store = st;
-        seen_version = v;
-    }
+    /* What was cached may be stale once another connection wrote. */
+    if (store_data_changed(st)) caches_bump();
     return caches_generation();
 }
 

@@ -5,7 +5,7 @@
  * project and arguments plus the current generation). The generation
  * changes when memories change: this process's writes bump it directly
  * (caches_bump), and writes by other connections or processes are noticed
- * through SQLite's data_version on the calling thread's connection
+ * through SQLite's data_version on the connection at hand
  * (caches_observe). Entries of an older generation are never served.
  * Query embeddings also go to the L2 tier (Redis) when one is set: they
  * depend only on the model and the text, so processes can share them.

@@ -1,7 +1,9 @@
 #include "jsonx.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
@@ -241,6 +243,61 @@ char *jx_dump(const json_t *val) {
     }
     b.buf[b.len] = '\0';
     return b.buf;
+}
+
+struct jx_frozen {
+    atomic_long refs;
+    json_t *value;
+    char *text, *escaped;
+    size_t text_len, escaped_len;
+};
+
+jx_frozen *jx_freeze(json_t *value) {
+    jx_frozen *f = calloc(1, sizeof *f);
+    char *text = value ? jx_dump(value) : NULL;
+    if (!f || !text) goto fail;
+    f->text = text;
+    f->text_len = strlen(text);
+    f->escaped_len = jx_escaped_len(text, f->text_len);
+    f->escaped = malloc(f->escaped_len + 1);
+    if (!f->escaped) goto fail;
+    *jx_put_escaped(f->escaped, text, f->text_len) = '\0';
+    f->value = value;
+    atomic_init(&f->refs, 1);
+    return f;
+fail:
+    if (f) free(f->escaped);
+    free(f);
+    free(text);
+    json_decref(value);
+    return NULL;
+}
+
+jx_frozen *jx_frozen_retain(jx_frozen *f) {
+    long before = atomic_fetch_add(&f->refs, 1);
+    assert(before > 0);
+    (void)before;
+    return f;
+}
+
+void jx_frozen_release(jx_frozen *f) {
+    if (!f || atomic_fetch_sub(&f->refs, 1) != 1) return;
+    json_decref(f->value);
+    free(f->text);
+    free(f->escaped);
+    free(f);
+}
+
+json_t *jx_frozen_value(const jx_frozen *f) { return f->value; }
+
+const char *jx_frozen_text(const jx_frozen *f, size_t *len) {
+    if (len) *len = f->text_len;
+    return f->text;
+}
+
+const char *jx_frozen_escaped(const jx_frozen *f, size_t *len) {
+    if (len) *len = f->escaped_len;
+    return f->escaped;
 }
 
 static bool has_raw(const json_t *v) {

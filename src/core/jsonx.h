@@ -35,6 +35,20 @@ char *jx_dump(const json_t *val);
  * already serialised text into a reply. */
 size_t jx_escaped_len(const char *s, size_t len);
 char *jx_put_escaped(char *out, const char *s, size_t len);
+/* A frozen value: an immutable JSON value with its jx_dump text and that
+ * text escaped as a JSON string's inside, made once and shared by reference
+ * (a cached result is served many times; serialising it again on every hit
+ * would cost more than the rest of the hit). Reference counts are atomic,
+ * so threads may share one; nobody may modify the value once frozen. */
+typedef struct jx_frozen jx_frozen;
+/* Takes over value (also on failure, when it is dropped); NULL when out of
+ * memory. The new frozen value holds one reference. */
+jx_frozen *jx_freeze(json_t *value);
+jx_frozen *jx_frozen_retain(jx_frozen *f);
+void jx_frozen_release(jx_frozen *f); /* NULL is fine */
+json_t *jx_frozen_value(const jx_frozen *f); /* borrowed; read only */
+const char *jx_frozen_text(const jx_frozen *f, size_t *len);
+const char *jx_frozen_escaped(const jx_frozen *f, size_t *len);
 /* Indented serialisation for people. */
 char *jx_dump_pretty(const json_t *val);
 

@@ -90,7 +90,8 @@ static const setting_def table[SET_COUNT] = {
     [SET_NEAR_DUPLICATE_THRESHOLD] = {"near_duplicate_threshold", SETTING_REAL, "0.95",
                                       "LTMC_NEAR_DUPLICATE_THRESHOLD", NULL,
                                       "Cosine similarity at or above which a newly stored memory reports existing "
-                                      "ones as near-duplicates (1 turns the report off).",
+                                      "ones as near-duplicates, measured with the embedder's common direction taken "
+                                      "out when it has one (glove) (1 turns the report off).",
                                       NULL, 0, 0, false, false, 0.0, 1.0},
     [SET_RETRIEVE_TOKEN_BUDGET] = {"retrieve_token_budget", SETTING_INT, "4000", "LTMC_RETRIEVE_TOKEN_BUDGET", NULL,
                                    "Default max_tokens of memory retrieval results (about 4 bytes a token).", NULL,

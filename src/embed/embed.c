@@ -27,6 +27,7 @@ void embedder_close(embedder *e) {
 const char *embedder_backend(const embedder *e) { return e->ops->name; }
 const char *embedder_model_id(const embedder *e) { return e->model_id; }
 int embedder_dim(const embedder *e) { return e->dim; }
+const float *embedder_common_direction(const embedder *e) { return e->common; }
 
 int embedder_embed(embedder *e, const char *text, size_t len, float *out, lt_err *err) {
     memset(out, 0, sizeof *out * (size_t)e->dim);

@@ -40,6 +40,12 @@ const char *embedder_backend(const embedder *e);
 const char *embedder_model_id(const embedder *e);
 int embedder_dim(const embedder *e);
 
+/* The unit direction that every text's vector shares whatever its topic,
+ * when the backend knows one (glove: the first principal direction of
+ * texts drawn from its vocabulary), else NULL. Similarities that should
+ * tell texts apart (near-duplicates) are measured with it taken out. */
+const float *embedder_common_direction(const embedder *e);
+
 /* Writes dim floats into out. Returns 0, or -1 with err set. */
 int embedder_embed(embedder *e, const char *text, size_t len, float *out, lt_err *err);
 

@@ -16,6 +16,7 @@ struct embedder {
     void *state;
     int dim;
     char model_id[128];
+    const float *common; /* unit vector of what every text shares, or NULL */
 };
 
 /* Each fills e (ops, state, dim, model_id) or returns -1 with err set. */

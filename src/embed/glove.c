@@ -161,6 +161,7 @@ int glove_backend_open(embedder *e, const char *path, lt_err *err) {
     e->ops = &glove_ops;
     e->state = g;
     e->dim = (int)dim;
+    e->common = g->common;
     snprintf(e->model_id, sizeof e->model_id, "glove-%s", h->model_tag);
     return 0;
 }

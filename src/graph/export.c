@@ -2,6 +2,7 @@
 
 #include "../core/clock.h"
 #include "../core/jsonx.h"
+#include "../core/sbuf.h"
 #include "graph.h"
 #include "nodeid.h"
 
@@ -20,93 +21,58 @@ export_format export_format_parse(const char *s) {
     return EXPORT_JSON;
 }
 
-/* ---- a growable text buffer ---------------------------------------------------- */
-
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *g = realloc(b->s, cap);
-        if (!g) { b->oom = true; return; }
-        b->s = g;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) sb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 /* ---- Cypher quoting ------------------------------------------------------------------ */
 
 /* Single-quoted with backslash escapes; control characters as \uXXXX (or
  * their short forms), so a statement never spans lines. Other characters,
  * including non-ASCII UTF-8, are written as they are. */
 static void sb_cypher_string(sbuf *b, const char *s) {
-    sb_str(b, "'");
+    sbuf_str(b, "'");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '\\': sb_str(b, "\\\\"); break;
-        case '\'': sb_str(b, "\\'"); break;
-        case '\n': sb_str(b, "\\n"); break;
-        case '\r': sb_str(b, "\\r"); break;
-        case '\t': sb_str(b, "\\t"); break;
-        case '\b': sb_str(b, "\\b"); break;
-        case '\f': sb_str(b, "\\f"); break;
+        case '\\': sbuf_str(b, "\\\\"); break;
+        case '\'': sbuf_str(b, "\\'"); break;
+        case '\n': sbuf_str(b, "\\n"); break;
+        case '\r': sbuf_str(b, "\\r"); break;
+        case '\t': sbuf_str(b, "\\t"); break;
+        case '\b': sbuf_str(b, "\\b"); break;
+        case '\f': sbuf_str(b, "\\f"); break;
         default:
-            if (*p < 0x20 || *p == 0x7f) sb_printf(b, "\\u%04x", *p);
-            else sb_add(b, (const char *)p, 1);
+            if (*p < 0x20 || *p == 0x7f) sbuf_printf(b, "\\u%04x", *p);
+            else sbuf_add(b, (const char *)p, 1);
         }
     }
-    sb_str(b, "'");
+    sbuf_str(b, "'");
 }
 
 /* Backtick-quoted; a backtick inside is doubled. */
 static void sb_cypher_ident(sbuf *b, const char *s) {
-    sb_str(b, "`");
+    sbuf_str(b, "`");
     for (const char *p = s; *p; p++) {
-        if (*p == '`') sb_str(b, "``");
-        else sb_add(b, p, 1);
+        if (*p == '`') sbuf_str(b, "``");
+        else sbuf_add(b, p, 1);
     }
-    sb_str(b, "`");
+    sbuf_str(b, "`");
 }
 
 char *cypher_string(const char *s) {
     sbuf b = {0};
     sb_cypher_string(&b, s);
-    return b.oom ? (free(b.s), NULL) : b.s;
+    return sbuf_take(&b);
 }
 
 char *cypher_identifier(const char *s) {
     sbuf b = {0};
     sb_cypher_ident(&b, s);
-    return b.oom ? (free(b.s), NULL) : b.s;
+    return sbuf_take(&b);
 }
 
 /* A float literal Cypher reads as a float: always with a '.' or exponent. */
 static void sb_cypher_float(sbuf *b, double d) {
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.17g", d);
-    sb_str(b, tmp);
-    if (!strpbrk(tmp, ".eE")) sb_str(b, ".0");
+    sbuf_str(b, tmp);
+    if (!strpbrk(tmp, ".eE")) sbuf_str(b, ".0");
 }
 
 /* Neo4j stores strings, numbers, booleans and lists of one of them. */
@@ -124,18 +90,18 @@ static bool is_plain_list(const json_t *a) {
 
 static void sb_cypher_value(sbuf *b, const json_t *v) {
     if (json_is_string(v)) sb_cypher_string(b, json_string_value(v));
-    else if (json_is_integer(v)) sb_printf(b, "%lld", (long long)json_integer_value(v));
+    else if (json_is_integer(v)) sbuf_printf(b, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v)) sb_cypher_float(b, json_real_value(v));
-    else if (json_is_boolean(v)) sb_str(b, json_is_true(v) ? "true" : "false");
+    else if (json_is_boolean(v)) sbuf_str(b, json_is_true(v) ? "true" : "false");
     else if (json_is_array(v) && is_plain_list(v)) {
-        sb_str(b, "[");
+        sbuf_str(b, "[");
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x) {
-            if (i) sb_str(b, ", ");
+            if (i) sbuf_str(b, ", ");
             sb_cypher_value(b, x);
         }
-        sb_str(b, "]");
+        sbuf_str(b, "]");
     } else {
         char *text = jx_dump(v); /* objects and mixed lists: as JSON text */
         sb_cypher_string(b, text ? text : "null");
@@ -150,76 +116,76 @@ static bool sb_cypher_map(sbuf *b, const json_t *props) {
     bool any = false;
     json_object_foreach((json_t *)props, key, v) {
         if (json_is_null(v) || !*key) continue;
-        sb_str(b, any ? ", " : "{");
+        sbuf_str(b, any ? ", " : "{");
         sb_cypher_ident(b, key);
-        sb_str(b, ": ");
+        sbuf_str(b, ": ");
         sb_cypher_value(b, v);
         any = true;
     }
-    if (any) sb_str(b, "}");
+    if (any) sbuf_str(b, "}");
     return any;
 }
 
 /* (var:LtmcNode {project: '...', id: '...'}): how every statement names a node. */
 static void cypher_node_ref(sbuf *b, const char *var, const char *project, const char *id) {
-    sb_str(b, "(");
-    sb_str(b, var);
-    sb_str(b, ":LtmcNode {project: ");
+    sbuf_str(b, "(");
+    sbuf_str(b, var);
+    sbuf_str(b, ":LtmcNode {project: ");
     sb_cypher_string(b, project);
-    sb_str(b, ", id: ");
+    sbuf_str(b, ", id: ");
     sb_cypher_string(b, id);
-    sb_str(b, "})");
+    sbuf_str(b, "})");
 }
 
 /* " SET var += {...}" when props has entries. */
 static void cypher_set_props(sbuf *b, const char *var, const json_t *props) {
     sbuf m = {0};
     if (sb_cypher_map(&m, props)) {
-        sb_str(b, " SET ");
-        sb_str(b, var);
-        sb_str(b, " += ");
-        sb_add(b, m.s, m.len);
+        sbuf_str(b, " SET ");
+        sbuf_str(b, var);
+        sbuf_str(b, " += ");
+        sbuf_add(b, m.s, m.len);
     }
-    free(m.s);
+    sbuf_free(&m);
 }
 
 static void cypher_node(sbuf *b, const char *project, const char *id, const char *kind, const char *label,
                         const json_t *props, const char *created_at) {
-    sb_str(b, "MERGE ");
+    sbuf_str(b, "MERGE ");
     cypher_node_ref(b, "n", project, id);
     cypher_set_props(b, "n", props);
     /* A second SET, so ltmc's own fields win over same-named properties. */
     char cap[32];
     snprintf(cap, sizeof cap, "%s", kind);
     cap[0] = (char)toupper((unsigned char)cap[0]);
-    sb_str(b, " SET n:");
+    sbuf_str(b, " SET n:");
     sb_cypher_ident(b, cap);
-    sb_str(b, ", n.kind = ");
+    sbuf_str(b, ", n.kind = ");
     sb_cypher_string(b, kind);
     if (label) {
-        sb_str(b, ", n.label = ");
+        sbuf_str(b, ", n.label = ");
         sb_cypher_string(b, label);
     }
-    sb_str(b, ", n.created_at = ");
+    sbuf_str(b, ", n.created_at = ");
     sb_cypher_string(b, created_at);
-    sb_str(b, ";\n");
+    sbuf_str(b, ";\n");
 }
 
 static void cypher_edge(sbuf *b, const char *project, const char *src, const char *dst, const char *rel, double weight,
                         const json_t *props, const char *created_at) {
-    sb_str(b, "MATCH ");
+    sbuf_str(b, "MATCH ");
     cypher_node_ref(b, "a", project, src);
-    sb_str(b, " MATCH ");
+    sbuf_str(b, " MATCH ");
     cypher_node_ref(b, "b", project, dst);
-    sb_str(b, " MERGE (a)-[r:");
+    sbuf_str(b, " MERGE (a)-[r:");
     sb_cypher_ident(b, rel);
-    sb_str(b, "]->(b)");
+    sbuf_str(b, "]->(b)");
     cypher_set_props(b, "r", props);
-    sb_str(b, " SET r.weight = ");
+    sbuf_str(b, " SET r.weight = ");
     sb_cypher_float(b, weight);
-    sb_str(b, ", r.created_at = ");
+    sbuf_str(b, ", r.created_at = ");
     sb_cypher_string(b, created_at);
-    sb_str(b, ";\n");
+    sbuf_str(b, ";\n");
 }
 
 /* ---- GraphML ------------------------------------------------------------------------ */
@@ -249,22 +215,22 @@ static void sb_xml_text(sbuf *b, const char *s) {
     while (*p) {
         uint32_t cp;
         size_t n = utf8_next(p, &cp);
-        if (cp == '&') sb_str(b, "&amp;");
-        else if (cp == '<') sb_str(b, "&lt;");
-        else if (cp == '>') sb_str(b, "&gt;");
-        else if (cp == '"') sb_str(b, "&quot;");
-        else if (cp == '\r') sb_str(b, "&#13;");
-        else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0xfffe || cp == 0xffff) sb_str(b, "\xef\xbf\xbd");
-        else sb_add(b, (const char *)p, n);
+        if (cp == '&') sbuf_str(b, "&amp;");
+        else if (cp == '<') sbuf_str(b, "&lt;");
+        else if (cp == '>') sbuf_str(b, "&gt;");
+        else if (cp == '"') sbuf_str(b, "&quot;");
+        else if (cp == '\r') sbuf_str(b, "&#13;");
+        else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0xfffe || cp == 0xffff) sbuf_str(b, "\xef\xbf\xbd");
+        else sbuf_add(b, (const char *)p, n);
         p += n;
     }
 }
 
 static void graphml_data(sbuf *b, const char *key, const char *value) {
     if (!value) return;
-    sb_printf(b, "<data key=\"%s\">", key);
+    sbuf_printf(b, "<data key=\"%s\">", key);
     sb_xml_text(b, value);
-    sb_str(b, "</data>");
+    sbuf_str(b, "</data>");
 }
 
 static const char graphml_head[] =
@@ -328,20 +294,19 @@ static bool add_node(page *pg, store_stmt *s) {
     } else if (pg->f == EXPORT_CYPHER) {
         cypher_node(&pg->text, pg->project, id, kind, label, props, created);
         if (pg->items && pg->text.len > EXPORT_MAX_BYTES) {
-            pg->text.len = before;
-            pg->text.s[before] = '\0';
+            sbuf_truncate(&pg->text, before);
             json_decref(props);
             return false;
         }
     } else {
         char *ptext = jx_dump(props);
-        sb_printf(&pg->text, "    <node id=\"n%lld\">", (long long)store_col_int(s, 0));
+        sbuf_printf(&pg->text, "    <node id=\"n%lld\">", (long long)store_col_int(s, 0));
         graphml_data(&pg->text, "node_id", id);
         graphml_data(&pg->text, "kind", kind);
         graphml_data(&pg->text, "label", label);
         graphml_data(&pg->text, "node_properties", ptext);
         graphml_data(&pg->text, "node_created_at", created);
-        sb_str(&pg->text, "</node>\n");
+        sbuf_str(&pg->text, "</node>\n");
         free(ptext);
     }
     json_decref(props);
@@ -367,8 +332,7 @@ static bool add_edge(page *pg, store_stmt *s) {
     } else if (pg->f == EXPORT_CYPHER) {
         cypher_edge(&pg->text, pg->project, src, dst, rel, weight, props, created);
         if (pg->items && pg->text.len > EXPORT_MAX_BYTES) {
-            pg->text.len = before;
-            pg->text.s[before] = '\0';
+            sbuf_truncate(&pg->text, before);
             json_decref(props);
             return false;
         }
@@ -376,13 +340,13 @@ static bool add_edge(page *pg, store_stmt *s) {
         char *ptext = jx_dump(props);
         char w[40];
         snprintf(w, sizeof w, "%.17g", weight);
-        sb_printf(&pg->text, "    <edge id=\"e%lld\" source=\"n%lld\" target=\"n%lld\">", (long long)store_col_int(s, 0),
+        sbuf_printf(&pg->text, "    <edge id=\"e%lld\" source=\"n%lld\" target=\"n%lld\">", (long long)store_col_int(s, 0),
                   (long long)store_col_int(s, 7), (long long)store_col_int(s, 8));
         graphml_data(&pg->text, "relationship_type", rel);
         graphml_data(&pg->text, "weight", w);
         graphml_data(&pg->text, "edge_properties", ptext);
         graphml_data(&pg->text, "edge_created_at", created);
-        sb_str(&pg->text, "</edge>\n");
+        sbuf_str(&pg->text, "</edge>\n");
         free(ptext);
     }
     json_decref(props);
@@ -435,10 +399,10 @@ int graph_export(store *st, const char *project, export_format f, int64_t offset
     }
     page pg = {f, project, {0}, json_array(), json_array(), 0, 0};
     if (f == EXPORT_GRAPHML) {
-        sb_str(&pg.text, graphml_head);
-        sb_str(&pg.text, "  <graph id=\"");
+        sbuf_str(&pg.text, graphml_head);
+        sbuf_str(&pg.text, "  <graph id=\"");
         sb_xml_text(&pg.text, project);
-        sb_str(&pg.text, "\" edgedefault=\"directed\">\n");
+        sbuf_str(&pg.text, "\" edgedefault=\"directed\">\n");
     }
     int64_t node_rows = 0, edge_rows = 0;
     if (offset < n_nodes) {
@@ -451,7 +415,7 @@ int graph_export(store *st, const char *project, export_format f, int64_t offset
         edge_rows = add_rows(st, &pg, true, eoff, limit - node_rows, err);
         if (edge_rows < 0) goto fail;
     }
-    if (f == EXPORT_GRAPHML) sb_str(&pg.text, "  </graph>\n</graphml>\n");
+    if (f == EXPORT_GRAPHML) sbuf_str(&pg.text, "  </graph>\n</graphml>\n");
     if (pg.text.oom) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto fail; }
     int64_t next = offset + node_rows + edge_rows;
     jx_set_str(out, "format", f == EXPORT_JSON ? "json" : f == EXPORT_CYPHER ? "cypher" : "graphml");
@@ -467,12 +431,12 @@ int graph_export(store *st, const char *project, export_format f, int64_t offset
     jx_set_bool(out, "has_more", next < total);
     if (next < total)
         jx_set_str(out, "message", "More of the graph remains: call export again with offset = next_offset");
-    free(pg.text.s);
+    sbuf_free(&pg.text);
     json_decref(pg.nodes);
     json_decref(pg.edges);
     return 0;
 fail:
-    free(pg.text.s);
+    sbuf_free(&pg.text);
     json_decref(pg.nodes);
     json_decref(pg.edges);
     return -1;

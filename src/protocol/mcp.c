@@ -490,18 +490,21 @@ static void relay_progress(void *arg, double progress, double total, const char 
  * serialization: the result appears twice (escaped as the text content and
  * as structuredContent), and dumping the response object would serialize it
  * twice more. Byte for byte what jx_dump of the object gives. */
-static char *tool_response_text(const mcp_msg *m, const char *result, bool failed) {
+static char *tool_response_text(const mcp_msg *m, const char *result, size_t rl, const char *escaped, size_t el,
+                                bool failed) {
     static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid1[] = ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"",
                       mid2[] = "\"}],\"structuredContent\":", tail_ok[] = ",\"isError\":false}}",
                       tail_err[] = ",\"isError\":true}}";
-    size_t rl = strlen(result), il = strlen(m->idkey);
-    char *out = malloc(sizeof head + il + sizeof mid1 + jx_escaped_len(result, rl) + sizeof mid2 + rl + sizeof tail_err);
+    size_t il = strlen(m->idkey);
+    if (!escaped) el = jx_escaped_len(result, rl);
+    char *out = malloc(sizeof head + il + sizeof mid1 + el + sizeof mid2 + rl + sizeof tail_err);
     if (!out) return NULL;
     char *p = out;
     memcpy(p, head, sizeof head - 1), p += sizeof head - 1;
     memcpy(p, m->idkey, il), p += il;
     memcpy(p, mid1, sizeof mid1 - 1), p += sizeof mid1 - 1;
-    p = jx_put_escaped(p, result, rl);
+    if (escaped) memcpy(p, escaped, el), p += el;
+    else p = jx_put_escaped(p, result, rl);
     memcpy(p, mid2, sizeof mid2 - 1), p += sizeof mid2 - 1;
     memcpy(p, result, rl), p += rl;
     const char *tail = failed ? tail_err : tail_ok;
@@ -532,11 +535,22 @@ static json_t *do_tools_call(mcp_session *s, store *st, mcp_msg *m, const mcp_si
     tool_progress progress = {relay_progress, &relay};
     bool wants = sink && (json_is_string(token) || json_is_integer(token));
     tool_env env = {st, s->cfg, s->mem, wants ? &progress : NULL};
-    json_t *result = tool_call(tool, &env, args ? args : empty, &m->cancelled, &failed);
+    jx_frozen *frozen = NULL;
+    json_t *result = tool_call(tool, &env, args ? args : empty, &m->cancelled, &failed, text_out ? &frozen : NULL);
     json_decref(empty);
+    if (frozen) { /* the action's serialisation, made once (a cached result) */
+        size_t rl, el;
+        const char *rt = jx_frozen_text(frozen, &rl), *et = jx_frozen_escaped(frozen, &el);
+        *text_out = tool_response_text(m, rt, rl, et, el, failed);
+        jx_frozen_release(frozen);
+        if (*text_out) {
+            json_decref(result);
+            return NULL;
+        }
+    }
     char *text = jx_dump(result);
     if (text_out && text) {
-        *text_out = tool_response_text(m, text, failed);
+        *text_out = tool_response_text(m, text, strlen(text), NULL, 0, failed);
         if (*text_out) {
             free(text);
             json_decref(result);

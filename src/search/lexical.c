@@ -1,5 +1,6 @@
 #include "lexical.h"
 
+#include "../core/sbuf.h"
 #include "../embed/tokenize.h"
 
 #include <stdbool.h>
@@ -8,43 +9,16 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap : 256);
-        while (cap < b->len + n + 1) cap *= 2;
-        char *nb = realloc(b->buf, cap);
-        if (!nb) { b->oom = true; return; }
-        b->buf = nb;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-}
-
-static char *sb_finish(sbuf *b) {
-    if (b->oom) { free(b->buf); return NULL; }
-    if (!b->buf) return strdup("");
-    return b->buf;
-}
-
 static void add_word(const char *tok, size_t len, void *ud) {
     sbuf *b = ud;
-    if (b->len) sb_add(b, " ", 1);
-    sb_add(b, tok, len);
+    if (b->len) sbuf_add(b, " ", 1);
+    sbuf_add(b, tok, len);
 }
 
 char *lexical_words(const char *text, size_t len) {
     sbuf b = {0};
     tokenize(text, len, TOKENIZE_COMPOUNDS, add_word, &b);
-    return sb_finish(&b);
+    return sbuf_take(&b);
 }
 
 /* Common English function words: they match almost every memory, so a
@@ -126,12 +100,12 @@ void lexical_terms_free(char **terms, size_t n) {
 char *lexical_or(char *const *terms, size_t n) {
     sbuf b = {0};
     for (size_t i = 0; i < n; i++) {
-        if (i) sb_add(&b, " OR ", 4);
-        sb_add(&b, "\"", 1);
-        for (const char *p = terms[i]; *p; p++) sb_add(&b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-        sb_add(&b, "\"", 1);
+        if (i) sbuf_add(&b, " OR ", 4);
+        sbuf_add(&b, "\"", 1);
+        for (const char *p = terms[i]; *p; p++) sbuf_add(&b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+        sbuf_add(&b, "\"", 1);
     }
-    return sb_finish(&b);
+    return sbuf_take(&b);
 }
 
 char *lexical_query(const char *text, size_t len) {

@@ -63,6 +63,11 @@ memory_engine *memory_engine_new(embedder *emb, const memory_config *cfg, lt_err
     pthread_mutex_init(&m->df_lock, NULL);
     pthread_mutex_init(&m->excerpt_lock, NULL);
     m->index = vindex_new(embedder_model_id(emb), embedder_dim(emb));
+    const float *common = embedder_common_direction(emb);
+    if (m->index && common && vindex_set_common_direction(m->index, common)) {
+        vindex_free(m->index);
+        m->index = NULL;
+    }
     if (!m->index) {
         pthread_mutex_destroy(&m->df_lock);
         pthread_mutex_destroy(&m->excerpt_lock);
@@ -599,22 +604,21 @@ static int normalise_time(const char *given, char *out, lt_err *err, const char 
 
 /* The near-duplicate check scans every vector of the project (exactly),
  * which costs about as much as writing the memory at 100,000 memories: it
- * runs beside the write when a core is free (sidejob.h), over the index as
- * it was before (the new memory cannot be its own near-duplicate). */
+ * runs beside the write when a core is free (sidejob.h), and the writer,
+ * done, takes what is left of it (vindex_near_work), over the index as it
+ * was before (the new memory cannot be its own near-duplicate). At a
+ * million memories the scan (~100 MB of rows, bound by memory bandwidth)
+ * is what a store waits for; no cheap per-row bound can skip rows there,
+ * as GloVe vectors of 1 KB texts lie within cosine 0.9-1.0 of each other
+ * (README, "Near-duplicate check"). */
 #define NEAR_HITS 8
 
 typedef struct {
-    vindex *index;
-    const char *project;
-    const float *vec;
     vhit hits[NEAR_HITS];
     size_t n;
 } near_scan;
 
-static void near_scan_run(void *arg) {
-    near_scan *j = arg;
-    j->n = vindex_search(j->index, j->project, j->vec, NEAR_HITS, NULL, 0, j->hits);
-}
+static void near_scan_run(void *arg) { vindex_near_work(arg); }
 
 /* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
 static bool near_duplicates_on(const memory_engine *m) { return m->cfg.near_duplicate > 0 && m->cfg.near_duplicate < 1; }
@@ -671,17 +675,24 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
         prepared_free(&pd.p);
         return -1;
     }
-    near_scan scan = {m->index, in->project, pd.p.first, {{0}}, 0};
+    /* The least float score that is at or above the (double) setting. */
+    float threshold = (float)m->cfg.near_duplicate;
+    if ((double)threshold < m->cfg.near_duplicate) threshold = nextafterf(threshold, INFINITY);
+    near_scan scan = {{{0}}, 0};
     if (!pd.duplicate) {
         insert_ctx c = {m, &pd, 1, ""};
         clock_now_iso(c.now, sizeof c.now);
         sidejob *scanner = NULL;
+        vnear *job = NULL;
         if (near_duplicates_on(m)) {
             vindex_sync(m->index, st, NULL); /* what other processes stored is compared too */
-            scanner = sidejob_start(near_scan_run, &scan);
+            job = vindex_near_begin(m->index, in->project, pd.p.first, threshold, NEAR_HITS);
+            scanner = sidejob_start(near_scan_run, job);
         }
         int w = store_write(st, insert_tx, &c, err);
+        vindex_near_work(job);
         sidejob_finish(scanner);
+        scan.n = vindex_near_end(job, scan.hits);
         if (w) {
             prepared_free(&pd.p);
             return -1;

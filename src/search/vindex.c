@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ typedef struct {
     float *scales;    /* n */
     int64_t *chunk;   /* n; 0 marks a deleted row until compaction */
     int64_t *memory;  /* n */
+    float *along;     /* n when the index has a common direction: the row's component along it */
+    float *inv_rest;  /* n likewise: 1 / the norm of the rest of the row */
     size_t dead;
 } partition;
 
@@ -33,6 +36,8 @@ struct vindex {
     int64_t last_chunk_id;   /* largest chunk id loaded */
     int64_t last_delete_seq; /* last deleted_chunks entry applied */
     bool loaded;
+    atomic_int near_jobs;    /* vindex_near jobs open: no compaction meanwhile */
+    float *common;           /* vindex_set_common_direction, or NULL */
 };
 
 size_t vindex_blob_size(int dim) { return sizeof(float) + (size_t)dim; }
@@ -52,6 +57,7 @@ vindex *vindex_new(const char *model_id, int dim) {
     v->model_id = strdup(model_id);
     v->dim = dim;
     pthread_rwlock_init(&v->lock, NULL);
+    atomic_init(&v->near_jobs, 0);
     return v;
 }
 
@@ -64,7 +70,10 @@ void vindex_free(vindex *v) {
         free(p->scales);
         free(p->chunk);
         free(p->memory);
+        free(p->along);
+        free(p->inv_rest);
     }
+    free(v->common);
     free(v->parts);
     free(v->model_id);
     pthread_rwlock_destroy(&v->lock);
@@ -84,6 +93,50 @@ static partition *find_part(vindex *v, const char *project, bool create) {
     return p;
 }
 
+int vindex_set_common_direction(vindex *v, const float *c) {
+    assert(!v->loaded && v->n_parts == 0 && "set before the first sync");
+    float *copy = malloc(sizeof *copy * (size_t)v->dim);
+    if (!copy) return -1;
+    memcpy(copy, c, sizeof *copy * (size_t)v->dim);
+    free(v->common);
+    v->common = copy;
+    return 0;
+}
+
+/* Splits a unit vector x (as its float form, or as a stored blob) into its
+ * component along the common direction and the norm of the rest. The rest
+ * of a near-unit vector is at least this long (it keeps a division from
+ * blowing up for a text that is all common component). */
+#define MIN_REST 1e-3f
+
+static void split_vector(const vindex *v, const float *x, float *along, float *inv_rest) {
+    double a = 0, norm2 = 0;
+    for (int i = 0; i < v->dim; i++) {
+        a += (double)x[i] * v->common[i];
+        norm2 += (double)x[i] * x[i];
+    }
+    double rest = sqrt(fmax(norm2 - a * a, 0));
+    *along = (float)a;
+    *inv_rest = (float)(1.0 / fmax(rest, MIN_REST));
+}
+
+/* The same for a stored row, from its dequantised values (the numbers the
+ * raw score is computed from). */
+static void split_row(const vindex *v, const void *blob, float *along, float *inv_rest) {
+    float scale;
+    memcpy(&scale, blob, sizeof scale);
+    const int8_t *q = (const int8_t *)blob + sizeof scale;
+    double a = 0, norm2 = 0;
+    for (int i = 0; i < v->dim; i++) {
+        double x = (double)scale * q[i];
+        a += x * v->common[i];
+        norm2 += x * x;
+    }
+    double rest = sqrt(fmax(norm2 - a * a, 0));
+    *along = (float)a;
+    *inv_rest = (float)(1.0 / fmax(rest, MIN_REST));
+}
+
 static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, const void *blob) {
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 1024;
@@ -99,8 +152,17 @@ static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, 
         int64_t *memory = realloc(p->memory, cap * sizeof *memory);
         if (!memory) return -1;
         p->memory = memory;
+        if (v->common) {
+            float *along = realloc(p->along, cap * sizeof *along);
+            if (!along) return -1;
+            p->along = along;
+            float *inv_rest = realloc(p->inv_rest, cap * sizeof *inv_rest);
+            if (!inv_rest) return -1;
+            p->inv_rest = inv_rest;
+        }
         p->cap = cap;
     }
+    if (v->common) split_row(v, blob, &p->along[p->n], &p->inv_rest[p->n]);
     memcpy(&p->scales[p->n], blob, sizeof(float));
     memcpy(p->rows + p->n * (size_t)v->dim, (const char *)blob + sizeof(float), (size_t)v->dim);
     p->chunk[p->n] = chunk_id;
@@ -135,6 +197,10 @@ static void compact(vindex *v, partition *p) {
             p->scales[w] = p->scales[r];
             p->chunk[w] = p->chunk[r];
             p->memory[w] = p->memory[r];
+            if (v->common) {
+                p->along[w] = p->along[r];
+                p->inv_rest[w] = p->inv_rest[r];
+            }
         }
         w++;
     }
@@ -177,7 +243,7 @@ static int sync_locked(vindex *v, store *st, lt_err *err) {
     }
     if (rc < 0) return -1;
     v->loaded = true;
-    for (size_t i = 0; i < v->n_parts; i++)
+    for (size_t i = 0; i < v->n_parts && atomic_load(&v->near_jobs) == 0; i++)
         if (v->parts[i].dead > 64 && v->parts[i].dead * 4 > v->parts[i].n) compact(v, &v->parts[i]);
     return 0;
 }
@@ -373,6 +439,140 @@ size_t vindex_search_range(vindex *v, const char *project, const float *q, size_
 size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
                      size_t n_allowed, vhit *out) {
     return vindex_search_range(v, project, q, k, allowed, n_allowed, out, NULL, NULL);
+}
+
+/* Order of vindex_near's answer: higher score first, then lower chunk id. */
+static bool near_better(vhit a, vhit b) { return a.score > b.score || (a.score == b.score && a.chunk_id < b.chunk_id); }
+
+/* Keeps the k best (near_better) in a heap whose root is the worst. */
+static void near_push(vhit *heap, size_t *n, size_t k, vhit h) {
+    size_t i;
+    if (*n < k) {
+        i = (*n)++;
+        heap[i] = h;
+        while (i > 0 && near_better(heap[(i - 1) / 2], heap[i])) {
+            vhit t = heap[i]; heap[i] = heap[(i - 1) / 2]; heap[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    assert(near_better(h, heap[0])); /* the caller checked */
+    heap[0] = h;
+    i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < k && near_better(heap[m], heap[l])) m = l;
+        if (r < k && near_better(heap[m], heap[r])) m = r;
+        if (m == i) break;
+        vhit t = heap[i]; heap[i] = heap[m]; heap[m] = t;
+        i = m;
+    }
+}
+
+static int by_near_order(const void *a, const void *b) {
+    vhit x = *(const vhit *)a, y = *(const vhit *)b;
+    return near_better(x, y) ? -1 : near_better(y, x) ? 1 : 0;
+}
+
+/* The scan is bound by memory bandwidth (a million rows are ~100 MB), so
+ * the loop decides on the score alone and reads a row's ids (16 more bytes)
+ * only when it may enter the answer. Threads take blocks of rows in turn
+ * and share one heap under a mutex: a row reaches it only when its score
+ * is at least the heap's worst when its block began, which after the first
+ * few blocks is a few rows a block. The answer is the same whichever
+ * thread scans which block: near_better is a total order.
+ *
+ * Each work call holds the read lock only while it scans, so a caller may
+ * do other work (a database write that may wait on another process)
+ * between begin and end without holding up syncs. The job scans the rows
+ * its partition had at begin; a sync in between may append rows (not
+ * scanned) or mark rows deleted (skipped from then on), and does not
+ * compact while a job is open (near_jobs), so row numbers hold. */
+struct vnear {
+    vindex *v;
+    const char *project;
+    qvec qv;
+    float threshold;
+    bool centered;               /* the index has a common direction: scores leave it out */
+    float q_along, q_inv_rest;   /* the query split like the rows */
+    size_t k, n, rows, blocks;
+    atomic_size_t next; /* the next block to take */
+    pthread_mutex_t mu; /* guards n and best */
+    vhit best[];        /* k: the heap */
+};
+
+vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float threshold, size_t k) {
+    if (!k) return NULL;
+    vnear *j = calloc(1, sizeof *j + k * sizeof j->best[0]);
+    if (!j) return NULL;
+    if (qvec_make(q, v->dim, &j->qv)) {
+        free(j);
+        return NULL;
+    }
+    j->v = v;
+    j->project = project;
+    j->threshold = threshold;
+    j->centered = v->common != NULL;
+    if (j->centered) split_vector(v, q, &j->q_along, &j->q_inv_rest);
+    j->k = k;
+    atomic_init(&j->next, 0);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_rwlock_rdlock(&v->lock);
+    const partition *p = find_part(v, project, false);
+    j->rows = p ? p->n : 0;
+    j->blocks = (j->rows + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    atomic_fetch_add(&v->near_jobs, 1);
+    pthread_rwlock_unlock(&v->lock);
+    return j;
+}
+
+void vindex_near_work(vnear *j) {
+    if (!j || atomic_load(&j->next) >= j->blocks) return;
+    int dim = j->v->dim;
+    float scores[SCORE_BLOCK];
+    pthread_rwlock_rdlock(&j->v->lock);
+    const partition *p = find_part(j->v, j->project, false);
+    assert(p && p->n >= j->rows);
+    for (size_t b; (b = atomic_fetch_add(&j->next, 1)) < j->blocks;) {
+        size_t base = b * SCORE_BLOCK, m = j->rows - base < SCORE_BLOCK ? j->rows - base : SCORE_BLOCK;
+        score_rows(p->rows + base * (size_t)dim, p->scales + base, m, dim, &j->qv, scores);
+        if (j->centered) /* q.v = qa va + q'.v', so cos(q', v') = (q.v - qa va) / (|q'| |v'|) */
+            for (size_t i = 0; i < m; i++)
+                scores[i] = (scores[i] - j->q_along * p->along[base + i]) * j->q_inv_rest * p->inv_rest[base + i];
+        pthread_mutex_lock(&j->mu);
+        float floor = j->n == j->k ? j->best[0].score : j->threshold;
+        pthread_mutex_unlock(&j->mu);
+        for (size_t i = 0; i < m; i++) {
+            if (scores[i] < floor) continue;
+            size_t r = base + i;
+            if (p->chunk[r] < 0) continue;
+            vhit h = {p->chunk[r], p->memory[r], scores[i]};
+            pthread_mutex_lock(&j->mu);
+            if (j->n < j->k || near_better(h, j->best[0])) near_push(j->best, &j->n, j->k, h);
+            if (j->n == j->k) floor = j->best[0].score;
+            pthread_mutex_unlock(&j->mu);
+        }
+    }
+    pthread_rwlock_unlock(&j->v->lock);
+}
+
+size_t vindex_near_end(vnear *j, vhit *out) {
+    if (!j) return 0;
+    vindex_near_work(j); /* whatever no thread took */
+    atomic_fetch_sub(&j->v->near_jobs, 1);
+    size_t n = j->n;
+    memcpy(out, j->best, n * sizeof *out);
+    if (n) qsort(out, n, sizeof *out, by_near_order);
+    pthread_mutex_destroy(&j->mu);
+    free(j->qv.v);
+    free(j);
+    return n;
+}
+
+size_t vindex_near(vindex *v, const char *project, const float *q, float threshold, size_t k, vhit *out) {
+    vnear *j = vindex_near_begin(v, project, q, threshold, k);
+    vindex_near_work(j);
+    return vindex_near_end(j, out);
 }
 
 static ssize_t find_row(const partition *p, int64_t chunk_id) {

@@ -29,6 +29,13 @@ typedef struct {
 vindex *vindex_new(const char *model_id, int dim);
 void vindex_free(vindex *v);
 
+/* Gives the index the embedder's common direction (a unit vector of dim
+ * floats, copied), before the first sync. From then on vindex_near scores
+ * rows by the cosine of query and row with that direction taken out: what
+ * tells texts apart, where the raw cosine of two long texts is high
+ * whatever they say. Returns -1 when out of memory. */
+int vindex_set_common_direction(vindex *v, const float *c);
+
 /* Brings the index up to date with the database. */
 int vindex_sync(vindex *v, store *st, lt_err *err);
 
@@ -42,6 +49,26 @@ size_t vindex_search(vindex *v, const char *project, const float *q, size_t k, c
  * over every considered chunk (both 0 when there is none). */
 size_t vindex_search_range(vindex *v, const char *project, const float *q, size_t k, const int64_t *allowed,
                            size_t n_allowed, vhit *out, float *min_score, float *max_score);
+
+/* The k best chunks of project whose score (as vindex_search computes it,
+ * or with the common direction taken out when the index has one: see
+ * vindex_set_common_direction) is at least threshold, best first, equal scores in chunk id order (so
+ * the answer does not depend on the scan's order). For the near-duplicate
+ * check: a row is looked at beyond its score only when that score would
+ * enter the answer. Returns the number of hits. */
+size_t vindex_near(vindex *v, const char *project, const float *q, float threshold, size_t k, vhit *out);
+
+/* vindex_near shared by several threads: begin, then vindex_near_work
+ * from any threads, each taking blocks of rows until none is left, then
+ * end once every work call has returned: it scans what no thread took,
+ * writes the answer (up to k hits) and frees the job. The answer is over
+ * the rows the project had at begin (less any deleted meanwhile); project
+ * must stay valid until end. A NULL job (k of 0, out of memory) is
+ * empty. */
+typedef struct vnear vnear;
+vnear *vindex_near_begin(vindex *v, const char *project, const float *q, float threshold, size_t k);
+void vindex_near_work(vnear *j);
+size_t vindex_near_end(vnear *j, vhit *out);
 
 /* The similarity of q to one chunk of project; false when the index does
  * not hold that chunk. */

@@ -34,6 +34,7 @@ struct store {
     cached_stmt cache[STMT_CACHE_SLOTS];
     sqlite3_stmt *uncached; /* the one uncached statement alive, if the cache is full */
     uint64_t deadline_ns;   /* store_set_deadline; 0 = none */
+    int64_t seen_data_version; /* store_data_changed; -1 before the first call */
 };
 
 static uint64_t fnv1a(const char *s) {
@@ -134,6 +135,7 @@ store *store_open(const store_options *opt, lt_err *err) {
     if (!st) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); return NULL; }
     st->path = strdup(opt->path);
     st->busy_timeout_ms = opt->busy_timeout_ms;
+    st->seen_data_version = -1;
     int rc = sqlite3_open_v2(opt->path, &st->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -192,6 +194,16 @@ void store_close(store *st) {
     }
     free(st->path);
     free(st);
+}
+
+bool store_data_changed(store *st) {
+    store_stmt *s = store_prepare(st, "PRAGMA data_version", NULL);
+    int64_t v = -1;
+    if (s && store_step(s, NULL) == 1) v = store_col_int(s, 0);
+    if (s) store_reset(s);
+    bool changed = v < 0 || v != st->seen_data_version;
+    st->seen_data_version = v;
+    return changed;
 }
 
 const char *store_path(const store *st) { return st->path; }

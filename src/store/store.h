@@ -32,6 +32,12 @@ store *store_open(const store_options *opt, lt_err *err);
 void store_close(store *st);
 const char *store_path(const store *st);
 
+/* Whether the database may have changed under this connection since the
+ * last call on it: another connection (of this or another process)
+ * committed. True on the first call and when SQLite cannot tell. Costs one
+ * cached PRAGMA data_version. */
+bool store_data_changed(store *st);
+
 /* Schema version after migrations, and the newest this build knows. */
 int store_schema_version(store *st);
 int store_latest_schema_version(void);

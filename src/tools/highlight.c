@@ -1,6 +1,8 @@
 /* highlight.c - built-in ANSI highlighter (see highlight.h). */
 #include "highlight.h"
 
+#include "../core/sbuf.h"
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -80,25 +82,10 @@ static const lang_spec *spec_of(const char *lang) {
 
 int hl_known(const char *lang) { return spec_of(lang) != NULL; }
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} sbuf;
-
-static void put(sbuf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap *= 2;
-        b->buf = realloc(b->buf, b->cap);
-    }
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-}
-
 static void colored(sbuf *b, const char *color, const char *s, size_t n) {
-    put(b, color, strlen(color));
-    put(b, s, n);
-    put(b, C_OFF, strlen(C_OFF));
+    sbuf_add(b, color, strlen(color));
+    sbuf_add(b, s, n);
+    sbuf_add(b, C_OFF, strlen(C_OFF));
 }
 
 static bool is_word(char c) { return isalnum((unsigned char)c) || c == '_' || c == '$'; }
@@ -118,12 +105,11 @@ static size_t string_len(const char *p, char q) {
 }
 
 char *hl_ansi(const char *text, const char *lang) {
-    sbuf b = {malloc(256), 0, 256};
-    b.buf[0] = '\0';
+    sbuf b = {0};
     const lang_spec *s = spec_of(lang);
     if (!s) {
-        put(&b, text, strlen(text));
-        return b.buf;
+        sbuf_add(&b, text, strlen(text));
+        return sbuf_take(&b);
     }
     const char *p = text;
     while (*p) {
@@ -148,12 +134,12 @@ char *hl_ansi(const char *text, const char *lang) {
         } else if (is_word(*p) || (*p == '#' && !strcmp(s->name, "c"))) {
             n = 1;
             while (is_word(p[n])) n++;
-            if (is_keyword(s, p, n)) colored(&b, C_KW, p, n); else put(&b, p, n);
+            if (is_keyword(s, p, n)) colored(&b, C_KW, p, n); else sbuf_add(&b, p, n);
         } else {
             n = 1;
-            put(&b, p, 1);
+            sbuf_add(&b, p, 1);
         }
         p += n;
     }
-    return b.buf;
+    return sbuf_take(&b);
 }

@@ -13,8 +13,8 @@ const char *hl_lang_of_ext(const char *ext);
  * typescript, go, rust, bash, json). */
 int hl_known(const char *lang);
 
-/* text with ANSI colour sequences added; malloc'd. An unknown lang gives a
- * plain copy. */
+/* text with ANSI colour sequences added; malloc'd, NULL when out of memory.
+ * An unknown lang gives a plain copy. */
 char *hl_ansi(const char *text, const char *lang);
 
 #endif

@@ -223,22 +223,21 @@ static char *retrieve_key(tool_ctx *ctx, const json_t *args) {
     return key;
 }
 
-static void json_retain(void *obj) { json_incref(obj); }
-static void json_release(void *obj) { json_decref(obj); }
-static const l1_obj_ops json_ops = {json_retain, json_release};
+static void frozen_retain(void *obj) { jx_frozen_retain(obj); }
+static void frozen_release(void *obj) { jx_frozen_release(obj); }
+static const l1_obj_ops frozen_ops = {frozen_retain, frozen_release};
 
-/* A hit is served from the cached jansson object itself (re-parsing the
- * stored text cost more than the rest of the call): out takes references
- * to its members. So the cached object must never change: it is a deep
- * copy made at store time, and the members out shares are only read
- * (serialised) afterwards; jansson's reference counts are atomic, so
- * threads may share it. */
+/* A hit is served from the cached frozen result (jsonx.h): out takes
+ * references to the members of its value, and the call path reuses its
+ * serialisation, so a hit neither copies nor serialises the documents. The
+ * frozen copy is made from out when it is complete ("success" first, as
+ * on a hit), and the miss that made it hands it on too. */
 static int mem_retrieve(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
     char *key = retrieve_key(ctx, args);
-    json_t *cached = key ? l1_get_obj(caches_queries(), key) : NULL;
+    jx_frozen *cached = key ? l1_get_obj(caches_queries(), key) : NULL;
     if (cached) {
-        json_object_update(out, cached);
-        json_decref(cached);
+        json_object_update(out, jx_frozen_value(cached));
+        ctx->frozen = cached;
         free(key);
         return 0;
     }
@@ -248,12 +247,13 @@ static int mem_retrieve(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *
     }
     jx_set_str(out, "conversation_id", jx_str(args, "conversation_id"));
     if (key) {
-        /* The serialised size is what the entry counts against the byte bound. */
-        char *text = json_dumps(out, JSON_COMPACT);
-        json_t *copy = text ? json_deep_copy(out) : NULL;
-        if (copy) l1_put_obj(caches_queries(), key, copy, strlen(text), &json_ops);
-        json_decref(copy);
-        free(text);
+        jx_frozen *copy = jx_freeze(json_deep_copy(out));
+        if (copy) {
+            size_t len; /* the serialised size is what the entry counts against the byte bound */
+            jx_frozen_text(copy, &len);
+            l1_put_obj(caches_queries(), key, copy, len, &frozen_ops);
+            ctx->frozen = copy;
+        }
     }
     free(key);
     return 0;

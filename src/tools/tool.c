@@ -402,17 +402,18 @@ void tool_report(const tool_ctx *ctx, double progress, double total, const char 
 }
 
 json_t *tool_call(const tool_def *t, const tool_env *env, const json_t *args, const atomic_int *cancelled,
-                  bool *failed) {
+                  bool *failed, jx_frozen **frozen) {
     uint64_t start = clock_mono_ns();
     lt_err err;
     lt_err_clear(&err);
     const action_def *a = NULL;
     json_t *result;
+    if (frozen) *frozen = NULL;
     json_t *full = tool_validate(t, &a, args, &err);
     if (!full) {
         result = error_result(err.msg);
     } else {
-        tool_ctx ctx = {env->st, env->cfg, env->mem, jx_str(full, "project"), cancelled, env->progress};
+        tool_ctx ctx = {env->st, env->cfg, env->mem, jx_str(full, "project"), cancelled, env->progress, NULL};
         if (!ctx.project) ctx.project = settings_str(env->cfg, SET_PROJECT);
         result = json_object();
         jx_set_bool(result, "success", true);
@@ -420,7 +421,14 @@ json_t *tool_call(const tool_def *t, const tool_env *env, const json_t *args, co
             assert(err.msg[0] && "a failing action must say why");
             json_decref(result);
             result = error_result(err.msg);
+            jx_frozen_release(ctx.frozen);
+            ctx.frozen = NULL;
         }
+        if (frozen) {
+            *frozen = ctx.frozen;
+            ctx.frozen = NULL;
+        }
+        jx_frozen_release(ctx.frozen);
         json_decref(full);
     }
     *failed = json_is_false(json_object_get(result, "success"));

@@ -13,6 +13,7 @@
 #define LT_TOOL_H
 
 #include "../core/err.h"
+#include "../core/jsonx.h"
 #include "../core/settings.h"
 #include "../search/memory.h"
 #include "../store/store.h"
@@ -73,6 +74,11 @@ typedef struct {
     const char *project;          /* resolved: the call's project or the configured default */
     const atomic_int *cancelled;  /* set when the client cancelled the request */
     const tool_progress *progress; /* NULL when nobody listens */
+    /* An action may leave here (holding one reference) a frozen copy of
+     * what its out is when it returns successfully, member for member in
+     * the same order, so the caller can reuse the serialisation instead of
+     * making it again (results served from a cache). */
+    jx_frozen *frozen;
 } tool_ctx;
 
 /* Reports progress of a long action (total 0 when unknown); a no-op when
@@ -108,9 +114,12 @@ json_t *tool_describe(const tool_def *tool);
 
 /* Validates args against the named action's declaration and runs it. Always
  * returns a result object with "success"; *failed tells whether it is an
- * error result. Records the call in the metrics registry. */
+ * error result. Records the call in the metrics registry. When frozen is
+ * not NULL and the action left a frozen copy of its successful result,
+ * *frozen gets it (the caller releases it; its text is jx_dump of the
+ * returned object); otherwise *frozen is NULL. */
 json_t *tool_call(const tool_def *tool, const tool_env *env, const json_t *args, const atomic_int *cancelled,
-                  bool *failed);
+                  bool *failed, jx_frozen **frozen);
 
 /* For an action whose error result carries details beside "error" (the
  * members of a dependency cycle, say): makes out {"success": false,

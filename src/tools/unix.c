@@ -8,6 +8,7 @@
 #include "tool.h"
 
 #include "../core/jsonx.h"
+#include "../core/sbuf.h"
 #include "../code/code.h"
 #include "../fs/paths.h"
 #include "../fs/runner.h"
@@ -423,19 +424,13 @@ static int unix_find(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
 /* ---- tree ---- */
 
 typedef struct {
-    char *buf;
-    size_t len, cap;
+    sbuf text;
     int64_t dirs, files;
     bool dirs_only;
     char prefix[256][5];
 } tree_ctx;
 
-static void tree_put(tree_ctx *t, const char *s) {
-    size_t n = strlen(s);
-    if (t->len + n + 1 > t->cap) t->buf = realloc(t->buf, t->cap = (t->cap + n + 1) * 2);
-    memcpy(t->buf + t->len, s, n + 1);
-    t->len += n;
-}
+static void tree_put(tree_ctx *t, const char *s) { sbuf_str(&t->text, s); }
 
 static void tree_dir(tree_ctx *t, const char *dir, int depth, int max_depth, bool hidden) {
     size_t n;
@@ -463,7 +458,7 @@ static void tree_dir(tree_ctx *t, const char *dir, int depth, int max_depth, boo
         tree_put(t, "\n");
         if (S_ISDIR(st.st_mode)) {
             t->dirs++;
-            if ((max_depth <= 0 || depth + 1 < max_depth) && depth < 255 && t->len < (16u << 20)) {
+            if ((max_depth <= 0 || depth + 1 < max_depth) && depth < 255 && t->text.len < (16u << 20)) {
                 snprintf(t->prefix[depth], 5, "%s", i == last ? "    " : "|   ");
                 tree_dir(t, child, depth + 1, max_depth, hidden);
             }
@@ -523,16 +518,17 @@ static int unix_tree(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err
     } else {
         jx_set_str(out, "tool", "builtin");
     }
-    tree_ctx t = {malloc(4096), 0, 4096, 0, 0, dirs_only, {{0}}};
-    t.buf[0] = '\0';
+    tree_ctx t = {{0}, 0, 0, dirs_only, {{0}}};
     tree_put(&t, display);
     tree_put(&t, "\n");
     tree_dir(&t, dir, 0, max_depth, hidden);
+    char *text = sbuf_take(&t.text);
+    if (!text) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory listing the tree");
     if (!json_object_get(out, "tree_output")) {
-        jx_utf8_repair(t.buf);
-        jx_set_str(out, "tree_output", t.buf);
+        jx_utf8_repair(text);
+        jx_set_str(out, "tree_output", text);
     }
-    free(t.buf);
+    free(text);
     jx_set_str(out, "root_path", display);
     if (max_depth > 0) jx_set_int(out, "max_depth", max_depth); else jx_set_null(out, "max_depth");
     jx_set_int(out, "directory_count", t.dirs);
@@ -1304,6 +1300,10 @@ static int unix_syntax_highlight(tool_ctx *ctx, const json_t *args, json_t *out,
         runner_result_free(&r);
     } else {
         char *h = hl_ansi(src, lang);
+        if (!h) {
+            free(text);
+            return lt_err_set(err, LT_ERR_INTERNAL, "out of memory highlighting the text");
+        }
         jx_utf8_repair(h);
         jx_set_str(out, "highlighted_content", h);
         free(h);

@@ -139,6 +139,31 @@ test('store: result keys, defaults, identical content returns the same id, near-
   });
 });
 
+test('near-duplicates: two unrelated chatty messages are not, a lightly edited copy is', async (t) => {
+  // With GloVe the raw cosine of any two long conversational texts is high
+  // (these two: 0.97), so near-duplicates are measured with the embedder's
+  // common direction taken out.
+  const A = 'Hey Jo! How have you been? I finally went to that pottery class I told you about, and it was so much fun. ' +
+    'I made a little bowl, it is a bit wobbly but I love it. My kids thought it was hilarious when I came home covered ' +
+    'in clay. How about you, did you get to relax this weekend? I remember you said work had been crazy lately. ' +
+    'Oh, and thanks again for the book recommendation, I started reading it last night and could not put it down. ' +
+    'Let me know when you are free for coffee, I would love to catch up properly and hear about your trip plans.';
+  const B = "Hi Mel! I'm doing great, thanks for asking. This week I joined a local running group and we did our first " +
+    '5k together on Saturday morning. It was tough but everyone was really supportive and we got breakfast after. ' +
+    "I've also been trying to cook more at home, I made a spicy lentil soup that turned out better than expected. " +
+    "Things at the office are finally calming down, so I'm planning a short trip to the mountains next month. " +
+    'Would you want to come along? It would be nice to hike, unplug for a few days and just enjoy the fresh air.';
+  await withClient(t, async (c) => {
+    const a = await store(c, 'a.md', A);
+    const b = await store(c, 'b.md', B);
+    assert.deepEqual(b.near_duplicates, [], JSON.stringify(b.near_duplicates));
+    const edited = await store(c, 'a2.md', A.replace('pottery', 'ceramics').replace('coffee', 'tea'));
+    assert.equal(edited.near_duplicates.length, 1, JSON.stringify(edited.near_duplicates));
+    assert.equal(edited.near_duplicates[0].doc_id, a.doc_id);
+    assert.ok(edited.near_duplicates[0].similarity >= 0.95 && edited.near_duplicates[0].similarity <= 1.01);
+  });
+});
+
 test('bad input is an isError result that names the problem, and stores nothing', async (t) => {
   await withClient(t, async (c) => {
     const ok = await store(c, 'keep', 'A memory that stays.');

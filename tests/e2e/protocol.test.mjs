@@ -322,6 +322,34 @@ test('SIGTERM stops the server cleanly', async (t) => {
   }
 });
 
+test('SIGTERM during a burst: every call read finishes and is answered, nothing else is written', async (t) => {
+  const sb = sandbox(t);
+  const raw = spawnRaw(sb);
+  try {
+    await raw.initialize();
+    const msgs = [];
+    for (let i = 0; i < 100; i++) msgs.push(req(i, 'tools/call', { name: 'todo_action', arguments: { action: 'add', title: `burst ${i}` } }));
+    await raw.send(...msgs);
+    await raw.response(3, 10000); // calls are running: the signal lands mid-burst
+    raw.child.kill('SIGTERM');
+    const info = await raw.exited;
+    assert.equal(info.code, 0, `stderr:\n${raw.stderr}`);
+    assert.doesNotMatch(raw.stderr, /Sanitizer|runtime error:/);
+    const answered = raw.messages.filter((m) => Number.isInteger(m.id));
+    for (const m of answered) assert.ok(m.result && !m.result.isError, `call ${m.id} answered with a result`);
+    const ids = answered.map((m) => m.id);
+    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i), 'a prefix of the burst, in order');
+    await withRaw(t, async (check) => {
+      await check.initialize();
+      await check.send(req('l', 'tools/call', { name: 'todo_action', arguments: { action: 'list', limit: 200 } }));
+      const list = (await check.response('l')).result.structuredContent;
+      assert.equal(list.total_count, ids.length, 'exactly the answered calls were written');
+    }, { sandbox: sb });
+  } finally {
+    raw.kill();
+  }
+});
+
 test('client stops reading stdout: the server notices the broken pipe and exits', async (t) => {
   const sb = sandbox(t);
   const raw = spawnRaw(sb);

@@ -344,11 +344,38 @@ static void test_text_and_raw(void **state) {
     json_decref(obj), json_decref(want), json_decref(ref);
 }
 
+static void test_frozen_keeps_text_and_escaped_text(void **state) {
+    (void)state;
+    json_t *v = json_pack("{s:b, s:s, s:[i, f]}", "success", 1, "text", "line\n\"quoted\" \x01 caf\xc3\xa9", "n", 7, 0.5);
+    char *expect = jx_dump(v);
+    jx_frozen *f = jx_freeze(v);
+    assert_non_null(f);
+    size_t len, elen;
+    assert_string_equal(jx_frozen_text(f, &len), expect);
+    assert_int_equal(len, strlen(expect));
+    /* The escaped form is what the text becomes as a JSON string's inside. */
+    json_t *wrapped = json_string(expect);
+    char *w = jx_dump(wrapped);
+    const char *esc = jx_frozen_escaped(f, &elen);
+    assert_int_equal(elen, strlen(w) - 2);
+    assert_memory_equal(esc, w + 1, elen);
+    assert_true(jx_frozen_value(f) == v);
+    jx_frozen *g = jx_frozen_retain(f);
+    jx_frozen_release(f);
+    assert_string_equal(jx_frozen_text(g, NULL), expect); /* still alive with one reference */
+    jx_frozen_release(g);
+    jx_frozen_release(NULL);
+    json_decref(wrapped);
+    free(w);
+    free(expect);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setters_store_values_in_insertion_order),
         cmocka_unit_test(test_setters_copy_strings),
         cmocka_unit_test(test_getters_defaults),
+        cmocka_unit_test(test_frozen_keeps_text_and_escaped_text),
         cmocka_unit_test(test_dump_is_one_line),
         cmocka_unit_test(test_dump_any_value_and_real_precision),
         cmocka_unit_test(test_dump_matches_jansson),

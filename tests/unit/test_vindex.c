@@ -6,6 +6,7 @@
 #include "search/vindex.h"
 
 #include <math.h>
+#include <pthread.h>
 
 #define DIM 32
 #define MODEL "test-model-v1"
@@ -627,6 +628,283 @@ static void test_score(void **state) {
     vindex_free(v);
 }
 
+/* vindex_near against the full scan: the k best rows scoring at least the
+ * threshold, ties in chunk id order. Random rows, tight clusters (many rows
+ * above a high threshold, so the heap fills and its floor moves), exact
+ * copies (equal scores), deleted rows and another project, over more than
+ * one scan block (4096 rows), in 100 dimensions like GloVe. */
+#define NEAR_DIM 100
+
+static int by_score_then_chunk(const void *a, const void *b) {
+    const vhit *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->chunk_id < y->chunk_id ? -1 : x->chunk_id > y->chunk_id;
+}
+
+static void perturbed(const float *centre, double spread, float *out) {
+    double s = 0;
+    for (int i = 0; i < NEAR_DIM; i++) {
+        out[i] = (float)(centre[i] + spread * (urand() * 2 - 1));
+        s += (double)out[i] * out[i];
+    }
+    for (int i = 0; i < NEAR_DIM; i++) out[i] = (float)(out[i] / sqrt(s));
+}
+
+static void test_near_matches_full_scan(void **state) {
+    vx *x = *state;
+    store *st = x->f->st;
+    enum { CLUSTERS = 12, ROWS = 4700 };
+    float centre[CLUSTERS][NEAR_DIM];
+    for (int c = 0; c < CLUSTERS; c++) random_unit(centre[c], NEAR_DIM);
+    int64_t *chunks = calloc(ROWS, sizeof *chunks);
+    int64_t mem[8];
+    exec(st, "BEGIN");
+    for (int i = 0; i < 8; i++) mem[i] = add_memory(st, "p");
+    int64_t other = add_memory(st, "other");
+    float v[NEAR_DIM], copy[NEAR_DIM];
+    random_unit(copy, NEAR_DIM);
+    for (int i = 0; i < ROWS; i++) {
+        if (i % 5 == 0) random_unit(v, NEAR_DIM);
+        else if (i % 97 == 3) memcpy(v, copy, sizeof v); /* the same vector again: equal scores */
+        else perturbed(centre[i % CLUSTERS], i % 3 == 0 ? 0.01 : i % 3 == 1 ? 0.03 : 0.08, v);
+        chunks[i] = add_chunk(st, mem[i % 8], v, NEAR_DIM, MODEL);
+        if (i % 50 == 0) add_chunk(st, other, centre[0], NEAR_DIM, MODEL);
+    }
+    exec(st, "COMMIT");
+    vindex *vi = vindex_new(MODEL, NEAR_DIM);
+    sync_ok(vi, st);
+    /* Some rows deleted by another process, picked up by a sync. */
+    for (int i = 0; i < ROWS; i += 7) delete_chunk(x->other, chunks[i]);
+    sync_ok(vi, st);
+    size_t live = vindex_count(vi);
+    vhit *all = malloc(sizeof *all * (live + 1)), got[64];
+    const float thresholds[] = {-1.0f, 0.0f, 0.5f, 0.9f, 0.95f, 0.98f, 0.995f, 1.0f, 1.5f};
+    const size_t ks[] = {1, 3, 8, 64};
+    int checked_full = 0;
+    for (int qn = 0; qn < CLUSTERS + 4; qn++) {
+        float q[NEAR_DIM];
+        if (qn < CLUSTERS) perturbed(centre[qn], 0.005, q);
+        else if (qn == CLUSTERS) memcpy(q, copy, sizeof q);
+        else random_unit(q, NEAR_DIM);
+        size_t n_all = vindex_search(vi, "p", q, live + 1, NULL, 0, all);
+        assert_int_equal(n_all, live - ROWS / 50); /* the rows of "other" are not considered */
+        qsort(all, n_all, sizeof *all, by_score_then_chunk);
+        for (size_t t = 0; t < sizeof thresholds / sizeof *thresholds; t++) {
+            size_t above = 0;
+            while (above < n_all && all[above].score >= thresholds[t]) above++;
+            for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+                size_t k = ks[ki], want = above < k ? above : k;
+                size_t n = vindex_near(vi, "p", q, thresholds[t], k, got);
+                assert_int_equal(n, want);
+                for (size_t i = 0; i < n; i++) {
+                    if (got[i].chunk_id != all[i].chunk_id || got[i].memory_id != all[i].memory_id ||
+                        got[i].score != all[i].score)
+                        fail_msg("query %d threshold %.3f k %zu rank %zu: chunk %lld (%.7f), full scan %lld (%.7f)",
+                                 qn, thresholds[t], k, i, (long long)got[i].chunk_id, got[i].score,
+                                 (long long)all[i].chunk_id, all[i].score);
+                }
+                checked_full += n == k && k == 64;
+            }
+        }
+        if (qn == CLUSTERS) {
+            /* The copies tie: best first, in chunk order. */
+            size_t n = vindex_near(vi, "p", q, 0.99f, 8, got);
+            assert_true(n >= 2);
+            assert_true(got[0].score == got[1].score && got[0].chunk_id < got[1].chunk_id);
+        }
+    }
+    assert_true(checked_full > 10); /* the heap did fill and evict */
+    assert_int_equal(vindex_near(vi, "nowhere", copy, 0.0f, 8, got), 0);
+    assert_int_equal(vindex_near(vi, "p", copy, 0.0f, 0, got), 0);
+    free(all);
+    free(chunks);
+    vindex_free(vi);
+}
+
+/* With a common direction (what every long text shares), vindex_near scores
+ * the cosine of query and row with that direction taken out. Rows here are
+ * mostly the common direction plus a residual of their own, so every raw
+ * cosine is high (as with SIF-weighted GloVe averages of long texts), and
+ * only the rows whose residual is close to the query's should count. */
+static void make_text_like(const float *common, const float *own, double along, float *out) {
+    double s = 0;
+    for (int i = 0; i < NEAR_DIM; i++) {
+        out[i] = (float)(along * common[i] + own[i]);
+        s += (double)out[i] * out[i];
+    }
+    for (int i = 0; i < NEAR_DIM; i++) out[i] = (float)(out[i] / sqrt(s));
+}
+
+/* The reference: from the dequantised row and the quantised query's raw
+ * score, as the index computes it, in doubles. */
+static double ref_centered(const float *row_deq, double raw, const float *q, const float *c) {
+    double ra = 0, rn = 0, qa = 0, qn = 0;
+    for (int i = 0; i < NEAR_DIM; i++) {
+        ra += (double)row_deq[i] * c[i];
+        rn += (double)row_deq[i] * row_deq[i];
+        qa += (double)q[i] * c[i];
+        qn += (double)q[i] * q[i];
+    }
+    double rrest = fmax(sqrt(fmax(rn - ra * ra, 0)), 1e-3), qrest = fmax(sqrt(fmax(qn - qa * qa, 0)), 1e-3);
+    return (raw - qa * ra) / (rrest * qrest);
+}
+
+static void test_near_centered_on_common_direction(void **state) {
+    vx *x = *state;
+    store *st = x->f->st;
+    enum { ROWS = 600, TWINS = 5 };
+    float common[NEAR_DIM], base[NEAR_DIM], own[NEAR_DIM], v[NEAR_DIM], q[NEAR_DIM];
+    random_unit(common, NEAR_DIM);
+    random_unit(base, NEAR_DIM);
+    for (int i = 0; i < NEAR_DIM; i++) base[i] *= 0.25f;
+    exec(st, "BEGIN");
+    int64_t mem = add_memory(st, "p");
+    int64_t twin_chunk[TWINS];
+    float (*rows)[NEAR_DIM] = malloc(sizeof *rows * ROWS);
+    for (int r = 0; r < ROWS; r++) {
+        if (r < TWINS) { /* the base text, lightly edited */
+            for (int i = 0; i < NEAR_DIM; i++) own[i] = base[i] + (float)(0.01 * (urand() * 2 - 1));
+        } else {
+            random_unit(own, NEAR_DIM);
+            for (int i = 0; i < NEAR_DIM; i++) own[i] *= 0.25f;
+        }
+        make_text_like(common, own, 1.0, v);
+        int64_t c = add_chunk(st, mem, v, NEAR_DIM, MODEL);
+        if (r < TWINS) twin_chunk[r] = c;
+        memcpy(rows[r], v, sizeof v);
+    }
+    exec(st, "COMMIT");
+    make_text_like(common, base, 1.0, q);
+
+    /* Raw cosines: every row looks like a near-duplicate. */
+    vindex *raw = vindex_new(MODEL, NEAR_DIM);
+    sync_ok(raw, st);
+    vhit got[16];
+    assert_int_equal(vindex_near(raw, "p", q, 0.9f, 16, got), 16);
+
+    vindex *vi = vindex_new(MODEL, NEAR_DIM);
+    assert_int_equal(vindex_set_common_direction(vi, common), 0);
+    sync_ok(vi, st);
+    size_t n = vindex_near(vi, "p", q, 0.95f, 16, got);
+    assert_int_equal(n, TWINS); /* only the edits of the same text */
+    for (size_t i = 0; i < n; i++) {
+        bool twin = false;
+        for (int t = 0; t < TWINS; t++) twin |= got[i].chunk_id == twin_chunk[t];
+        assert_true(twin);
+        assert_true(got[i].score >= 0.95f && got[i].score <= 1.01f);
+    }
+    /* Every score is the centred cosine of the stored numbers. */
+    vhit all[ROWS];
+    size_t n_all = vindex_near(vi, "p", q, -2.0f, ROWS, all);
+    assert_int_equal(n_all, ROWS);
+    vhit raw_all[ROWS];
+    assert_int_equal(vindex_search(raw, "p", q, ROWS, NULL, 0, raw_all), ROWS);
+    for (size_t i = 0; i < n_all; i++) {
+        int64_t r = all[i].chunk_id - twin_chunk[0]; /* chunk ids were given in row order */
+        assert_true(r >= 0 && r < ROWS);
+        double rs = 0;
+        for (size_t j = 0; j < ROWS; j++)
+            if (raw_all[j].chunk_id == all[i].chunk_id) rs = raw_all[j].score;
+        unsigned char blob[sizeof(float) + NEAR_DIM];
+        float deq[NEAR_DIM];
+        vindex_quantise(rows[r], NEAR_DIM, blob);
+        dequantise(blob, NEAR_DIM, deq);
+        double want = ref_centered(deq, rs, q, common);
+        if (fabs(all[i].score - want) > 1e-4) fail_msg("row %lld: centred %.6f, reference %.6f", (long long)r, all[i].score, want);
+        if (r >= TWINS) assert_true(all[i].score < 0.5f); /* unrelated texts are far apart */
+    }
+    free(rows);
+    vindex_free(raw);
+    vindex_free(vi);
+}
+
+/* vindex_near_begin/work/end: several threads share one job and give the
+ * single-threaded answer; a sync between begin and end (rows added, rows
+ * deleted, enough for a compaction) leaves the job on the rows it began
+ * with, less the deleted ones. */
+typedef struct {
+    vnear *job;
+} near_worker;
+
+static void *near_worker_run(void *arg) {
+    vindex_near_work(((near_worker *)arg)->job);
+    return NULL;
+}
+
+static void test_near_job_threads_and_sync(void **state) {
+    vx *x = *state;
+    store *st = x->f->st;
+    enum { ROWS = 9000 };
+    float centre[NEAR_DIM], v[NEAR_DIM];
+    random_unit(centre, NEAR_DIM);
+    int64_t *chunks = calloc(ROWS, sizeof *chunks);
+    exec(st, "BEGIN");
+    int64_t mem = add_memory(st, "p");
+    for (int i = 0; i < ROWS; i++) {
+        perturbed(centre, i % 2 ? 0.02 : 0.2, v);
+        chunks[i] = add_chunk(st, mem, v, NEAR_DIM, MODEL);
+    }
+    exec(st, "COMMIT");
+    vindex *vi = vindex_new(MODEL, NEAR_DIM);
+    sync_ok(vi, st);
+    vhit *all = malloc(sizeof *all * (ROWS + 200)), got[16], want[16];
+    for (int round = 0; round < 4; round++) {
+        float q[NEAR_DIM];
+        perturbed(centre, 0.01, q);
+        size_t n_all = vindex_search(vi, "p", q, ROWS, NULL, 0, all);
+        qsort(all, n_all, sizeof *all, by_score_then_chunk);
+        size_t nw = vindex_near(vi, "p", q, 0.5f, 16, want);
+        assert_int_equal(nw, 16);
+        for (size_t i = 0; i < nw; i++) assert_true(want[i].chunk_id == all[i].chunk_id && want[i].score == all[i].score);
+        vnear *job = vindex_near_begin(vi, "p", q, 0.5f, 16);
+        assert_non_null(job);
+        pthread_t t[3];
+        near_worker w = {job};
+        for (int i = 0; i < 3; i++) assert_int_equal(pthread_create(&t[i], NULL, near_worker_run, &w), 0);
+        vindex_near_work(job);
+        for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+        assert_int_equal(vindex_near_end(job, got), nw);
+        for (size_t i = 0; i < nw; i++)
+            assert_true(got[i].chunk_id == want[i].chunk_id && got[i].memory_id == want[i].memory_id &&
+                        got[i].score == want[i].score);
+    }
+    /* A sync inside the job: new rows equal to the query (they would come
+     * first) and the deletion of half the rows, the best one among them. */
+    float q[NEAR_DIM];
+    perturbed(centre, 0.01, q);
+    vhit before[8];
+    assert_int_equal(vindex_near(vi, "p", q, 0.0f, 8, before), 8);
+    vnear *job = vindex_near_begin(vi, "p", q, 0.0f, 8);
+    int64_t last = chunks[ROWS - 1];
+    for (int i = 0; i < 100; i++) add_chunk(x->other, mem, q, NEAR_DIM, MODEL);
+    delete_chunk(x->other, before[0].chunk_id);
+    size_t deleted = 1;
+    exec(x->other, "BEGIN");
+    for (int i = 0; i < ROWS; i += 2)
+        if (chunks[i] != before[0].chunk_id) delete_chunk(x->other, chunks[i]), deleted++;
+    exec(x->other, "COMMIT");
+    sync_ok(vi, st);
+    size_t n = vindex_near_end(job, got);
+    assert_int_equal(n, 8);
+    size_t n_all = vindex_search(vi, "p", q, ROWS + 200, NULL, 0, all);
+    qsort(all, n_all, sizeof *all, by_score_then_chunk);
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (all[r].chunk_id > last) r++; /* added after begin: not in the job */
+        assert_true(got[i].chunk_id != before[0].chunk_id);
+        assert_true(got[i].chunk_id == all[r].chunk_id && got[i].score == all[r].score);
+        r++;
+    }
+    /* Once the job is over the next sync compacts, and answers are the same. */
+    sync_ok(vi, st);
+    assert_int_equal(vindex_count(vi), ROWS - deleted + 100);
+    assert_int_equal(vindex_near(vi, "p", q, 0.0f, 8, got), 8);
+    for (size_t i = 0; i < 8; i++) assert_true(got[i].chunk_id == all[i].chunk_id && got[i].score == all[i].score);
+    free(all);
+    free(chunks);
+    vindex_free(vi);
+}
+
 int main(void) {
     tu_quiet();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, vx_setup, vx_teardown)
@@ -639,6 +917,9 @@ int main(void) {
         T(test_sync_incremental_across_connections),
         T(test_compaction_keeps_results),
         T(test_score),
+        T(test_near_matches_full_scan),
+        T(test_near_centered_on_common_direction),
+        T(test_near_job_threads_and_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,10 +266,17 @@ static TU_UNUSED json_t *tu_call_ex(const char *tool_name, store *st, const sett
      * outlive the database it was loaded from. */
     memory_engine *own = tu_active_mem ? NULL : tu_memory_new();
     tool_env env = {st, cfg, tu_active_mem ? tu_active_mem : own};
-    json_t *r = tool_call(t, &env, args, &cancelled, &f);
+    jx_frozen *frozen = NULL;
+    json_t *r = tool_call(t, &env, args, &cancelled, &f, &frozen);
     memory_engine_free(own);
     json_decref(args);
     assert_non_null(r);
+    if (frozen) { /* a frozen result must serialise exactly as the result does */
+        char *text = jx_dump(r);
+        assert_string_equal(jx_frozen_text(frozen, NULL), text);
+        free(text);
+        jx_frozen_release(frozen);
+    }
     assert_true(jx_expand_raw(r)); /* parts written as text (jx_raw) read as the client reads them */
     json_t *success = json_object_get(r, "success");
     assert_true(json_is_boolean(success));
