@@ -27,17 +27,23 @@ typedef struct chunk {
 
 typedef struct {
     bool active;
-    bool registered; /* the thread-exit destructor knows this arena */
-    chunk *chunks;   /* newest first; the bump pointer is in the newest */
+    chunk *chunks; /* this window's, newest first; the bump pointer is in the newest */
     char *bump, *end;
     void *free_list[NCLASS + 1];
-    size_t want; /* size of the chunk the next window starts with */
     unsigned long long used;
 } arena;
 
 static __thread arena A;
-static pthread_key_t arena_key;
 static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+/* Chunks between windows, shared by all threads: whichever thread parses
+ * next takes one (a server may run calls on either of two threads; one
+ * chunk serves both). Bounded by TSARENA_KEEP bytes. want is the size a
+ * window's first chunk gets: the whole of the last window that needed more
+ * than one. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static chunk *pool;
+static size_t pool_bytes, want = FIRST_CHUNK;
 
 /* tree-sitter cannot handle a failed allocation (its own default allocator
  * exits); neither can we in the middle of a parse. */
@@ -46,16 +52,7 @@ static void out_of_memory(size_t n) {
     abort();
 }
 
-static void free_chunks(arena *a) {
-    for (chunk *c = a->chunks, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
-    a->chunks = NULL;
-    a->bump = a->end = NULL;
-}
-
-static void arena_destroy(void *p) { free_chunks(p); }
+static size_t chunk_size(const chunk *c) { return (size_t)(c->hi - c->lo); }
 
 static bool in_arena(const void *p) {
     for (const chunk *c = A.chunks; c; c = c->next)
@@ -63,23 +60,53 @@ static bool in_arena(const void *p) {
     return false;
 }
 
-static size_t chunk_size(const chunk *c) { return (size_t)(c->hi - c->lo); }
+/* A pooled chunk of at least want bytes (smaller ones are dropped), or NULL. */
+static chunk *pool_take(void) {
+    chunk *got = NULL;
+    pthread_mutex_lock(&pool_lock);
+    while (pool && !got) {
+        chunk *c = pool;
+        pool = c->next;
+        pool_bytes -= chunk_size(c);
+        if (chunk_size(c) >= want) got = c;
+        else free(c);
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return got;
+}
+
+static void pool_put(chunk *c) {
+    pthread_mutex_lock(&pool_lock);
+    if (pool_bytes + chunk_size(c) <= TSARENA_KEEP) {
+        c->next = pool;
+        pool = c;
+        pool_bytes += chunk_size(c);
+        c = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    free(c);
+}
 
 /* bytes (a multiple of 16) from the newest chunk, or a new one */
 static void *bump(size_t bytes) {
     if ((size_t)(A.end - A.bump) < bytes) {
-        size_t size = A.chunks ? 2 * chunk_size(A.chunks) : (A.want > FIRST_CHUNK ? A.want : FIRST_CHUNK);
-        while (size < bytes) size *= 2;
-        chunk *c = malloc(sizeof *c + 32 + size);
-        if (!c) return NULL;
-        uintptr_t lo = ((uintptr_t)(c + 1) + HDR + 15) / 16 * 16 - HDR;
-        c->lo = (char *)lo;
-        c->hi = c->lo + size;
+        chunk *c = A.chunks ? NULL : pool_take();
+        if (!c || chunk_size(c) < bytes) {
+            free(c);
+            pthread_mutex_lock(&pool_lock);
+            size_t size = A.chunks ? 2 * chunk_size(A.chunks) : want;
+            pthread_mutex_unlock(&pool_lock);
+            while (size < bytes) size *= 2;
+            c = malloc(sizeof *c + 32 + size);
+            if (!c) return NULL;
+            uintptr_t lo = ((uintptr_t)(c + 1) + HDR + 15) / 16 * 16 - HDR;
+            c->lo = (char *)lo;
+            c->hi = c->lo + size;
+        }
         c->next = A.chunks;
         A.chunks = c;
         A.bump = c->lo;
         A.end = c->hi;
-        if (!A.registered) A.registered = pthread_setspecific(arena_key, &A) == 0;
     }
     void *b = A.bump;
     A.bump += bytes;
@@ -144,10 +171,7 @@ static void *ar_realloc(void *p, size_t n) {
     return q;
 }
 
-static void install_once(void) {
-    if (pthread_key_create(&arena_key, arena_destroy) != 0) return; /* then tree-sitter keeps plain malloc */
-    ts_set_allocator(ar_malloc, ar_calloc, ar_realloc, ar_free);
-}
+static void install_once(void) { ts_set_allocator(ar_malloc, ar_calloc, ar_realloc, ar_free); }
 
 void tsarena_install(void) { pthread_once(&arena_once, install_once); }
 
@@ -161,15 +185,25 @@ void tsarena_end(void) {
     assert(A.active);
     A.active = false;
     memset(A.free_list, 0, sizeof A.free_list);
-    size_t total = 0, n = 0;
-    for (const chunk *c = A.chunks; c; c = c->next) total += chunk_size(c), n++;
-    if (n == 1 && total <= TSARENA_KEEP) { /* the common case: reuse it as it is */
-        A.bump = A.chunks->lo;
+    chunk *c = A.chunks;
+    A.chunks = NULL;
+    A.bump = A.end = NULL;
+    if (c && !c->next) { /* the common case: one chunk, for the next window of any thread */
+        pool_put(c);
         return;
     }
     /* grown in this window: next time one chunk of the whole size */
-    free_chunks(&A);
-    A.want = total <= TSARENA_KEEP ? total : 0;
+    size_t total = 0;
+    for (chunk *next; c; c = next) {
+        next = c->next;
+        total += chunk_size(c);
+        free(c);
+    }
+    if (total) {
+        pthread_mutex_lock(&pool_lock);
+        want = total <= TSARENA_KEEP ? total : FIRST_CHUNK;
+        pthread_mutex_unlock(&pool_lock);
+    }
 }
 
 unsigned long long tsarena_used(void) { return A.used; }

@@ -7,8 +7,8 @@
  * parse, walks, cursors): inside it, this thread's tree-sitter allocations
  * come from a per-thread arena (bump allocation, freed blocks reused by size
  * class), and closing the window releases all of it at once, so the tree is
- * never freed node by node. The arena's memory is kept for the thread's next
- * parse (up to TSARENA_KEEP bytes) and freed when the thread exits.
+ * never freed node by node. The arena's memory goes back to a pool shared by
+ * all threads for the next parse (up to TSARENA_KEEP bytes in all).
  *
  * Outside a window (or on another thread) tree-sitter gets plain malloc.
  * Nothing allocated in a window may be used after it closes: code_parse
@@ -17,7 +17,7 @@
 #ifndef LT_TSARENA_H
 #define LT_TSARENA_H
 
-/* The most arena memory a thread keeps between parses. */
+/* The most arena memory kept between parses (all threads together). */
 #define TSARENA_KEEP (64u * 1024u * 1024u)
 
 /* Routes tree-sitter's allocations through this module; once per process,
