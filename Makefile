@@ -65,10 +65,11 @@ GRAMMAR_OBJ := $(GRAMMARS:%=$(BUILD)/grammar-obj/%-parser.o) \
 $(GRAMMAR_DIR)/.stamp: scripts/fetch-grammars.sh
 	scripts/fetch-grammars.sh $(GRAMMAR_DIR)
 
-# grammar-obj/LANG-FILE.o from grammars/LANG/src/FILE.c
+# grammar-obj/LANG-FILE.o from grammars/LANG/src/FILE.c; the external
+# scanners allocate through the runtime's allocator (src/code/tsarena.h)
 $(BUILD)/grammar-obj/%.o: $(GRAMMAR_DIR)/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -w -I$(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src -c \
+	$(CC) -O2 -w -DTREE_SITTER_REUSE_ALLOCATOR -I$(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src -c \
 	  $(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src/$(lastword $(subst -, ,$*)).c -o $@
 
 $(BUILD)/grammar-obj/tree-sitter-runtime.o: $(GRAMMAR_DIR)/.stamp
