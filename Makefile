@@ -19,14 +19,14 @@
 #   make eval     retrieval quality on ../shared/data/locomo-dev
 
 CC      ?= cc
-PKGS    := jansson sqlite3 libutf8proc hiredis libmicrohttpd tree-sitter
+PKGS    := jansson sqlite3 libutf8proc hiredis libmicrohttpd
 # libcurl and OpenBLAS are loaded at run time by the backends that use them
 # (src/embed/dynload.h): only their headers are needed to build.
 HDR_PKGS := openblas libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-missing-field-initializers -Wno-format-truncation
-DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lhiredis -lmicrohttpd -ltree-sitter) -ldl -lpthread -lm
+DEPCFLAGS = -I$(GRAMMAR_DIR)/runtime/include $(shell pkg-config --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -lutf8proc -lhiredis -lmicrohttpd) -ldl -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(sort $(wildcard src/*/*.c))
@@ -52,21 +52,34 @@ all: deps $(BUILD)/ltmc model
 
 # The tree-sitter grammars (src/code/): generated C parsers fetched from npm
 # at pinned versions, compiled once, optimised and without sanitizers (they
-# are large and not ours), into one library every build flavour links.
+# are large and not ours), into one library every build flavour links; with
+# them the tree-sitter runtime, from the npm package's sources (statically:
+# Debian's shared build is slower, see scripts/fetch-grammars.sh).
 GRAMMARS    := c python javascript typescript tsx go rust
 GRAMMAR_DIR := $(BUILD)/grammars
 GRAMMAR_LIB := $(BUILD)/libltgrammars.a
 GRAMMAR_OBJ := $(GRAMMARS:%=$(BUILD)/grammar-obj/%-parser.o) \
-               $(filter-out %/c-scanner.o %/go-scanner.o,$(GRAMMARS:%=$(BUILD)/grammar-obj/%-scanner.o))
+               $(filter-out %/c-scanner.o %/go-scanner.o,$(GRAMMARS:%=$(BUILD)/grammar-obj/%-scanner.o)) \
+               $(BUILD)/grammar-obj/tree-sitter-runtime.o
 
 $(GRAMMAR_DIR)/.stamp: scripts/fetch-grammars.sh
 	scripts/fetch-grammars.sh $(GRAMMAR_DIR)
 
-# grammar-obj/LANG-FILE.o from grammars/LANG/src/FILE.c
+# grammar-obj/LANG-FILE.o from grammars/LANG/src/FILE.c; the external
+# scanners allocate through the runtime's allocator (src/code/tsarena.h)
 $(BUILD)/grammar-obj/%.o: $(GRAMMAR_DIR)/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -w -I$(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src -c \
+	$(CC) -O2 -w -DTREE_SITTER_REUSE_ALLOCATOR -I$(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src -c \
 	  $(GRAMMAR_DIR)/$(firstword $(subst -, ,$*))/src/$(lastword $(subst -, ,$*)).c -o $@
+
+$(BUILD)/grammar-obj/tree-sitter-runtime.o: $(GRAMMAR_DIR)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -w -I$(GRAMMAR_DIR)/runtime/include -I$(GRAMMAR_DIR)/runtime/src -c $(GRAMMAR_DIR)/runtime/src/lib.c -o $@
+
+# every object sees the runtime's tree_sitter/api.h; src/code/tswalk.c its internals
+$(REL_OBJ) $(SAN_OBJ) $(BUILD)/rel/main.o $(BUILD)/san/main.o: | $(GRAMMAR_DIR)/.stamp
+TS_INTERNAL := -isystem $(GRAMMAR_DIR)/runtime/src
+$(BUILD)/rel/code/tswalk.o $(BUILD)/san/code/tswalk.o: DEPCFLAGS += $(TS_INTERNAL)
 
 $(GRAMMAR_LIB): $(GRAMMAR_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -152,11 +165,11 @@ $(BUILD)/bench_http: LIBS += $(shell pkg-config --libs libcurl 2>/dev/null || ec
 
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_request.c $(SRC) $(GRAMMAR_LIB) $(LIBS)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc $(TS_INTERNAL) -o $@ tests/fuzz/fuzz_request.c $(SRC) $(GRAMMAR_LIB) $(LIBS)
 
 $(BUILD)/fuzz_code: tests/fuzz/fuzz_code.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc -o $@ tests/fuzz/fuzz_code.c $(filter src/code/code%,$(SRC)) src/core/err.c src/core/jsonx.c $(GRAMMAR_LIB) $(LIBS)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc $(TS_INTERNAL) -o $@ tests/fuzz/fuzz_code.c $(filter src/code/code% src/code/ts%,$(SRC)) src/core/err.c src/core/jsonx.c $(GRAMMAR_LIB) $(LIBS)
 
 fuzz: test-deps $(BUILD)/fuzz_request $(BUILD)/fuzz_code
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-code-corpus

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 want=(build-essential pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev
-      libmicrohttpd-dev libtree-sitter-dev nodejs npm python3 libhiredis-dev jq ripgrep fd-find tree man-db lsd bat fzf duf)
+      libmicrohttpd-dev nodejs npm python3 libhiredis-dev jq ripgrep fd-find tree man-db lsd bat fzf duf)
 case "${1:-build}" in
   build) ;;
   test) want+=(libcmocka-dev clang python3-numpy redis-server) ;;

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Fetches the tree-sitter grammars (generated C parsers) that src/code/
-# compiles in, from their npm packages at pinned versions, checks each
-# tarball against its pinned integrity, and extracts only the C sources:
+# compiles in, and the tree-sitter runtime itself, from their npm packages at
+# pinned versions, checks each tarball against its pinned integrity, and
+# extracts only the C sources:
 #   OUTDIR/<lang>/src/{parser.c,scanner.c,tree_sitter/*.h}
 #   OUTDIR/common/scanner.h   (shared by the typescript and tsx scanners)
-# The versions are the newest whose parser.c is ABI 14 (LANGUAGE_VERSION),
-# the newest ABI Debian's libtree-sitter 0.20.7 loads; the script refuses any
-# other ABI so a bump cannot slip through unnoticed.
+#   OUTDIR/runtime/{include,src}  the runtime (lib.c and what it includes)
+# The runtime is the one vendored by the `tree-sitter` npm package (its node
+# binding), built statically and optimised with the grammars: Debian's
+# libtree-sitter0 is a -fPIC shared library with hardening, measurably slower
+# on large files (README, "extract_functions under 20 ms"). Its 0.20.6 loads
+# ABI 13 and 14; the grammar versions are the newest whose parser.c is ABI 14
+# (LANGUAGE_VERSION), and the script refuses any other ABI so a bump cannot
+# slip through unnoticed.
 #   scripts/fetch-grammars.sh OUTDIR
 set -euo pipefail
 out=$1
@@ -18,6 +24,7 @@ pins=(
   "tree-sitter-typescript 0.23.2 sha512-e04JUUKxTT53/x3Uq1zIL45DoYKVfHH4CZqwgZhPg5qYROl5nQjV+85ruFzFGZxu+QeFVbRTPDRnqL9UbU4VeA=="
   "tree-sitter-go 0.23.4 sha512-iQaHEs4yMa/hMo/ZCGqLfG61F0miinULU1fFh+GZreCRtKylFLtvn798ocCZjO2r/ungNZgAY1s1hPFyAwkc7w=="
   "tree-sitter-rust 0.23.3 sha512-uLdZJ1K26EuJTBMJlz1ltTlg7nJyAYThfouXgigf5ixKOasOL5wNrRCpuWTsl6rDcKlZK9UX+annFLqP/kchwQ=="
+  "tree-sitter 0.20.6 sha512-GxJodajVpfgb3UREzzIbtA1hyRnTxVbWVXrbC6sk4xTMH5ERMBJk9HJNq4c8jOJeUaIOmLcwg+t6mez/PDvGqg=="
 )
 want=$(printf '%s\n' "${pins[@]}")
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then touch "$stamp"; exit 0; fi
@@ -51,8 +58,16 @@ for pin in "${pins[@]}"; do
   fi
   dir="$work/$pkg"
   mkdir -p "$dir"
-  tar -xzf "$tgz" -C "$dir" --wildcards '*.c' '*.h'
+  tar -xzf "$tgz" -C "$dir" --wildcards '*.c' '*.h' '*LICENSE'
   case "$pkg" in
+    tree-sitter)
+      rt="$dir/package/vendor/tree-sitter"
+      if ! grep -q '^#define TREE_SITTER_LANGUAGE_VERSION 14$' "$rt/lib/include/tree_sitter/api.h"; then
+        echo "grammars: the runtime does not load ABI 14" >&2
+        exit 1
+      fi
+      mkdir -p "$out.part/runtime"
+      cp -r "$rt/lib/include" "$rt/lib/src" "$rt/LICENSE" "$out.part/runtime/" ;;
     tree-sitter-typescript)
       take "$dir/package/typescript" typescript
       take "$dir/package/tsx" tsx

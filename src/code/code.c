@@ -1,6 +1,8 @@
 #include "code_int.h"
 
 #include "../core/jsonx.h"
+#include "tsarena.h"
+#include "tswalk.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -208,32 +210,13 @@ char *cx_signature(code_ctx *cx, TSNode def, TSNode body) {
     return s;
 }
 
-void cx_iter_init(cx_iter *it, TSNode parent) {
-    /* a missing field gives a null node: iterating it yields nothing */
-    it->done = ts_node_is_null(parent);
-    it->live = !it->done;
-    it->started = false;
-    if (it->live) it->c = ts_tree_cursor_new(parent);
-}
+void cx_iter_init(cx_iter *it, TSNode parent) { tsw_init_children(&it->w, parent); }
 
-bool cx_iter_next(cx_iter *it, TSNode *child) {
-    if (it->done) return false;
-    bool ok = it->started ? ts_tree_cursor_goto_next_sibling(&it->c) : ts_tree_cursor_goto_first_child(&it->c);
-    it->started = true;
-    if (!ok) {
-        it->done = true;
-        return false;
-    }
-    *child = ts_tree_cursor_current_node(&it->c);
-    return true;
-}
+bool cx_iter_next(cx_iter *it, TSNode *child) { return tsw_next(&it->w, child); }
 
-const char *cx_iter_field(const cx_iter *it) { return ts_tree_cursor_current_field_name(&it->c); }
+const char *cx_iter_field(const cx_iter *it) { return tsw_field_name(&it->w); }
 
-void cx_iter_end(cx_iter *it) {
-    if (it->live) ts_tree_cursor_delete(&it->c);
-    it->live = false;
-}
+void cx_iter_end(cx_iter *it) { tsw_end(&it->w); }
 
 TSNode cx_child_of_type(TSNode n, const char *type) {
     cx_iter it;
@@ -632,10 +615,15 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
             order[nb++] = (body_ref){ts_node_start_byte(cx->func_body[i]), i};
     if (nb > 1) qsort(order, nb, sizeof *order, by_body_start);
 
-    TSTreeCursor c = ts_tree_cursor_new(root);
+    tsw_iter it;
+    tsw_init(&it, root);
     bool want_error = ts_node_has_error(root);
-    for (;;) {
-        TSNode n = ts_tree_cursor_current_node(&c);
+    /* Leaves matter only when flagged (comments, operators) or while looking
+     * for the first error (a missing or ERROR leaf); function bodies are
+     * never passed over, so the stack of open bodies is the same. */
+    if (!want_error) tsw_skip_leaves(&it, cx->flags, cx->nsym);
+    TSNode n;
+    while (tsw_next(&it, &n)) {
         uint32_t start = ts_node_start_byte(n);
         while (depth && ts_node_end_byte(cx->func_body[stack[depth - 1]]) <= start &&
                !ts_node_eq(n, cx->func_body[stack[depth - 1]]))
@@ -646,6 +634,7 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
         if (want_error && (sym == (TSSymbol)-1 || ts_node_is_missing(n))) {
             f->error_line = cx_line(n);
             want_error = false;
+            tsw_skip_leaves(&it, cx->flags, cx->nsym);
         }
         uint8_t fl = flags_of(cx, sym);
         if (fl & F_COMMENT) {
@@ -673,14 +662,9 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
             if (d && depth) f->funcs[stack[depth - 1]].complexity += d;
             if ((fl & F_HOOK) && cx->spec->hook) cx->spec->hook(cx, n);
         }
-        if (ts_tree_cursor_goto_first_child(&c)) continue;
-        for (;;) {
-            if (ts_tree_cursor_goto_next_sibling(&c)) break;
-            if (!ts_tree_cursor_goto_parent(&c)) goto done;
-        }
     }
-done:
-    ts_tree_cursor_delete(&c);
+    if (it.oom) cx->oom = true;
+    tsw_end(&it);
     free(order), free(stack);
     if (!ts_node_has_error(root)) return;
     f->has_errors = true;
@@ -693,6 +677,31 @@ done:
 static int cmp_comment(const void *a, const void *b) {
     const code_comment *x = a, *y = b;
     return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Comments by line, stably: they come as two runs already in order (the
+ * walker's docstrings, then the comment nodes), which one merge sorts;
+ * anything else goes to qsort (glibc's is a stable merge sort). */
+static void sort_comments(code_ctx *cx) {
+    code_file *f = cx->f;
+    code_comment *c = f->comments;
+    size_t n = f->ncomments, k = 1;
+    if (n < 2) return;
+    while (k < n && c[k - 1].line <= c[k].line) k++;
+    if (k == n) return;
+    size_t j = k + 1;
+    while (j < n && c[j - 1].line <= c[j].line) j++;
+    code_comment *tmp = j == n ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp) {
+        qsort(c, n, sizeof *c, cmp_comment);
+        return;
+    }
+    size_t a = 0, b = k, o = 0;
+    while (a < k && b < n) tmp[o++] = c[b].line < c[a].line ? c[b++] : c[a++];
+    while (a < k) tmp[o++] = c[a++];
+    while (b < n) tmp[o++] = c[b++];
+    memcpy(c, tmp, n * sizeof *c);
+    free(tmp);
 }
 
 /* ---- input checks ----------------------------------------------------------- */
@@ -736,28 +745,6 @@ static int count_lines(const char *s, size_t len) {
 
 /* ---- parse ------------------------------------------------------------------ */
 
-/* One TSParser per thread, kept across calls: a new parser allocates its
- * stack, lexer and subtree pool afresh and grows them again on every large
- * file. Only the parser's working memory is kept, never a tree or a result:
- * every call parses its text anew. The thread-exit destructor frees it. */
-static pthread_key_t parser_key;
-static pthread_once_t parser_once = PTHREAD_ONCE_INIT;
-static bool parser_key_ok;
-
-static void parser_free(void *p) { ts_parser_delete(p); }
-static void parser_key_init(void) { parser_key_ok = pthread_key_create(&parser_key, parser_free) == 0; }
-
-static TSParser *thread_parser(void) {
-    pthread_once(&parser_once, parser_key_init);
-    if (!parser_key_ok) return NULL;
-    TSParser *p = pthread_getspecific(parser_key);
-    if (!p && (p = ts_parser_new()) != NULL && pthread_setspecific(parser_key, p) != 0) {
-        ts_parser_delete(p);
-        p = NULL;
-    }
-    return p;
-}
-
 int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
     *out = NULL;
     const code_spec *spec = spec_of(lang);
@@ -774,18 +761,25 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     f->lang = lang;
     f->lines = count_lines(src ? src : "", len);
 
-    TSParser *parser = thread_parser();
-    if (!parser) {
-        free(f);
-        return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
-    }
+    /* Everything tree-sitter allocates from here to tsarena_end (the parser,
+     * the tree, cursors) lives in this thread's arena and is released there
+     * at once: the tree is not freed node by node. The parser is made anew
+     * (in the arena, cheaply) so that none of it outlives the window; it is
+     * deleted all the same, which frees the grammar's external scanner (plain
+     * malloc). */
+    tsarena_install();
+    tsarena_begin();
+    TSParser *parser = ts_parser_new();
     if (!ts_parser_set_language(parser, spec->grammar())) {
+        ts_parser_delete(parser);
+        tsarena_end();
         free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
     }
     TSTree *tree = ts_parser_parse_string(parser, NULL, src ? src : "", (uint32_t)len);
     if (!tree) {
-        ts_parser_reset(parser);
+        ts_parser_delete(parser);
+        tsarena_end();
         free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
     }
@@ -798,13 +792,14 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     scan_tree(&cx, root, &raw, &nraw);
     finish_comments(&cx, raw, nraw);
     free(raw);
-    if (f->ncomments > 1) qsort(f->comments, f->ncomments, sizeof *f->comments, cmp_comment);
+    sort_comments(&cx);
     free(cx.func_head);
     free(cx.func_body);
     free(cx.class_head);
     free(cx.class_index);
     free(cx.flags);
-    ts_tree_delete(tree);
+    ts_parser_delete(parser);
+    tsarena_end(); /* the tree with it */
     if (cx.oom) {
         code_file_free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory while reading the code");

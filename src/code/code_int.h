@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <tree_sitter/api.h>
 
+#include "tswalk.h"
+
 typedef struct code_ctx code_ctx;
 
 /* One language: its grammar, the node types the shared passes look at, and
@@ -74,11 +76,11 @@ TSNode cx_child_of_type(TSNode n, const char *type);
 /* The signature: the node's text up to where body starts (or all of it), on one line. */
 char *cx_signature(code_ctx *cx, TSNode def, TSNode body);
 
-/* Iterating the children of a node with a cursor (ts_node_child(i) is
- * linear in i, so indexing in a loop would be quadratic). */
+/* Iterating the children of a node (ts_node_child(i) is linear in i, so
+ * indexing in a loop would be quadratic; tswalk.h is cheaper than the
+ * cursor). Must not be copied once initialised. */
 typedef struct {
-    TSTreeCursor c;
-    bool started, done, live; /* live: c was created (the parent was not null) */
+    tsw_iter w;
 } cx_iter;
 void cx_iter_init(cx_iter *it, TSNode parent);
 bool cx_iter_next(cx_iter *it, TSNode *child); /* named and anonymous children */

@@ -2,8 +2,11 @@
 
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,7 +107,35 @@ char *jx_put_escaped(char *o, const char *s, size_t len) {
     return o;
 }
 
+/* jx_raw values: a string of RAW_MARK bytes (a NUL, then RAW_SECRET random
+ * letters drawn once per process) followed by the JSON text. Requests are
+ * parsed without NULs in strings, and no input sees the secret, so nothing
+ * else can look like one. */
+#define RAW_SECRET 16
+#define RAW_MARK (1 + RAW_SECRET)
+static char raw_secret[RAW_SECRET];
+static pthread_once_t raw_once = PTHREAD_ONCE_INIT;
+
+static void raw_init(void) {
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[RAW_SECRET];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) { /* no entropy source: still unknown to clients */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15u ^ (uint64_t)(uintptr_t)&ts ^ (uint64_t)ts.tv_sec;
+        for (size_t i = 0; i < sizeof r; i++) x = x * 6364136223846793005u + 1442695040888963407u, r[i] = (unsigned char)(x >> 56);
+    }
+    for (size_t i = 0; i < RAW_SECRET; i++) raw_secret[i] = alnum[r[i] % (sizeof alnum - 1)];
+}
+
+static bool is_raw(const char *s, size_t n) {
+    if (n < RAW_MARK || s[0] != '\0') return false;
+    pthread_once(&raw_once, raw_init);
+    return memcmp(s + 1, raw_secret, RAW_SECRET) == 0;
+}
+
 static bool db_string(dump_buf *b, const char *s, size_t n) {
+    if (is_raw(s, n)) return db_put(b, s + RAW_MARK, n - RAW_MARK);
     /* Worst case every byte becomes \u00XX. */
     if (!db_reserve(b, n * 6 + 2)) return false;
     char *o = b->buf + b->len;
@@ -269,8 +300,143 @@ const char *jx_frozen_escaped(const jx_frozen *f, size_t *len) {
     return f->escaped;
 }
 
+static bool has_raw(const json_t *v) {
+    if (json_is_string(v)) return is_raw(json_string_value(v), json_string_length(v));
+    const char *k;
+    size_t i;
+    json_t *x;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) if (has_raw(x)) return true;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (has_raw(x)) return true;
+    }
+    return false;
+}
+
 char *jx_dump_pretty(const json_t *val) {
-    return json_dumps(val, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    if (!has_raw(val)) return json_dumps(val, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    json_t *copy = json_deep_copy(val);
+    char *out = copy && jx_expand_raw(copy) ? json_dumps(copy, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
+                                            : NULL;
+    json_decref(copy);
+    return out;
+}
+
+/* ---- JSON text written directly ---- */
+
+static bool text_reserve(jx_text *t, size_t n) {
+    if (t->oom) return false;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap < t->len + n + 1) cap *= 2;
+        char *nb = realloc(t->buf, cap);
+        if (!nb) {
+            t->oom = true;
+            return false;
+        }
+        t->buf = nb, t->cap = cap;
+    }
+    return true;
+}
+
+void jx_text_put(jx_text *t, const char *s, size_t n) {
+    if (!text_reserve(t, n)) return;
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+}
+
+void jx_text_str(jx_text *t, const char *s) {
+    if (!s) {
+        JX_TEXT_LIT(t, "null");
+        return;
+    }
+    size_t n = strlen(s);
+    /* jansson holds only valid UTF-8; check as json_string would, and write
+     * what it would have refused with '?' like jx_utf8_repair */
+    bool ascii = true;
+    for (size_t i = 0; i < n && ascii; i++) ascii = (unsigned char)s[i] < 0x80;
+    char *fixed = NULL;
+    if (!ascii) {
+        fixed = malloc(n + 1);
+        if (!fixed) {
+            t->oom = true;
+            return;
+        }
+        memcpy(fixed, s, n + 1);
+        jx_utf8_repair(fixed);
+        s = fixed;
+    }
+    if (text_reserve(t, 2 + jx_escaped_len(s, n))) {
+        char *o = t->buf + t->len;
+        *o++ = '"';
+        o = jx_put_escaped(o, s, n);
+        *o++ = '"';
+        t->len = (size_t)(o - t->buf);
+    }
+    free(fixed);
+}
+
+void jx_text_int(jx_text *t, int64_t v) {
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do *--p = (char)('0' + u % 10), u /= 10;
+    while (u);
+    if (v < 0) *--p = '-';
+    jx_text_put(t, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void jx_text_bool(jx_text *t, bool v) {
+    if (v) JX_TEXT_LIT(t, "true");
+    else JX_TEXT_LIT(t, "false");
+}
+
+json_t *jx_raw(jx_text *t) {
+    json_t *v = NULL;
+    if (!t->oom) {
+        pthread_once(&raw_once, raw_init);
+        char *s = malloc(RAW_MARK + t->len + 1);
+        if (s) {
+            s[0] = '\0';
+            memcpy(s + 1, raw_secret, RAW_SECRET);
+            memcpy(s + RAW_MARK, t->buf, t->len);
+            v = json_stringn_nocheck(s, RAW_MARK + t->len); /* the text is valid UTF-8 by construction */
+            free(s);
+        }
+    }
+    free(t->buf);
+    *t = (jx_text){0};
+    return v;
+}
+
+static json_t *raw_value(const json_t *v) {
+    return json_loadb(json_string_value(v) + RAW_MARK, json_string_length(v) - RAW_MARK, JSON_DECODE_ANY, NULL);
+}
+
+bool jx_expand_raw(json_t *val) {
+    const char *k;
+    size_t i;
+    json_t *x;
+    bool ok = true;
+    if (json_is_object(val)) {
+        json_object_foreach(val, k, x) {
+            if (json_is_string(x) && is_raw(json_string_value(x), json_string_length(x))) {
+                json_t *p = raw_value(x);
+                ok = p && json_object_set_new(val, k, p) == 0 && ok;
+            } else {
+                ok = jx_expand_raw(x) && ok;
+            }
+        }
+    } else if (json_is_array(val)) {
+        json_array_foreach(val, i, x) {
+            if (json_is_string(x) && is_raw(json_string_value(x), json_string_length(x))) {
+                json_t *p = raw_value(x);
+                ok = p && json_array_set_new(val, i, p) == 0 && ok;
+            } else {
+                ok = jx_expand_raw(x) && ok;
+            }
+        }
+    }
+    return ok;
 }
 
 json_t *jx_parse(const char *buf, size_t len, char *why, size_t why_len) {

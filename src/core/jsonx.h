@@ -52,6 +52,34 @@ const char *jx_frozen_escaped(const jx_frozen *f, size_t *len);
 /* Indented serialisation for people. */
 char *jx_dump_pretty(const json_t *val);
 
+/* ---- JSON text written directly ----
+ * For large results made from C data (extract_functions' list of
+ * functions): the text jx_dump would give for the same values, without a
+ * jansson value per element, which costs more to build, dump and free than
+ * the parse it reports on. Keys and punctuation go in with jx_text_put;
+ * strings are escaped as jx_dump escapes them (invalid UTF-8 becomes '?'),
+ * NULL is written as null. After a failed allocation t->oom is set and
+ * further writes do nothing. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} jx_text;
+void jx_text_put(jx_text *t, const char *s, size_t n);
+#define JX_TEXT_LIT(t, lit) jx_text_put((t), (lit), sizeof(lit) - 1)
+void jx_text_str(jx_text *t, const char *s);
+void jx_text_int(jx_text *t, int64_t v);
+void jx_text_bool(jx_text *t, bool v);
+/* The text as a JSON value to set into a result: jx_dump and jx_dump_pretty
+ * write it as the JSON it holds. Frees t's buffer (t is empty after). NULL
+ * after t->oom or when out of memory. To jansson it is an opaque string
+ * (marked with a per-process secret no input can forge), so it is only for
+ * results that are serialised, not read: readers call jx_expand_raw first. */
+json_t *jx_raw(jx_text *t);
+/* Replaces, in place, every jx_raw value inside val by the JSON it holds;
+ * returns false when one does not parse (a bug) or memory runs out. */
+bool jx_expand_raw(json_t *val);
+
 /* Parses a whole buffer as one JSON value of any type. On failure returns
  * NULL and writes a readable reason (with line and column) into why. */
 json_t *jx_parse(const char *buf, size_t len, char *why, size_t why_len);

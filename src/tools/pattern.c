@@ -144,41 +144,81 @@ static json_t *strv(char *const *v, size_t n) {
 
 /* ---- extract_functions ------------------------------------------------------ */
 
-static json_t *func_json(const code_func *fn) {
-    json_t *o = json_object();
-    json_t *args = json_array(), *params = json_array();
+/* The functions are written as JSON text directly (jx_text), the same text
+ * a jansson object per function would give: on a large file that many
+ * objects cost more to build, serialise and free than the walk that found
+ * the functions. */
+static void strv_text(jx_text *t, char *const *v, size_t n) {
+    JX_TEXT_LIT(t, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) JX_TEXT_LIT(t, ",");
+        jx_text_str(t, v[i]);
+    }
+    JX_TEXT_LIT(t, "]");
+}
+
+static void func_text(jx_text *t, const code_func *fn) {
+    JX_TEXT_LIT(t, "{\"name\":");
+    jx_text_str(t, fn->name);
+    JX_TEXT_LIT(t, ",\"qualified_name\":");
+    jx_text_str(t, fn->qualified_name);
+    JX_TEXT_LIT(t, ",\"line_number\":");
+    jx_text_int(t, fn->line);
+    JX_TEXT_LIT(t, ",\"end_line\":");
+    jx_text_int(t, fn->end_line);
+    JX_TEXT_LIT(t, ",\"args\":[");
+    for (size_t i = 0; i < fn->nparams; i++) {
+        if (i) JX_TEXT_LIT(t, ",");
+        jx_text_str(t, fn->params[i].name);
+    }
+    JX_TEXT_LIT(t, "],\"params\":[");
     for (size_t i = 0; i < fn->nparams; i++) {
         const code_param *p = &fn->params[i];
-        json_array_append_new(args, json_string(p->name));
-        json_t *po = json_object();
-        jx_set_str(po, "name", p->name);
-        jx_set_str(po, "type", p->type);
-        jx_set_str(po, "default", p->default_value);
-        json_array_append_new(params, po);
+        if (i) JX_TEXT_LIT(t, ",");
+        JX_TEXT_LIT(t, "{\"name\":");
+        jx_text_str(t, p->name);
+        JX_TEXT_LIT(t, ",\"type\":");
+        jx_text_str(t, p->type);
+        JX_TEXT_LIT(t, ",\"default\":");
+        jx_text_str(t, p->default_value);
+        JX_TEXT_LIT(t, "}");
     }
-    jx_set_str(o, "name", fn->name);
-    jx_set_str(o, "qualified_name", fn->qualified_name);
-    jx_set_int(o, "line_number", fn->line);
-    jx_set_int(o, "end_line", fn->end_line);
-    json_object_set_new(o, "args", args);
-    json_object_set_new(o, "params", params);
-    jx_set_str(o, "returns", fn->return_type);
-    jx_set_str(o, "docstring", fn->doc);
-    json_object_set_new(o, "decorator_list", strv(fn->decorators, fn->ndecorators));
-    jx_set_bool(o, "is_async", fn->is_async);
-    jx_set_bool(o, "is_method", fn->is_method);
-    jx_set_str(o, "parent", fn->parent);
-    jx_set_bool(o, "is_exported", fn->is_exported);
-    jx_set_int(o, "complexity", fn->complexity);
-    jx_set_str(o, "signature", fn->signature);
-    return o;
+    JX_TEXT_LIT(t, "],\"returns\":");
+    jx_text_str(t, fn->return_type);
+    JX_TEXT_LIT(t, ",\"docstring\":");
+    jx_text_str(t, fn->doc);
+    JX_TEXT_LIT(t, ",\"decorator_list\":");
+    strv_text(t, fn->decorators, fn->ndecorators);
+    JX_TEXT_LIT(t, ",\"is_async\":");
+    jx_text_bool(t, fn->is_async);
+    JX_TEXT_LIT(t, ",\"is_method\":");
+    jx_text_bool(t, fn->is_method);
+    JX_TEXT_LIT(t, ",\"parent\":");
+    jx_text_str(t, fn->parent);
+    JX_TEXT_LIT(t, ",\"is_exported\":");
+    jx_text_bool(t, fn->is_exported);
+    JX_TEXT_LIT(t, ",\"complexity\":");
+    jx_text_int(t, fn->complexity);
+    JX_TEXT_LIT(t, ",\"signature\":");
+    jx_text_str(t, fn->signature);
+    JX_TEXT_LIT(t, "}");
 }
 
 static int pat_extract_functions(tool_ctx *ctx, const json_t *args, json_t *out, lt_err *err) {
     loaded l;
     if (load(ctx, args, &l, err)) return -1;
-    json_t *a = json_array();
-    for (size_t i = 0; i < l.f->nfuncs; i++) json_array_append_new(a, func_json(&l.f->funcs[i]));
+    jx_text t = {0};
+    JX_TEXT_LIT(&t, "[");
+    for (size_t i = 0; i < l.f->nfuncs; i++) {
+        if (i) JX_TEXT_LIT(&t, ",");
+        func_text(&t, &l.f->funcs[i]);
+    }
+    JX_TEXT_LIT(&t, "]");
+    json_t *a = jx_raw(&t);
+    if (!a) {
+        loaded_free(&l);
+        return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
+    }
     json_object_set_new(out, "functions", a);
     jx_set_int(out, "count", (int64_t)l.f->nfuncs);
     code_meta(out, &l);

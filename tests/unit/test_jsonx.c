@@ -279,6 +279,71 @@ static void test_utf8_repair(void **state) {
     }
 }
 
+/* jx_text writes what jx_dump writes for the same jansson values, and a
+ * jx_raw value is dumped as the JSON it holds, compact and pretty; a string
+ * that merely starts with a NUL is not taken for one. */
+static void test_text_and_raw(void **state) {
+    (void)state;
+    static const char *const strs[] = {"plain", "q\"uote\\ \t\n\x01 /", "na\xc3\xafve \xf0\x9f\x98\x80", "", "bad \xff\xc3 end"};
+    jx_text t = {0};
+    json_t *ref = json_array();
+    JX_TEXT_LIT(&t, "[");
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        if (i) JX_TEXT_LIT(&t, ",");
+        jx_text_str(&t, strs[i]);
+        char *fixed = strdup(strs[i]);
+        jx_utf8_repair(fixed);
+        json_array_append_new(ref, json_string(fixed));
+        free(fixed);
+    }
+    int64_t ints[] = {0, -1, 42, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < 5; i++) {
+        JX_TEXT_LIT(&t, ",");
+        jx_text_int(&t, ints[i]);
+        json_array_append_new(ref, json_integer(ints[i]));
+    }
+    JX_TEXT_LIT(&t, ",");
+    jx_text_bool(&t, true);
+    JX_TEXT_LIT(&t, ",");
+    jx_text_bool(&t, false);
+    JX_TEXT_LIT(&t, ",");
+    jx_text_str(&t, NULL);
+    JX_TEXT_LIT(&t, "]");
+    json_array_append_new(ref, json_true());
+    json_array_append_new(ref, json_false());
+    json_array_append_new(ref, json_null());
+
+    json_t *obj = json_object(), *want = json_object();
+    jx_set_int(obj, "a", 1);
+    jx_set_int(want, "a", 1);
+    json_t *raw = jx_raw(&t);
+    assert_non_null(raw);
+    assert_null(t.buf);
+    json_object_set_new(obj, "list", raw);
+    json_object_set(want, "list", ref);
+    jx_set_str(obj, "z", "end");
+    jx_set_str(want, "z", "end");
+    char *got = jx_dump(obj), *exp = jx_dump(want);
+    assert_string_equal(got, exp);
+    free(got), free(exp);
+    got = jx_dump_pretty(obj), exp = jx_dump_pretty(want);
+    assert_string_equal(got, exp);
+    free(got), free(exp);
+
+    /* a reader sees the parsed value after jx_expand_raw */
+    assert_true(json_is_string(json_object_get(obj, "list")));
+    assert_true(jx_expand_raw(obj));
+    assert_true(json_equal(obj, want));
+
+    /* a NUL-led string from input is an ordinary string */
+    json_t *nul = json_stringn("\0AAAAAAAAAAAAAAAA[1]", 20);
+    got = jx_dump(nul);
+    assert_string_equal(got, "\"\\u0000AAAAAAAAAAAAAAAA[1]\"");
+    free(got);
+    json_decref(nul);
+    json_decref(obj), json_decref(want), json_decref(ref);
+}
+
 static void test_frozen_keeps_text_and_escaped_text(void **state) {
     (void)state;
     json_t *v = json_pack("{s:b, s:s, s:[i, f]}", "success", 1, "text", "line\n\"quoted\" \x01 caf\xc3\xa9", "n", 7, 0.5);
@@ -319,6 +384,7 @@ int main(void) {
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_text_and_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
