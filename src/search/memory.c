@@ -1192,6 +1192,32 @@ static int keep_best(memory_engine *m, store *st, const char *project, bool narr
     return rc;
 }
 
+/* The SQL of a lexical pass: the chunks matching ?7 (newest first), scored
+ * by fn (ltmc_bm25 or ltmc_bm25_terms, fts.h). narrowed joins memories for
+ * the filter's where clause; otherwise the project token in ?7 keeps MATCH
+ * to the project's chunks (the hex token is unique even after stemming)
+ * and memory ids come later. paged adds rowid > ?13 and LIMIT ?10. */
+static void lexical_sql(char *sql, size_t size, const memory_engine *m, const char *fn, bool narrowed,
+                        const char *where, bool paged) {
+    const char *col = narrowed ? "f.rowid" : "rowid";
+    char after[32] = "", limit[16] = "";
+    if (paged) {
+        snprintf(after, sizeof after, " AND %s > ?13", col);
+        snprintf(limit, sizeof limit, " LIMIT ?10");
+    }
+    char score[160];
+    snprintf(score, sizeof score, "%s(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12)", fn,
+             m->cfg.length_norm, m->cfg.context_weight);
+    if (narrowed)
+        snprintf(sql, size,
+                 "SELECT f.rowid, c.memory_id, %s FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
+                 " JOIN memories m ON m.id = c.memory_id WHERE chunks_fts MATCH ?7%s AND %s ORDER BY f.rowid DESC%s",
+                 score, after, where, limit);
+    else
+        snprintf(sql, size, "SELECT rowid, 0, %s FROM chunks_fts WHERE chunks_fts MATCH ?7%s ORDER BY rowid DESC%s",
+                 score, after, limit);
+}
+
 /* Ranks up to *budget rows above min_rowid matching expr that are not in
  * seen (newest first), appends the best `want` to hits, adds the rows to seen and
  * charges the budget with them. A NULL expr is an allocation failure. */
@@ -1200,18 +1226,7 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
                     int64_t *budget, rowid_set *seen, lex_hit **hits, size_t *n, lt_err *err) {
     if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     char sql[2048];
-    if (narrowed)
-        snprintf(sql, sizeof sql,
-                 "SELECT f.rowid, c.memory_id, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12)"
-                 " FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
-                 " WHERE chunks_fts MATCH ?7 AND f.rowid > ?13 AND %s ORDER BY f.rowid DESC LIMIT ?10",
-                 m->cfg.length_norm, m->cfg.context_weight, where);
-    else /* The proj token keeps MATCH to the project's chunks (the hex
-          * token is unique even after stemming); memory ids come later. */
-        snprintf(sql, sizeof sql,
-                 "SELECT rowid, 0, ltmc_bm25(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12) FROM chunks_fts"
-                 " WHERE chunks_fts MATCH ?7 AND rowid > ?13 ORDER BY rowid DESC LIMIT ?10",
-                 m->cfg.length_norm, m->cfg.context_weight);
+    lexical_sql(sql, sizeof sql, m, "ltmc_bm25", narrowed, where, true);
     store_stmt *s = store_prepare(st, sql, err);
     int rc = s ? 0 : -1;
     lex_hit *rows = NULL;
@@ -1285,17 +1300,7 @@ static int scan_all(memory_engine *m, store *st, const memory_filter *f, const c
     *n_out = 0;
     if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     char sql[2048];
-    if (narrowed)
-        snprintf(sql, sizeof sql,
-                 "SELECT f.rowid, c.memory_id, ltmc_bm25_terms(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0,"
-                 " ?12) FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN memories m ON m.id = c.memory_id"
-                 " WHERE chunks_fts MATCH ?7 AND %s ORDER BY f.rowid DESC",
-                 m->cfg.length_norm, m->cfg.context_weight, where);
-    else
-        snprintf(sql, sizeof sql,
-                 "SELECT rowid, 0, ltmc_bm25_terms(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12)"
-                 " FROM chunks_fts WHERE chunks_fts MATCH ?7 ORDER BY rowid DESC",
-                 m->cfg.length_norm, m->cfg.context_weight);
+    lexical_sql(sql, sizeof sql, m, "ltmc_bm25_terms", narrowed, where, false);
     store_stmt *s = store_prepare(st, sql, err);
     int rc = s ? 0 : -1;
     scan_row *rows = NULL;
