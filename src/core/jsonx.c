@@ -53,26 +53,13 @@ bool jx_bool(const json_t *obj, const char *key, bool def) {
  * the cost of a memcpy for runs of plain bytes. Strings are valid UTF-8
  * (jansson checks them on creation) and are copied as they are. */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} dump_buf;
-
-static bool db_reserve(dump_buf *b, size_t more) {
-    if (b->len + more + 1 <= b->cap) return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1) cap *= 2;
-    char *nb = realloc(b->buf, cap);
-    if (!nb) return false;
-    b->buf = nb, b->cap = cap;
-    return true;
-}
+/* The text is built in an sbuf (sbuf.h): db_put appends, and writers that
+ * know an upper bound reserve it and write in place. */
+typedef sbuf dump_buf;
 
 static bool db_put(dump_buf *b, const char *s, size_t n) {
-    if (!db_reserve(b, n)) return false;
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    return true;
+    sbuf_add(b, s, n);
+    return !b->oom;
 }
 
 /* 0: copy as is; otherwise the character after the backslash ('u' for \u00XX). */
@@ -137,12 +124,12 @@ static bool is_raw(const char *s, size_t n) {
 static bool db_string(dump_buf *b, const char *s, size_t n) {
     if (is_raw(s, n)) return db_put(b, s + RAW_MARK, n - RAW_MARK);
     /* Worst case every byte becomes \u00XX. */
-    if (!db_reserve(b, n * 6 + 2)) return false;
-    char *o = b->buf + b->len;
+    if (!sbuf_reserve(b, n * 6 + 2)) return false;
+    char *o = b->s + b->len;
     *o++ = '"';
     o = jx_put_escaped(o, s, n);
     *o++ = '"';
-    b->len = (size_t)(o - b->buf);
+    b->len = (size_t)(o - b->s);
     return true;
 }
 
@@ -238,11 +225,11 @@ char *jx_dump(const json_t *val) {
     if (!val) return NULL;
     dump_buf b = {0};
     if (!db_value(&b, val)) {
-        free(b.buf);
+        sbuf_free(&b);
         return NULL;
     }
-    b.buf[b.len] = '\0';
-    return b.buf;
+    b.s[b.len] = '\0'; /* in-place writers leave it out */
+    return sbuf_take(&b);
 }
 
 struct jx_frozen {
@@ -324,26 +311,7 @@ char *jx_dump_pretty(const json_t *val) {
 
 /* ---- JSON text written directly ---- */
 
-static bool text_reserve(jx_text *t, size_t n) {
-    if (t->oom) return false;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + n + 1) cap *= 2;
-        char *nb = realloc(t->buf, cap);
-        if (!nb) {
-            t->oom = true;
-            return false;
-        }
-        t->buf = nb, t->cap = cap;
-    }
-    return true;
-}
-
-void jx_text_put(jx_text *t, const char *s, size_t n) {
-    if (!text_reserve(t, n)) return;
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-}
+void jx_text_put(jx_text *t, const char *s, size_t n) { sbuf_add(t, s, n); }
 
 void jx_text_str(jx_text *t, const char *s) {
     if (!s) {
@@ -366,12 +334,13 @@ void jx_text_str(jx_text *t, const char *s) {
         jx_utf8_repair(fixed);
         s = fixed;
     }
-    if (text_reserve(t, 2 + jx_escaped_len(s, n))) {
-        char *o = t->buf + t->len;
+    if (sbuf_reserve(t, 2 + jx_escaped_len(s, n))) {
+        char *o = t->s + t->len;
         *o++ = '"';
         o = jx_put_escaped(o, s, n);
         *o++ = '"';
-        t->len = (size_t)(o - t->buf);
+        t->len = (size_t)(o - t->s);
+        *o = '\0';
     }
     free(fixed);
 }
@@ -398,13 +367,12 @@ json_t *jx_raw(jx_text *t) {
         if (s) {
             s[0] = '\0';
             memcpy(s + 1, raw_secret, RAW_SECRET);
-            memcpy(s + RAW_MARK, t->buf, t->len);
+            memcpy(s + RAW_MARK, t->s, t->len);
             v = json_stringn_nocheck(s, RAW_MARK + t->len); /* the text is valid UTF-8 by construction */
             free(s);
         }
     }
-    free(t->buf);
-    *t = (jx_text){0};
+    sbuf_free(t);
     return v;
 }
 

@@ -7,6 +7,8 @@
 #ifndef LT_JSONX_H
 #define LT_JSONX_H
 
+#include "sbuf.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,11 +62,7 @@ char *jx_dump_pretty(const json_t *val);
  * strings are escaped as jx_dump escapes them (invalid UTF-8 becomes '?'),
  * NULL is written as null. After a failed allocation t->oom is set and
  * further writes do nothing. */
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool oom;
-} jx_text;
+typedef sbuf jx_text;
 void jx_text_put(jx_text *t, const char *s, size_t n);
 #define JX_TEXT_LIT(t, lit) jx_text_put((t), (lit), sizeof(lit) - 1)
 void jx_text_str(jx_text *t, const char *s);

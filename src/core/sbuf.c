@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Room for n more bytes and the NUL; false (and oom set) when it cannot be had. */
-static bool reserve(sbuf *b, size_t n) {
+bool sbuf_reserve(sbuf *b, size_t n) {
     if (b->oom) return false;
     if (b->len + n + 1 <= b->cap) return true;
     size_t cap = b->cap ? b->cap : 256;
@@ -30,7 +29,7 @@ static bool reserve(sbuf *b, size_t n) {
 }
 
 void sbuf_add(sbuf *b, const char *s, size_t n) {
-    if (!reserve(b, n)) return;
+    if (!sbuf_reserve(b, n)) return;
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
@@ -43,7 +42,7 @@ void sbuf_printf(sbuf *b, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || !reserve(b, (size_t)n)) return;
+    if (n < 0 || !sbuf_reserve(b, (size_t)n)) return;
     va_start(ap, fmt);
     vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

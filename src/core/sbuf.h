@@ -21,6 +21,11 @@ void sbuf_add(sbuf *b, const char *s, size_t n);
 void sbuf_str(sbuf *b, const char *s);
 void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Room for n more bytes and the NUL at s + len, for a writer that fills
+ * them itself and then advances len (and writes the NUL when it is done);
+ * false, with oom set, when it cannot be had. */
+bool sbuf_reserve(sbuf *b, size_t n);
+
 /* Cuts the text back to len bytes (len <= b->len). */
 void sbuf_truncate(sbuf *b, size_t len);
 
