@@ -318,7 +318,7 @@ static void test_text_and_raw(void **state) {
     jx_set_int(want, "a", 1);
     json_t *raw = jx_raw(&t);
     assert_non_null(raw);
-    assert_null(t.buf);
+    assert_null(t.s);
     json_object_set_new(obj, "list", raw);
     json_object_set(want, "list", ref);
     jx_set_str(obj, "z", "end");
