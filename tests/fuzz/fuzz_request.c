@@ -265,7 +265,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     /* The worker: queued requests in order. */
     for (size_t i = 0; i < nq; i++) {
-        json_t *resp = mcp_handle(session, st, q[i].msg);
+        /* What a transport writes, read back: the text stdio writes, or the
+         * response object serialised (pre-serialised parts of a result are
+         * spliced in only then). */
+        char *wire;
+        if (i % 2) {
+            wire = mcp_handle_text(session, st, q[i].msg, NULL);
+        } else {
+            json_t *obj = mcp_handle(session, st, q[i].msg);
+            wire = obj ? jx_dump(obj) : NULL;
+            json_decref(obj);
+        }
+        json_t *resp = wire ? json_loads(wire, JSON_ALLOW_NUL, NULL) : NULL;
+        CHECK(!wire || resp, "reply is not valid JSON: %.200s", wire);
+        free(wire);
         if (resp) {
             check_reply(resp, q[i].line);
             if (!strcmp(mcp_msg_method(q[i].msg), "tools/call")) check_tools_call(resp, q[i].line);
