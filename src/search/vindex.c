@@ -172,14 +172,12 @@ static int grow_summaries(partition *p, size_t cap) {
     return 0;
 }
 
-/* The row's remainder u = (x - (x.c)c) * inv_rest, in doubles, from the
- * dequantised blob (x.c and inv_rest as split_row computes them). */
-static void row_remainder(const vindex *v, const void *blob, double *u) {
-    float scale, along, inv_rest;
-    memcpy(&scale, blob, sizeof scale);
-    const int8_t *q = (const int8_t *)blob + sizeof scale;
-    split_row(v, blob, &along, &inv_rest);
-    for (int i = 0; i < v->dim; i++) u[i] = ((double)scale * q[i] - (double)along * v->common[i]) * inv_rest;
+/* Row r's remainder u = (x - (x.c)c) * inv_rest, in doubles, from its
+ * dequantised values and the split kept beside it. */
+static void row_remainder(const vindex *v, const partition *p, size_t r, double *u) {
+    const int8_t *q = p->rows + r * (size_t)v->dim;
+    for (int i = 0; i < v->dim; i++)
+        u[i] = ((double)p->scales[r] * q[i] - (double)p->along[r] * v->common[i]) * p->inv_rest[r];
 }
 
 static void summarise_vector(const vindex *v, const double *u, uint8_t head[PF_DIMS], uint8_t *tail) {
@@ -197,16 +195,10 @@ static void summarise_vector(const vindex *v, const double *u, uint8_t head[PF_D
     *tail = (uint8_t)(up > 255 ? 255 : up);
 }
 
-static void summarise_row(const vindex *v, partition *p, size_t r, const void *blob) {
+static void summarise_row(const vindex *v, partition *p, size_t r) {
     double u[v->dim];
-    row_remainder(v, blob, u);
+    row_remainder(v, p, r, u);
     summarise_vector(v, u, p->head + r * PF_DIMS, &p->tail[r]);
-}
-
-/* A row's blob (scale then int8 values) rebuilt from the partition. */
-static void row_blob(const vindex *v, const partition *p, size_t r, unsigned char *blob) {
-    memcpy(blob, &p->scales[r], sizeof(float));
-    memcpy(blob + sizeof(float), p->rows + r * (size_t)v->dim, (size_t)v->dim);
 }
 
 /* x minus its components along the k orthonormal rows of basis. */
@@ -229,17 +221,15 @@ static int build_basis(vindex *v, size_t total) {
     size_t step = total / PF_SAMPLE + 1, taken = 0;
     double *cov = calloc((size_t)d * d, sizeof *cov), *u = malloc(sizeof *u * (size_t)d);
     double *basis = calloc((size_t)PF_DIMS * d, sizeof *basis), *x = malloc(sizeof *x * (size_t)d);
-    unsigned char *blob = malloc(vindex_blob_size(d));
     int rc = -1;
-    if (!cov || !u || !basis || !x || !blob) goto done;
+    if (!cov || !u || !basis || !x) goto done;
     rc = 0; /* from here on, failing to find a basis is not an error */
     size_t seen = 0;
     for (size_t pi = 0; pi < v->n_parts; pi++) {
         const partition *p = &v->parts[pi];
         for (size_t r = 0; r < p->n; r++, seen++) {
             if (seen % step || p->chunk[r] < 0) continue;
-            row_blob(v, p, r, blob);
-            row_remainder(v, blob, u);
+            row_remainder(v, p, r, u);
             for (int i = 0; i < d; i++)
                 for (int j = 0; j <= i; j++) cov[i * d + j] += u[i] * u[j];
             taken++;
@@ -284,8 +274,7 @@ static int build_basis(vindex *v, size_t total) {
     for (size_t pi = 0; pi < v->n_parts; pi++) {
         partition *p = &v->parts[pi];
         for (size_t r = 0; r < p->n; r++) {
-            row_blob(v, p, r, blob);
-            summarise_row(v, p, r, blob);
+            summarise_row(v, p, r);
         }
     }
     rc = 0;
@@ -294,7 +283,6 @@ done:
     free(u);
     free(basis);
     free(x);
-    free(blob);
     return rc;
 }
 
@@ -400,9 +388,9 @@ static int append(vindex *v, partition *p, int64_t chunk_id, int64_t memory_id, 
         p->cap = cap;
     }
     if (v->common) split_row(v, blob, &p->along[p->n], &p->inv_rest[p->n]);
-    if (v->basis) summarise_row(v, p, p->n, blob);
     memcpy(&p->scales[p->n], blob, sizeof(float));
     memcpy(p->rows + p->n * (size_t)v->dim, (const char *)blob + sizeof(float), (size_t)v->dim);
+    if (v->basis) summarise_row(v, p, p->n);
     p->chunk[p->n] = chunk_id;
     p->memory[p->n] = memory_id;
     p->n++;
