@@ -1192,13 +1192,17 @@ static int keep_best(memory_engine *m, store *st, const char *project, bool narr
     return rc;
 }
 
-/* The SQL of a lexical pass: the chunks matching ?7 (newest first), scored
- * by fn (ltmc_bm25 or ltmc_bm25_terms, fts.h). narrowed joins memories for
- * the filter's where clause; otherwise the project token in ?7 keeps MATCH
- * to the project's chunks (the hex token is unique even after stemming)
- * and memory ids come later. paged adds rowid > ?13 and LIMIT ?10. */
-static void lexical_sql(char *sql, size_t size, const memory_engine *m, const char *fn, bool narrowed,
-                        const char *where, bool paged) {
+/* The statement of a lexical pass, prepared with what every pass binds (the
+ * filter, expr, max_rowid and the terms' counts): the chunks matching expr
+ * (newest first), scored by fn (ltmc_bm25 or ltmc_bm25_terms, fts.h).
+ * narrowed joins memories for the filter's where clause; otherwise the
+ * project token in expr keeps MATCH to the project's chunks (the hex token
+ * is unique even after stemming) and memory ids come later. paged adds
+ * rowid > ?13 and LIMIT ?10, which the caller binds. */
+static store_stmt *lexical_prepare(memory_engine *m, store *st, const memory_filter *f, const char *fn, bool narrowed,
+                                   const char *where, bool paged, const char *expr, size_t n_terms, const double *df,
+                                   int64_t max_rowid, lt_err *err) {
+    char sql[2048];
     const char *col = narrowed ? "f.rowid" : "rowid";
     char after[32] = "", limit[16] = "";
     if (paged) {
@@ -1209,13 +1213,21 @@ static void lexical_sql(char *sql, size_t size, const memory_engine *m, const ch
     snprintf(score, sizeof score, "%s(chunks_fts, 1.2, %.4f, ?9, 0, ?11, 1.0, 1.0, %.4f, 0.0, ?12)", fn,
              m->cfg.length_norm, m->cfg.context_weight);
     if (narrowed)
-        snprintf(sql, size,
+        snprintf(sql, sizeof sql,
                  "SELECT f.rowid, c.memory_id, %s FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
                  " JOIN memories m ON m.id = c.memory_id WHERE chunks_fts MATCH ?7%s AND %s ORDER BY f.rowid DESC%s",
                  score, after, where, limit);
     else
-        snprintf(sql, size, "SELECT rowid, 0, %s FROM chunks_fts WHERE chunks_fts MATCH ?7%s ORDER BY rowid DESC%s",
+        snprintf(sql, sizeof sql, "SELECT rowid, 0, %s FROM chunks_fts WHERE chunks_fts MATCH ?7%s ORDER BY rowid DESC%s",
                  score, after, limit);
+    store_stmt *s = store_prepare(st, sql, err);
+    if (!s) return NULL;
+    filter_bind(s, f);
+    store_bind_text(s, 7, expr);
+    store_bind_int(s, 9, max_rowid);
+    store_bind_int(s, 11, (int64_t)n_terms);
+    store_bind_blob(s, 12, df, n_terms * sizeof *df);
+    return s;
 }
 
 /* Ranks up to *budget rows above min_rowid matching expr that are not in
@@ -1225,20 +1237,13 @@ static int run_tier(memory_engine *m, store *st, const memory_filter *f, const c
                     char *expr, size_t n_terms, const double *df, size_t want, int64_t max_rowid, int64_t min_rowid,
                     int64_t *budget, rowid_set *seen, lex_hit **hits, size_t *n, lt_err *err) {
     if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
-    char sql[2048];
-    lexical_sql(sql, sizeof sql, m, "ltmc_bm25", narrowed, where, true);
-    store_stmt *s = store_prepare(st, sql, err);
+    store_stmt *s = lexical_prepare(m, st, f, "ltmc_bm25", narrowed, where, true, expr, n_terms, df, max_rowid, err);
     int rc = s ? 0 : -1;
     lex_hit *rows = NULL;
     size_t n_rows = 0, cap = 0;
     if (s) {
-        filter_bind(s, f);
-        store_bind_text(s, 7, expr);
-        store_bind_int(s, 9, max_rowid);
         /* The newest budget + |seen| rows hold the newest budget unseen ones. */
         store_bind_int(s, 10, *budget + (int64_t)seen->n);
-        store_bind_int(s, 11, (int64_t)n_terms);
-        store_bind_blob(s, 12, df, n_terms * sizeof *df);
         store_bind_int(s, 13, min_rowid);
         while ((rc = store_step(s, err)) == 1) {
             if (rowid_set_has(seen, store_col_int(s, 0))) continue;
@@ -1299,18 +1304,12 @@ static int scan_all(memory_engine *m, store *st, const memory_filter *f, const c
     *out = NULL;
     *n_out = 0;
     if (!expr) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
-    char sql[2048];
-    lexical_sql(sql, sizeof sql, m, "ltmc_bm25_terms", narrowed, where, false);
-    store_stmt *s = store_prepare(st, sql, err);
+    store_stmt *s =
+        lexical_prepare(m, st, f, "ltmc_bm25_terms", narrowed, where, false, expr, n_terms, df, max_rowid, err);
     int rc = s ? 0 : -1;
     scan_row *rows = NULL;
     size_t n_rows = 0, cap = 0;
     if (s) {
-        filter_bind(s, f);
-        store_bind_text(s, 7, expr);
-        store_bind_int(s, 9, max_rowid);
-        store_bind_int(s, 11, (int64_t)n_terms);
-        store_bind_blob(s, 12, df, n_terms * sizeof *df);
         while ((rc = store_step(s, err)) == 1) {
             if (n_rows == cap) {
                 cap = cap ? cap * 2 : 256;
