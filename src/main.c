@@ -346,8 +346,9 @@ static int cmd_serve(cli_args *a) {
             goto out;
         }
     }
-    /* The workers' writes all run on one more connection (store.h). */
-    if (http && store_share_writer(stores, n_stores, &err)) {
+    /* The workers' writes all run on one more connection (store.h); stdio
+     * writes on its one connection. Either checkpoints in the background. */
+    if (http ? store_share_writer(stores, n_stores, &err) : store_checkpoint_in_background(stores[0], &err)) {
         fprintf(stderr, "ltmc: %s\n", err.msg);
         goto out;
     }

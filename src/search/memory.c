@@ -18,14 +18,25 @@
 #include <string.h>
 
 /* How many rows hold a query term (term_df) is asked again and again for
- * the common words of a language, and only changes when the memories do:
- * counts are kept per cache generation (caches.h), which a write by this
- * process or any other moves on, so a count is never older than the data. */
+ * the common words of a language, and only changes when the memories do.
+ * A count is a statistic for weighting terms (BM25's idf), and re-reading a
+ * common word's rows after every write costs more than the search itself
+ * under a steady stream of writes. So, like the periodic refresh of the
+ * statistics in search engines, a count is reused while the chunks added
+ * and removed since it was taken (the churn: chunk ids and deletion
+ * records only ever grow, in this process or any other) stay within
+ * 1/DF_STALE_DIV of it: a count under DF_STALE_DIV is exact after any
+ * write, and a larger one is off by about 1/DF_STALE_DIV at most (a store
+ * also rewrites its neighbours' ctx), which moves a term's idf in its
+ * second or third digit. Within one generation
+ * (caches.h: no write at all) a count is reused as is. */
 #define DF_SLOTS 1024
+#define DF_STALE_DIV 32
 
 typedef struct {
     uint64_t gen;
     char *key; /* database path, limit and term expression */
+    int64_t churn; /* the store's churn when counted */
     int64_t count;
     double df;
 } df_slot;
@@ -1117,9 +1128,9 @@ static bool rowid_set_has(const rowid_set *r, int64_t id) {
     return lo < r->n && r->ids[lo] == id;
 }
 
-/* term_df through the engine's per-generation cache. */
-static int term_df_cached(memory_engine *m, store *st, uint64_t gen, const char *term_expr, int64_t limit,
-                          int64_t max_rowid, int64_t *count, double *df, lt_err *err) {
+/* term_df through the engine's cache of counts (DF_STALE_DIV). */
+static int term_df_cached(memory_engine *m, store *st, uint64_t gen, int64_t churn, const char *term_expr,
+                          int64_t limit, int64_t max_rowid, int64_t *count, double *df, lt_err *err) {
     char head[64];
     snprintf(head, sizeof head, "\x1f%lld\x1f", (long long)limit);
     char *key = cat(strdup(store_path(st)), head, term_expr, NULL, NULL);
@@ -1127,7 +1138,8 @@ static int term_df_cached(memory_engine *m, store *st, uint64_t gen, const char 
     df_slot *slot = &m->df[fnv(key) % DF_SLOTS];
     pthread_mutex_lock(&m->df_lock);
     bool same = slot->key && strcmp(slot->key, key) == 0;
-    bool hit = same && slot->gen == gen;
+    bool hit = same && (slot->gen == gen || (slot->count >= DF_STALE_DIV && churn >= slot->churn &&
+                                             (churn - slot->churn) * DF_STALE_DIV <= slot->count));
     bool likely_full = same && slot->count >= limit; /* an older count: only a hint of how to count */
     if (hit) {
         *count = slot->count;
@@ -1138,8 +1150,24 @@ static int term_df_cached(memory_engine *m, store *st, uint64_t gen, const char 
     if (term_df(st, term_expr, limit, max_rowid, likely_full, count, df, err)) { free(key); return -1; }
     pthread_mutex_lock(&m->df_lock);
     free(slot->key);
-    *slot = (df_slot){gen, key, *count, *df};
+    *slot = (df_slot){gen, key, churn, *count, *df};
     pthread_mutex_unlock(&m->df_lock);
+    return 0;
+}
+
+/* The newest chunk id and the store's churn (DF_STALE_DIV): chunks ever
+ * added plus chunks ever removed, from the AUTOINCREMENT counters of
+ * chunks and deleted_chunks, which never go back. */
+static int chunk_marks(store *st, int64_t *max_rowid, int64_t *churn, lt_err *err) {
+    store_stmt *s = store_prepare(st,
+                                  "SELECT (SELECT coalesce(max(id), 0) FROM chunks),"
+                                  " (SELECT coalesce(sum(seq), 0) FROM sqlite_sequence"
+                                  " WHERE name IN ('chunks', 'deleted_chunks'))",
+                                  err);
+    if (!s || store_step(s, err) != 1) return -1;
+    *max_rowid = store_col_int(s, 0);
+    *churn = store_col_int(s, 1);
+    store_reset(s);
     return 0;
 }
 
@@ -1445,19 +1473,16 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     rowid_set seen = {0};
     term_count *counts = calloc(n, sizeof *counts);
     double *df = calloc(n, sizeof *df);
-    int64_t budget = (int64_t)m->cfg.lexical_scan, max_rowid = 0;
+    int64_t budget = (int64_t)m->cfg.lexical_scan, max_rowid = 0, churn = 0;
     if (!proj || !all || !counts || !df) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
     /* Observed before anything is read: a write after this point moves the
      * generation on, so what is counted below is never cached as newer. */
     uint64_t gen = caches_observe(st);
-    store_stmt *s = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
-    if (!s || store_step(s, err) != 1) goto out;
-    max_rowid = store_col_int(s, 0);
-    store_reset(s);
+    if (chunk_marks(st, &max_rowid, &churn, err)) goto out;
     /* The project token costs every AND a walk over the project's rows: when
      * the store holds this project alone (the lowest and highest project
      * names are both it, two index probes), leave it out. */
-    s = store_prepare(st, "SELECT (SELECT min(project) FROM memories) = ?1 AND (SELECT max(project) FROM memories) = ?1",
+    store_stmt *s = store_prepare(st, "SELECT (SELECT min(project) FROM memories) = ?1 AND (SELECT max(project) FROM memories) = ?1",
                       err);
     if (!s) goto out;
     store_bind_text(s, 1, f->project);
@@ -1471,7 +1496,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
         char *e = term_expr(terms[i]);
         if (!e) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
         counts[i].index = i;
-        int c = term_df_cached(m, st, gen, e, budget + 1, max_rowid, &counts[i].rows, &df[i], err);
+        int c = term_df_cached(m, st, gen, churn, e, budget + 1, max_rowid, &counts[i].rows, &df[i], err);
         free(e);
         if (c) goto out;
     }
@@ -1490,7 +1515,7 @@ static int lexical_rank(memory_engine *m, store *st, const memory_filter *f, con
     if (!proj_expr) { lt_err_set(err, LT_ERR_INTERNAL, "out of memory"); goto out; }
     int64_t proj_rows = 0;
     double proj_df;
-    int c = term_df_cached(m, st, gen, proj_expr, ONE_PASS_ROWS * budget + 1, max_rowid, &proj_rows, &proj_df, err);
+    int c = term_df_cached(m, st, gen, churn, proj_expr, ONE_PASS_ROWS * budget + 1, max_rowid, &proj_rows, &proj_df, err);
     free(proj_expr);
     if (c) goto out;
     if (!m->tiers_only && proj_rows <= ONE_PASS_ROWS * budget) {
@@ -1588,14 +1613,10 @@ int memory_term_rows(memory_engine *m, store *st, const char *term, int64_t limi
     char *e = term_expr(term);
     if (!e) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
     uint64_t gen = caches_observe(st);
-    store_stmt *s = store_prepare(st, "SELECT coalesce(max(id), 0) FROM chunks", err);
-    int rc = -1;
-    if (s && store_step(s, err) == 1) {
-        int64_t max_rowid = store_col_int(s, 0);
-        store_reset(s);
-        double df;
-        rc = term_df_cached(m, st, gen, e, limit, max_rowid, rows, &df, err);
-    }
+    int64_t max_rowid, churn;
+    double df;
+    int rc = chunk_marks(st, &max_rowid, &churn, err) ? -1
+             : term_df_cached(m, st, gen, churn, e, limit, max_rowid, rows, &df, err);
     free(e);
     return rc;
 }

@@ -113,9 +113,11 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
                   memory_hit **hits, size_t *n_hits, lt_err *err);
 
 /* How many chunks hold term (a word as the tokenizer gives it), counted as
- * a search counts it: exactly up to limit. Counts are cached per cache
- * generation (caches.h), so a write by this or another process is seen by
- * the next call. */
+ * a search counts it: exactly up to limit. Counts are cached: a count under
+ * 32 is taken again after any write by this or another process (caches.h's
+ * generation); a larger one is reused until the chunks added and removed
+ * since reach 1/32 of it (a statistic for weighting terms need not be
+ * re-read after every write). */
 int memory_term_rows(memory_engine *m, store *st, const char *term, int64_t limit, int64_t *rows, lt_err *err);
 
 typedef struct {

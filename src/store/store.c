@@ -27,6 +27,8 @@ typedef struct {
     sqlite3_stmt *stmt;
 } cached_stmt;
 
+typedef struct checkpointer checkpointer;
+
 struct store {
     sqlite3 *db;
     char *path;
@@ -38,6 +40,7 @@ struct store {
     sqlite3_stmt *uncached; /* the one uncached statement alive, if the cache is full */
     uint64_t deadline_ns;   /* store_set_deadline; 0 = none */
     int64_t data_version;   /* as store_data_changed last saw it; -1 = never looked */
+    checkpointer *ckpt;     /* store_checkpoint_in_background; NULL: commits checkpoint themselves */
 };
 
 static uint64_t fnv1a(const char *s) {
@@ -193,9 +196,12 @@ fail:
     return NULL;
 }
 
+static void checkpointer_stop(store *st);
+
 void store_close(store *st) {
     if (!st) return;
     if (st->writer && --st->writer->writer_refs == 0) store_close(st->writer);
+    checkpointer_stop(st);
     for (int i = 0; i < STMT_CACHE_SLOTS; i++) {
         sqlite3_finalize(st->cache[i].stmt);
         free(st->cache[i].sql);
@@ -350,6 +356,7 @@ int store_share_writer(store **stores, size_t n, lt_err *err) {
     if (strcmp(stores[0]->path, ":memory:") == 0) return 0;
     store *w = store_open(&stores[0]->opt, err);
     if (!w) return -1;
+    if (store_checkpoint_in_background(w, err)) { store_close(w); return -1; }
     for (size_t i = 0; i < n; i++) {
         assert(!stores[i]->writer && strcmp(stores[i]->path, w->path) == 0);
         stores[i]->writer = w;
@@ -361,6 +368,95 @@ int store_share_writer(store **stores, size_t n, lt_err *err) {
         store_exec(stores[i], "PRAGMA mmap_size=0", NULL);
     }
     return 0;
+}
+
+/* ---- checkpoints off the write path ------------------------------------------- */
+
+/* SQLite's own automatic checkpoint runs inside the commit that takes the
+ * WAL past its threshold: that commit then copies the WAL into the file
+ * and waits for two fsyncs, while every other write of the process waits
+ * behind it (store_write takes turns). Here the commit only signals a
+ * thread with a connection of its own, which checkpoints passively (never
+ * waiting for readers or writers) while writes go on. Should the WAL still
+ * reach CKPT_BACKSTOP_PAGES (the thread cannot keep up, or readers pin old
+ * frames), the committing connection checkpoints itself, as SQLite would:
+ * the WAL stays bounded. */
+#define CKPT_PAGES 1000          /* SQLite's default wal_autocheckpoint */
+#define CKPT_BACKSTOP_PAGES 8000
+
+struct checkpointer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    store *own;  /* the thread's connection */
+    bool wanted, stop;
+};
+
+static void *checkpointer_main(void *arg) {
+    checkpointer *c = arg;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (!c->wanted && !c->stop) pthread_cond_wait(&c->wake, &c->lock);
+        if (c->stop) break;
+        c->wanted = false;
+        pthread_mutex_unlock(&c->lock);
+        int rc = sqlite3_wal_checkpoint_v2(c->own->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && !is_busy(rc)) LOG_W("checkpoint: %s", sqlite3_errmsg(c->own->db));
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* SQLite calls this after each commit on the connection, its write lock
+ * already released. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages) {
+    checkpointer *c = arg;
+    if (pages >= CKPT_BACKSTOP_PAGES) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (pages >= CKPT_PAGES) {
+        pthread_mutex_lock(&c->lock);
+        c->wanted = true;
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return SQLITE_OK;
+}
+
+int store_checkpoint_in_background(store *st, lt_err *err) {
+    assert(!st->ckpt && !st->writer);
+    if (strcmp(st->path, ":memory:") == 0) return 0; /* no WAL */
+    checkpointer *c = calloc(1, sizeof *c);
+    if (!c) return lt_err_set(err, LT_ERR_INTERNAL, "out of memory");
+    if (!(c->own = store_open(&st->opt, err))) { free(c); return -1; }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->lock);
+        store_close(c->own);
+        free(c);
+        return lt_err_set(err, LT_ERR_INTERNAL, "cannot start the checkpoint thread");
+    }
+    st->ckpt = c;
+    sqlite3_wal_hook(st->db, on_wal_commit, c); /* replaces the automatic checkpoint */
+    return 0;
+}
+
+static void checkpointer_stop(store *st) {
+    checkpointer *c = st->ckpt;
+    if (!c) return;
+    if (st->db) sqlite3_wal_autocheckpoint(st->db, CKPT_PAGES); /* SQLite's hook back, for the close */
+    pthread_mutex_lock(&c->lock);
+    c->stop = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    store_close(c->own);
+    free(c);
+    st->ckpt = NULL;
 }
 
 /* store_exec for one statement without rows, from the statement cache:

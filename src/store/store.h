@@ -86,10 +86,19 @@ int store_exec(store *st, const char *sql, lt_err *err);
 typedef int (*store_write_fn)(store *st, void *ctx, lt_err *err);
 int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
 
+/* Moves st's WAL checkpoints off its commits: a thread with a connection
+ * of its own checkpoints (passively) once a commit leaves the WAL at 1,000
+ * pages, so that no write waits for the copy and its fsyncs; past 8,000
+ * pages the committing connection checkpoints itself, keeping the WAL
+ * bounded. For the connection that does a server's writes; store_close
+ * stops the thread. Nothing to do for ":memory:". */
+int store_checkpoint_in_background(store *st, lt_err *err);
+
 /* Opens one more connection to the stores' database (all the same file,
  * none with a writer yet), with stores[0]'s options, and has every
  * store_write through any of them run on it; it closes with the last of
- * them. The stores stop memory-mapping the file (only the writer maps it).
+ * them. It checkpoints in the background (store_checkpoint_in_background).
+ * The stores stop memory-mapping the file (only the writer maps it).
  * For a pool of connections used side by side (HTTP). Does nothing for
  * ":memory:", where every connection has a database of its own. */
 int store_share_writer(store **stores, size_t n, lt_err *err);

@@ -1324,6 +1324,40 @@ static void test_term_count_cache(void **state) {
     assert_int_equal(rows, 4);
 }
 
+/* A large count is reused while the chunks added and removed since stay
+ * within 1/32 of it, and taken again once they do not. */
+static void test_term_count_staleness(void **state) {
+    lt_err err;
+    lt_err_clear(&err);
+    char text[64];
+    int64_t first[3];
+    for (int i = 0; i < 64; i++) {
+        snprintf(text, sizeof text, "Wombat number %d digs.", i);
+        int64_t id = remember(state, "a", text, NULL);
+        if (i < 3) first[i] = id;
+    }
+    int64_t rows = -1;
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 1000, &rows, &err), 0);
+    assert_int_equal(rows, 64);
+    /* Two more chunks (64 / 32 = 2 allowed): the count stands. */
+    remember(state, "a", "A wombat again.", NULL);
+    remember(state, "a", "The last wombat.", NULL);
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 1000, &rows, &err), 0);
+    assert_int_equal(rows, 64);
+    /* A third is past the bound: counted again, exactly. */
+    remember(state, "a", "One wombat too many.", NULL);
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 1000, &rows, &err), 0);
+    assert_int_equal(rows, 67);
+    /* Removals count as churn too. */
+    for (int i = 0; i < 3; i++) {
+        char args[96];
+        snprintf(args, sizeof args, "{\"action\":\"delete\",\"doc_id\":%lld}", (long long)first[i]);
+        json_decref(OKS(args));
+    }
+    assert_int_equal(memory_term_rows(F->mem, F->st, "wombat", 1000, &rows, &err), 0);
+    assert_int_equal(rows, 64);
+}
+
 /* A term is counted in the scored columns only: one that could be a
  * project's token ("p" and hex) keeps the column filter, so the rows of
  * that project do not count; others are counted without it. */
@@ -1503,6 +1537,7 @@ int main(void) {
         T(test_neighbour_context),
         T(test_graph),
         T(test_term_count_cache),
+        T(test_term_count_staleness),
         T(test_term_count_columns),
         T(test_ctx_excerpts),
         cmocka_unit_test_setup_teardown(test_lexical_tiers, tiers_setup, tu_fixture_teardown),
