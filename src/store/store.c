@@ -381,8 +381,13 @@ int store_share_writer(store **stores, size_t n, lt_err *err) {
  * reach CKPT_BACKSTOP_PAGES (the thread cannot keep up, or readers pin old
  * frames), the committing connection checkpoints itself, as SQLite would:
  * the WAL stays bounded. */
-#define CKPT_PAGES 1000          /* SQLite's default wal_autocheckpoint */
-#define CKPT_BACKSTOP_PAGES 8000
+/* Four times SQLite's default wal_autocheckpoint: the pages a burst of
+ * writes changes again and again (b-tree roots, the full-text index's
+ * structure) are copied back once per checkpoint, so fewer checkpoints
+ * copy fewer pages; 4,000 pages is 16 MiB of WAL at the default page
+ * size. */
+#define CKPT_PAGES 4000
+#define CKPT_BACKSTOP_PAGES 16000
 
 struct checkpointer {
     pthread_t thread;
@@ -446,7 +451,7 @@ int store_checkpoint_in_background(store *st, lt_err *err) {
 static void checkpointer_stop(store *st) {
     checkpointer *c = st->ckpt;
     if (!c) return;
-    if (st->db) sqlite3_wal_autocheckpoint(st->db, CKPT_PAGES); /* SQLite's hook back, for the close */
+    if (st->db) sqlite3_wal_autocheckpoint(st->db, 1000); /* SQLite's own hook back, for the close */
     pthread_mutex_lock(&c->lock);
     c->stop = true;
     pthread_cond_signal(&c->wake);

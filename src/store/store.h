@@ -87,8 +87,8 @@ typedef int (*store_write_fn)(store *st, void *ctx, lt_err *err);
 int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
 
 /* Moves st's WAL checkpoints off its commits: a thread with a connection
- * of its own checkpoints (passively) once a commit leaves the WAL at 1,000
- * pages, so that no write waits for the copy and its fsyncs; past 8,000
+ * of its own checkpoints (passively) once a commit leaves the WAL at 4,000
+ * pages, so that no write waits for the copy and its fsyncs; past 16,000
  * pages the committing connection checkpoints itself, keeping the WAL
  * bounded. For the connection that does a server's writes; store_close
  * stops the thread. Nothing to do for ":memory:". */
