@@ -631,6 +631,12 @@ typedef struct {
 
 static void near_scan_run(void *arg) { vindex_near_work(arg); }
 
+/* Below this many rows in the index a scan of them (about 100 bytes a row)
+ * takes less time than starting a thread for it: it runs on the caller. */
+#define SIDEJOB_MIN_ROWS 16384
+
+static bool scan_beside(memory_engine *m) { return vindex_count(m->index) >= SIDEJOB_MIN_ROWS; }
+
 /* 1 turns the report off: int8 rows give identical texts a similarity of 1 +- 0.002. */
 static bool near_duplicates_on(const memory_engine *m) { return m->cfg.near_duplicate > 0 && m->cfg.near_duplicate < 1; }
 
@@ -698,7 +704,7 @@ static int store_impl(memory_engine *m, store *st, const memory_input *in, json_
         if (near_duplicates_on(m)) {
             vindex_sync(m->index, st, NULL); /* what other processes stored is compared too */
             job = vindex_near_begin(m->index, in->project, pd.p.first, threshold, NEAR_HITS);
-            scanner = sidejob_start(near_scan_run, job);
+            if (scan_beside(m)) scanner = sidejob_start(near_scan_run, job);
         }
         int w = store_write(st, insert_tx, &c, err);
         vindex_near_work(job);
@@ -1752,7 +1758,9 @@ int memory_search(memory_engine *m, store *st, const char *query, const memory_f
     float vmin = 0, vmax = 0;
     if (embed_query(m, query, q, err)) goto done;
     vector_scan job = {m->index, f->project, q, want, allowed, n_allowed, vh, 0, 0, 0};
-    sidejob *scanner = sidejob_start(vector_scan_run, &job);
+    sidejob *scanner = NULL;
+    if (scan_beside(m)) scanner = sidejob_start(vector_scan_run, &job);
+    else vector_scan_run(&job);
     double lmax = 0;
     lex_hit *lh = NULL;
     size_t nl = 0;
