@@ -27,8 +27,10 @@
  * records only ever grow, in this process or any other) stay within
  * 1/DF_STALE_DIV of it: a count under DF_STALE_DIV is exact after any
  * write, and a larger one is off by about 1/DF_STALE_DIV at most (a store
- * also rewrites its neighbours' ctx), which moves a term's idf in its
- * second or third digit. Within one generation
+ * also rewrites its neighbours' ctx), which moves a term's idf by about
+ * 1.6/DF_STALE_DIV for a term in 40% of the rows, less for rarer ones
+ * (idf is steepest where terms are rare, but there counts are small and
+ * so exact). Within one generation
  * (caches.h: no write at all) a count is reused as is. */
 #define DF_SLOTS 1024
 #define DF_STALE_DIV 32
