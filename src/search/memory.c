@@ -155,11 +155,14 @@ static void filter_bind(store_stmt *s, const memory_filter *f) {
 
 /* The up to context_neighbours memories on each side of memory id in its
  * conversation, as rows (id, content, content_hash): older ones first, newest to oldest,
- * then newer ones. */
+ * then newer ones. A memory stored without a conversation (its id is
+ * "default") has none: documents and notes stored one after another are
+ * not turns of one exchange, and each other's words would only blur what
+ * each is found by. */
 static store_stmt *neighbour_rows(memory_engine *m, store *st, int64_t id, lt_err *err) {
     store_stmt *s = store_prepare(
         st,
-        "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1) "
+        "WITH me AS (SELECT project, conversation_id FROM memories WHERE id = ?1 AND conversation_id <> 'default') "
         "SELECT id, content, content_hash FROM (SELECT id, content, content_hash FROM memories WHERE id < ?1"
         "  AND project = (SELECT project FROM me) AND conversation_id = (SELECT conversation_id FROM me)"
         "  ORDER BY id DESC LIMIT ?2) "

@@ -1100,6 +1100,34 @@ static void test_neighbour_context(void **state) {
     json_decref(r);
 }
 
+static char *ctx_of(void **state, int64_t id);
+
+/* Memories stored without a conversation (the "default" one) are not
+ * turns of one exchange: they lend each other no context. */
+static void test_no_context_without_conversation(void **state) {
+    int64_t d1 = remember(state, "d1", "Kangaroos hop across the plain.", NULL);
+    int64_t d2 = remember(state, "d2", "Penguins swim in cold water.", NULL);
+    int64_t d3 = remember(state, "d3", "Owls hunt at night.", json_pack("{s:s}", "conversation_id", "default"));
+    json_t *r = retrieve(state, "kangaroos", json_pack("{s:i}", "top_k", 10));
+    assert_true(lexical_of(r, d1) > 0.99);
+    assert_true(lexical_of(r, d2) == 0);
+    assert_true(lexical_of(r, d3) == 0);
+    json_decref(r);
+    char *ctx = ctx_of(state, d2);
+    assert_string_equal(ctx, "");
+    free(ctx);
+    /* Moved into a conversation, a memory gets its turns' context there. */
+    int64_t c1 = remember(state, "c1", "Koalas sleep all day.", json_pack("{s:s}", "conversation_id", "zoo"));
+    char args[128];
+    snprintf(args, sizeof args, "{\"action\":\"update\",\"doc_id\":%lld,\"conversation_id\":\"zoo\"}", (long long)d2);
+    json_decref(OKS(args));
+    r = retrieve(state, "koalas", json_pack("{s:i}", "top_k", 10));
+    assert_true(lexical_of(r, c1) > 0.99);
+    assert_true(lexical_of(r, d2) > 0);
+    assert_true(lexical_of(r, d1) == 0);
+    json_decref(r);
+}
+
 /* ---- lexical tiers and the term-count cache ------------------------------------ */
 
 /* The fixture with a lexical budget of three rows and no neighbour context,
@@ -1538,6 +1566,7 @@ int main(void) {
         T(test_graph),
         T(test_term_count_cache),
         T(test_term_count_staleness),
+        T(test_no_context_without_conversation),
         T(test_term_count_columns),
         T(test_ctx_excerpts),
         cmocka_unit_test_setup_teardown(test_lexical_tiers, tiers_setup, tu_fixture_teardown),
