@@ -225,6 +225,13 @@ static const schema_migration migrations[] = {
      ");"
      "CREATE INDEX watch_events_by_project ON watch_events(project, id);"
      "CREATE INDEX watch_events_by_status ON watch_events(project, status);"},
+
+    /* Memories without a conversation ("default") take no context from
+     * their neighbours any more (memory.c, neighbour_rows); the context
+     * they were given before is cleared, since no later write would. */
+    {6, "no neighbour context outside conversations",
+     "UPDATE chunks_fts SET ctx = '' WHERE ctx <> '' AND rowid IN"
+     " (SELECT c.id FROM chunks c JOIN memories m ON m.id = c.memory_id WHERE m.conversation_id = 'default');"},
 };
 
 const schema_migration *schema_migrations(size_t *count) {

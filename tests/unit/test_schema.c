@@ -100,11 +100,40 @@ static void test_blueprints_and_graph_indexes(void **state) {
     sqlite3_close(db);
 }
 
+/* Migration 6 clears the neighbour context of memories without a
+ * conversation, and leaves that of conversation turns. */
+static void test_default_conversation_context_cleared(void **state) {
+    (void)state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    size_t n;
+    const schema_migration *ms = schema_migrations(&n);
+    size_t i = 0;
+    for (; i < n && ms[i].version < 6; i++) assert_int_equal(sqlite3_exec(db, ms[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_true(i < n && ms[i].version == 6);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO memories(id, project, file_name, resource_type, conversation_id, content,"
+                                  " content_hash, created_at, updated_at) VALUES"
+                                  " (1, 'p', 'a', 'document', 'default', 'alpha', 1, 't', 't'),"
+                                  " (2, 'p', 'b', 'document', 'chat', 'beta', 2, 't', 't');"
+                                  "INSERT INTO chunks(id, memory_id, seq, start, len) VALUES (10, 1, 0, 0, 5), (20, 2, 0, 0, 4);"
+                                  "INSERT INTO chunks_fts(rowid, words, dt, ctx, proj) VALUES"
+                                  " (10, 'alpha', '', 'gamma', 'p70'), (20, 'beta', '', 'gamma', 'p70');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, ms[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(q(db, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'gamma'"), 1);
+    assert_int_equal(q(db, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'gamma'"), 20);
+    assert_int_equal(q(db, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'alpha'"), 1);
+    sqlite3_close(db);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions_increase_from_one),
         cmocka_unit_test(test_sql_applies_and_constrains),
         cmocka_unit_test(test_blueprints_and_graph_indexes),
+        cmocka_unit_test(test_default_conversation_context_cleared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
