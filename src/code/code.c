@@ -1,12 +1,14 @@
 #include "code_int.h"
 
 #include "../core/jsonx.h"
+#include "../core/sidejob.h"
 #include "tsarena.h"
 #include "tswalk.h"
 
 #include <assert.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,10 +597,11 @@ static int by_body_start(const void *a, const void *b) {
     return (x->start > y->start) - (x->start < y->start);
 }
 
-/* One pass over the whole tree: comment nodes, decision points (of the
- * file, and of the innermost recorded function whose body holds them),
- * the language's hooked nodes and the first syntax error. */
-static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw) {
+/* One pass over the whole tree (each part's, in order): comment nodes,
+ * decision points (of the file, and of the innermost recorded function
+ * whose body holds them), the language's hooked nodes and the first syntax
+ * error. */
+static void scan_tree(code_ctx *cx, const TSNode *roots, size_t nroots, raw_comment **raw, size_t *nraw) {
     size_t cap = 0;
     code_file *f = cx->f;
     /* the recorded function bodies in start order, and a stack of the open ones */
@@ -615,63 +618,68 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
             order[nb++] = (body_ref){ts_node_start_byte(cx->func_body[i]), i};
     if (nb > 1) qsort(order, nb, sizeof *order, by_body_start);
 
-    tsw_iter it;
-    tsw_init(&it, root);
-    bool want_error = ts_node_has_error(root);
-    /* Leaves matter only when flagged (comments, operators) or while looking
-     * for the first error (a missing or ERROR leaf); function bodies are
-     * never passed over, so the stack of open bodies is the same. */
-    if (!want_error) tsw_skip_leaves(&it, cx->flags, cx->nsym);
-    TSNode n;
-    while (tsw_next(&it, &n)) {
-        uint32_t start = ts_node_start_byte(n);
-        while (depth && ts_node_end_byte(cx->func_body[stack[depth - 1]]) <= start &&
-               !ts_node_eq(n, cx->func_body[stack[depth - 1]]))
-            depth--;
-        while (next < nb && order[next].start < start) next++;
-        while (next < nb && ts_node_eq(cx->func_body[order[next].func], n)) stack[depth++] = order[next++].func;
-        TSSymbol sym = ts_node_symbol(n);
-        if (want_error && (sym == (TSSymbol)-1 || ts_node_is_missing(n))) {
-            f->error_line = cx_line(n);
-            want_error = false;
-            tsw_skip_leaves(&it, cx->flags, cx->nsym);
-        }
-        uint8_t fl = flags_of(cx, sym);
-        if (fl & F_COMMENT) {
-            if (*nraw == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                raw_comment *p = realloc(*raw, nc * sizeof *p);
-                if (!p) {
-                    cx->oom = true;
-                    break;
-                }
-                *raw = p;
-                cap = nc;
+    for (size_t r = 0; r < nroots && !cx->oom; r++) {
+        TSNode root = roots[r];
+        tsw_iter it;
+        tsw_init(&it, root);
+        bool want_error = !f->has_errors && ts_node_has_error(root);
+        /* Leaves matter only when flagged (comments, operators) or while
+         * looking for the first error (a missing or ERROR leaf); function
+         * bodies are never passed over, so the stack of open bodies is the
+         * same. */
+        if (!want_error) tsw_skip_leaves(&it, cx->flags, cx->nsym);
+        TSNode n;
+        while (tsw_next(&it, &n)) {
+            uint32_t start = ts_node_start_byte(n);
+            while (depth && ts_node_end_byte(cx->func_body[stack[depth - 1]]) <= start &&
+                   !ts_node_eq(n, cx->func_body[stack[depth - 1]]))
+                depth--;
+            while (next < nb && order[next].start < start) next++;
+            while (next < nb && ts_node_eq(cx->func_body[order[next].func], n)) stack[depth++] = order[next++].func;
+            TSSymbol sym = ts_node_symbol(n);
+            if (want_error && (sym == (TSSymbol)-1 || ts_node_is_missing(n))) {
+                f->error_line = cx_line(n);
+                want_error = false;
+                tsw_skip_leaves(&it, cx->flags, cx->nsym);
             }
-            uint32_t a = start, b = ts_node_end_byte(n);
-            /* Rust's line comments include their newline */
-            while (b > a && (cx->src[b - 1] == '\n' || cx->src[b - 1] == '\r')) b--;
-            bool line_c = cx->src[a] == '#' || (b - a >= 2 && cx->src[a + 1] == '/');
-            raw_comment *r = &(*raw)[(*nraw)++];
-            *r = (raw_comment){.start = a, .end = b, .line = cx_line(n), .inline_ = !alone_on_line(cx, a),
-                               .line_comment = line_c};
-            r->end_line = cx_end_line(n);
-        } else if (fl) {
-            int d = decision(cx, n, fl);
-            f->complexity += d;
-            if (d && depth) f->funcs[stack[depth - 1]].complexity += d;
-            if ((fl & F_HOOK) && cx->spec->hook) cx->spec->hook(cx, n);
+            uint8_t fl = flags_of(cx, sym);
+            if (fl & F_COMMENT) {
+                if (*nraw == cap) {
+                    size_t nc = cap ? cap * 2 : 64;
+                    raw_comment *p = realloc(*raw, nc * sizeof *p);
+                    if (!p) {
+                        cx->oom = true;
+                        break;
+                    }
+                    *raw = p;
+                    cap = nc;
+                }
+                uint32_t a = start, b = ts_node_end_byte(n);
+                /* Rust's line comments include their newline */
+                while (b > a && (cx->src[b - 1] == '\n' || cx->src[b - 1] == '\r')) b--;
+                bool line_c = cx->src[a] == '#' || (b - a >= 2 && cx->src[a + 1] == '/');
+                raw_comment *rc = &(*raw)[(*nraw)++];
+                *rc = (raw_comment){.start = a, .end = b, .line = cx_line(n), .inline_ = !alone_on_line(cx, a),
+                                    .line_comment = line_c};
+                rc->end_line = cx_end_line(n);
+            } else if (fl) {
+                int d = decision(cx, n, fl);
+                f->complexity += d;
+                if (d && depth) f->funcs[stack[depth - 1]].complexity += d;
+                if ((fl & F_HOOK) && cx->spec->hook) cx->spec->hook(cx, n);
+            }
+        }
+        if (it.oom) cx->oom = true;
+        tsw_end(&it);
+        if (ts_node_has_error(root) && !f->has_errors) {
+            f->has_errors = true;
+            if (!f->error_line) f->error_line = 1;
         }
     }
-    if (it.oom) cx->oom = true;
-    tsw_end(&it);
     free(order), free(stack);
-    if (!ts_node_has_error(root)) return;
-    f->has_errors = true;
-    if (!f->error_line) f->error_line = 1;
     /* A node missing at the very end of a text that ends in a newline sits on
      * the empty line after it; report the last line instead. */
-    if (f->error_line > f->lines && f->lines > 0) f->error_line = f->lines;
+    if (f->has_errors && f->error_line > f->lines && f->lines > 0) f->error_line = f->lines;
 }
 
 static int cmp_comment(const void *a, const void *b) {
@@ -743,11 +751,269 @@ static int count_lines(const char *s, size_t len) {
     return n;
 }
 
+/* ---- parsing in two parts --------------------------------------------------
+ *
+ * The parse is ~80% of what reading a large file costs, and it is one
+ * thread's work. From split_min bytes on, code_parse cuts the file in two
+ * near its middle, at a line where a top-level item evidently starts
+ * (code_split_rule), and parses the second part on another core
+ * (core/sidejob.h) while this thread parses the first. The second parser
+ * reads the same buffer with an included range [cut, end), so every position
+ * in its tree (byte, row, column) is the file's own. The walkers get both
+ * trees in order and the shared passes go over both, so the code_file is the
+ * one a single parse gives (tests/unit/test_code.c compares them).
+ *
+ * The rule only has to be right often: a cut in the wrong place (inside a
+ * string, a comment, a block or a #if) leaves the first part unterminated
+ * or starts the second in the middle of something, which is a syntax error
+ * in one of the trees; then both are thrown away and the file is parsed
+ * whole, as without the cut. So is a file with a real syntax error: it pays
+ * for one parse more. */
+
+/* Below this, a parse is short enough that a thread's start and a second
+ * arena cost more than they save (README, "extract_functions under 20 ms"). */
+#define CODE_SPLIT_MIN ((size_t)48 * 1024)
+
+static _Atomic size_t split_min = CODE_SPLIT_MIN;
+
+size_t code_split_min(size_t bytes) { return atomic_exchange(&split_min, bytes); }
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+static bool word_in(const char *w, size_t n, const char *const *list) {
+    for (; list && *list; list++)
+        if (strlen(*list) == n && !memcmp(*list, w, n)) return true;
+    return false;
+}
+
+/* Whether the line that ends just before at (a line start) is blank. */
+static bool blank_line_before(const char *src, size_t at) {
+    if (at == 0 || src[at - 1] != '\n') return false;
+    for (size_t i = at - 1; i > 0 && src[i - 1] != '\n'; i--)
+        if (!is_space(src[i - 1])) return false;
+    return true;
+}
+
+/* The language's rule at line start at (code_split_rule), but for #if
+ * nesting. */
+static bool cut_here(const code_split_rule *r, const char *src, size_t len, size_t at) {
+    if (at == 0 || at >= len || is_space(src[at]) || src[at] == '\n' || !blank_line_before(src, at)) return false;
+    size_t lc = r->line_comment ? strlen(r->line_comment) : 0, i = at;
+    for (;;) { /* past comments and blank lines to the first code */
+        if (i >= len) return false;
+        if (is_space(src[i]) || src[i] == '\n') {
+            i++;
+        } else if (lc && len - i >= lc && !memcmp(src + i, r->line_comment, lc)) {
+            const char *nl = memchr(src + i, '\n', len - i);
+            if (!nl) return false;
+            i = (size_t)(nl - src) + 1;
+        } else if (r->block_comment && len - i >= 2 && src[i] == '/' && src[i + 1] == '*') {
+            const char *e = memmem(src + i + 2, len - i - 2, "*/", 2);
+            if (!e) return false;
+            i = (size_t)(e - src) + 2;
+        } else {
+            break;
+        }
+    }
+    unsigned char c = (unsigned char)src[i];
+    if (src[i - 1] != '\n' || !(isalpha(c) || c == '_' || (r->starts && c && strchr(r->starts, c)))) return false;
+    size_t w = i + 1;
+    while (w < len && (isalnum((unsigned char)src[w]) || src[w] == '_')) w++;
+    return !word_in(src + i, w - i, r->continuations);
+}
+
+/* The #if nesting after the line [p, e), from depth before it: #if, #ifdef
+ * and #ifndef open, #endif closes. Line by line, not looking into comments
+ * or strings: a wrong count costs a cut, or a parse (the safety net). */
+static int preproc_line(const char *p, const char *e, int depth) {
+    while (p < e && is_space(*p)) p++;
+    if (p == e || *p != '#') return depth;
+    p++;
+    while (p < e && is_space(*p)) p++;
+    size_t n = 0;
+    while (p + n < e && isalpha((unsigned char)p[n])) n++;
+    if ((n == 2 && !memcmp(p, "if", 2)) || (n == 5 && !memcmp(p, "ifdef", 5)) || (n == 6 && !memcmp(p, "ifndef", 6)))
+        return depth + 1;
+    if (n == 5 && !memcmp(p, "endif", 5) && depth > 0) return depth - 1;
+    return depth;
+}
+
+bool code_split_candidate(const char *src, size_t len, code_lang lang, size_t at) {
+    const code_spec *spec = spec_of(lang);
+    if (!spec || !src || !cut_here(&spec->split, src, len, at)) return false;
+    if (!spec->split.preproc) return true;
+    int depth = 0;
+    for (size_t i = 0; i < at;) {
+        const char *nl = memchr(src + i, '\n', at - i);
+        const char *e = nl ? nl : src + at;
+        depth = preproc_line(src + i, e, depth);
+        i = (size_t)(e - src) + 1;
+    }
+    return depth == 0;
+}
+
+/* The cut nearest the middle within its middle half, or 0 for none. */
+static size_t choose_cut(const code_spec *spec, const char *src, size_t len) {
+    if (len < atomic_load(&split_min) || len < 2) return 0;
+    const code_split_rule *r = &spec->split;
+    size_t mid = len / 2, lo = len / 4, hi = len - len / 4, best = 0, dist = SIZE_MAX;
+    int depth = 0;
+    for (size_t at = 0; at < hi;) {
+        if (at > mid && at - mid >= dist) break; /* nothing nearer after this */
+        if (at >= lo && depth == 0 && cut_here(r, src, len, at)) {
+            size_t d = at > mid ? at - mid : mid - at;
+            if (d < dist) best = at, dist = d;
+        }
+        const char *nl = memchr(src + at, '\n', len - at);
+        if (!nl) break;
+        if (r->preproc) depth = preproc_line(src + at, nl, depth);
+        at = (size_t)(nl - src) + 1;
+    }
+    return best;
+}
+
+size_t code_split_point(const char *src, size_t len, code_lang lang) {
+    const code_spec *spec = spec_of(lang);
+    return spec && src ? choose_cut(spec, src, len) : 0;
+}
+
+/* The second part, parsed in a window of the thread that runs this (the
+ * side thread, or the caller when it got there first), left open for the
+ * caller's walk: detached, released by the caller. */
+typedef struct {
+    const code_spec *spec;
+    const char *src;
+    uint32_t len, at;
+    TSPoint at_point;
+    TSTree *tree;
+    tsarena_window *window;
+} second_part;
+
+static void parse_second(void *arg) {
+    second_part *j = arg;
+    tsarena_begin();
+    TSParser *parser = ts_parser_new();
+    TSRange range = {.start_point = j->at_point, .end_point = {UINT32_MAX, UINT32_MAX}, .start_byte = j->at,
+                     .end_byte = UINT32_MAX};
+    if (ts_parser_set_language(parser, j->spec->grammar()) && ts_parser_set_included_ranges(parser, &range, 1))
+        j->tree = ts_parser_parse_string(parser, NULL, j->src, j->len);
+    ts_parser_delete(parser);
+    j->window = tsarena_detach();
+}
+
+/* Whether the last item of a part (comments aside) belongs to the next. */
+static bool ends_bound(const code_spec *spec, TSNode root) {
+    if (!spec->split.binds_next) return false;
+    const char *last = NULL;
+    cx_iter it;
+    TSNode ch;
+    cx_iter_init(&it, root);
+    while (cx_iter_next(&it, &ch))
+        if (ts_node_is_named(ch) && !cx_in(ts_node_type(ch), spec->comments)) last = ts_node_type(ch);
+    cx_iter_end(&it);
+    return last && cx_in(last, spec->split.binds_next);
+}
+
+/* The first (or last) visible leaf under n. */
+static TSNode edge_leaf(TSNode n, bool last) {
+    for (uint32_t c; (c = ts_node_child_count(n)) > 0;) n = ts_node_child(n, last ? c - 1 : 0);
+    return n;
+}
+
+/* Whether a part's tree spans its text [from, to): its last leaf is not
+ * empty and ends with the text (but for blanks after it), and, unless the
+ * part starts the file, its first leaf starts with the text, at column 0.
+ * A cut inside a string or a block does not always leave an error: Python's
+ * scanner ends a string at the end of the input with an empty string_end,
+ * an indented block cut short can lose its text to the dedent, and the rest
+ * of a block parses as if it were at the top; all of that shows here. */
+static bool spans(const char *src, TSNode root, size_t from, size_t to, bool check_start) {
+    size_t a = from, b = to;
+    while (a < b && isspace((unsigned char)src[a])) a++;
+    while (b > a && isspace((unsigned char)src[b - 1])) b--;
+    if (a == b) return false; /* a part of blanks only is no part: no rule cuts there */
+    TSNode first = edge_leaf(root, false), last = edge_leaf(root, true);
+    uint32_t e = ts_node_end_byte(last);
+    return e >= b && e <= to && e > ts_node_start_byte(last) &&
+           (!check_start || (ts_node_start_byte(first) == a && ts_node_start_point(first).column == 0));
+}
+
 /* ---- parse ------------------------------------------------------------------ */
 
-int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
-    *out = NULL;
-    const code_spec *spec = spec_of(lang);
+/* Everything after the parse: walker, shared pass, comments. */
+static void read_trees(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    raw_comment *raw = NULL;
+    size_t nraw = 0;
+    cx->spec->walk(cx, roots, nroots);
+    scan_tree(cx, roots, nroots, &raw, &nraw);
+    finish_comments(cx, raw, nraw);
+    free(raw);
+    sort_comments(cx);
+}
+
+/* The file in two parts cut at at (a line start); false, with nothing
+ * read, when the cut turns out wrong. */
+static bool read_in_parts(code_ctx *cx, size_t at) {
+    const code_spec *spec = cx->spec;
+    second_part job = {.spec = spec, .src = cx->src, .len = (uint32_t)cx->len, .at = (uint32_t)at};
+    for (const char *p = cx->src, *e = cx->src + at; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        job.at_point.row++;
+    sidejob *side = sidejob_start(parse_second, &job);
+    /* The first part meanwhile, in this thread's window; detached too, so
+     * that the second can be parsed here if the side thread is late. */
+    tsarena_begin();
+    TSParser *parser = ts_parser_new();
+    TSTree *first = NULL;
+    if (ts_parser_set_language(parser, spec->grammar())) first = ts_parser_parse_string(parser, NULL, cx->src, (uint32_t)at);
+    ts_parser_delete(parser);
+    tsarena_window *mine = tsarena_detach();
+    sidejob_finish(side);
+    bool ok = first && job.tree;
+    TSNode roots[2];
+    if (ok) {
+        roots[0] = ts_tree_root_node(first);
+        roots[1] = ts_tree_root_node(job.tree);
+        ok = !ts_node_has_error(roots[0]) && !ts_node_has_error(roots[1]) && spans(cx->src, roots[0], 0, at, false) &&
+             spans(cx->src, roots[1], at, cx->len, true) && !ends_bound(spec, roots[0]);
+    }
+    /* Outside any window: the trees are only read, and what the walk
+     * allocates through tree-sitter (cursors) is plain malloc. */
+    if (ok) read_trees(cx, roots, 2);
+    tsarena_release(mine);
+    tsarena_release(job.window);
+    return ok;
+}
+
+/* The file in one parse. */
+static int read_whole(code_ctx *cx, lt_err *err) {
+    const code_spec *spec = cx->spec;
+    /* Everything tree-sitter allocates from here to tsarena_end (the parser,
+     * the tree, cursors) lives in this thread's arena and is released there
+     * at once: the tree is not freed node by node. The parser is made anew
+     * (in the arena, cheaply) so that none of it outlives the window; it is
+     * deleted all the same, which frees the grammar's external scanner (plain
+     * malloc). */
+    tsarena_begin();
+    TSParser *parser = ts_parser_new();
+    if (!ts_parser_set_language(parser, spec->grammar())) {
+        ts_parser_delete(parser);
+        tsarena_end();
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
+    }
+    TSTree *tree = ts_parser_parse_string(parser, NULL, cx->src, (uint32_t)cx->len);
+    if (!tree) {
+        ts_parser_delete(parser);
+        tsarena_end();
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
+    }
+    TSNode root = ts_tree_root_node(tree);
+    read_trees(cx, &root, 1);
+    ts_parser_delete(parser);
+    tsarena_end(); /* the tree with it */
+    return 0;
+}
+
+static int check_source(const code_spec *spec, const char *src, size_t len, lt_err *err) {
     if (!spec) return lt_err_set(err, LT_ERR_INVALID, "Unsupported language; supported: c, python, javascript, typescript, tsx, go, rust");
     if (len > CODE_MAX_SOURCE_BYTES)
         return lt_err_set(err, LT_ERR_INVALID, "Source is too large to parse: %zu bytes, the limit is %u", len,
@@ -755,57 +1021,57 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     if (!src && len) return lt_err_set(err, LT_ERR_INVALID, "No source text");
     if (len && !looks_like_text((const unsigned char *)src, len))
         return lt_err_set(err, LT_ERR_INVALID, "Source is binary (a NUL byte or invalid UTF-8), not code");
+    return 0;
+}
 
+static int parse(const code_spec *spec, const char *src, size_t len, size_t at, code_file **out, int *parts,
+                 lt_err *err) {
+    assert(at == 0 || (at < len && src[at - 1] == '\n'));
     code_file *f = calloc(1, sizeof *f);
     if (!f) return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
-    f->lang = lang;
+    f->lang = spec->lang;
     f->lines = count_lines(src ? src : "", len);
-
-    /* Everything tree-sitter allocates from here to tsarena_end (the parser,
-     * the tree, cursors) lives in this thread's arena and is released there
-     * at once: the tree is not freed node by node. The parser is made anew
-     * (in the arena, cheaply) so that none of it outlives the window; it is
-     * deleted all the same, which frees the grammar's external scanner (plain
-     * malloc). */
-    tsarena_install();
-    tsarena_begin();
-    TSParser *parser = ts_parser_new();
-    if (!ts_parser_set_language(parser, spec->grammar())) {
-        ts_parser_delete(parser);
-        tsarena_end();
-        free(f);
-        return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
-    }
-    TSTree *tree = ts_parser_parse_string(parser, NULL, src ? src : "", (uint32_t)len);
-    if (!tree) {
-        ts_parser_delete(parser);
-        tsarena_end();
-        free(f);
-        return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
-    }
     code_ctx cx = {.f = f, .spec = spec, .src = src ? src : "", .len = len};
     if (build_flags(&cx, spec->grammar())) cx.oom = true;
-    TSNode root = ts_tree_root_node(tree);
-    raw_comment *raw = NULL;
-    size_t nraw = 0;
-    spec->walk(&cx, root);
-    scan_tree(&cx, root, &raw, &nraw);
-    finish_comments(&cx, raw, nraw);
-    free(raw);
-    sort_comments(&cx);
+    tsarena_install();
+    int rc = 0;
+    *parts = 1;
+    if (at && read_in_parts(&cx, at)) *parts = 2;
+    else {
+        if (at) *parts = 3;
+        rc = read_whole(&cx, err);
+    }
     free(cx.func_head);
     free(cx.func_body);
     free(cx.class_head);
     free(cx.class_index);
     free(cx.flags);
-    ts_parser_delete(parser);
-    tsarena_end(); /* the tree with it */
+    if (rc) {
+        code_file_free(f);
+        return -1;
+    }
     if (cx.oom) {
         code_file_free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory while reading the code");
     }
     *out = f;
     return 0;
+}
+
+int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
+    *out = NULL;
+    const code_spec *spec = spec_of(lang);
+    if (check_source(spec, src, len, err)) return -1;
+    int parts;
+    return parse(spec, src, len, choose_cut(spec, src, len), out, &parts, err);
+}
+
+int code_parse_at(const char *src, size_t len, code_lang lang, size_t at, code_file **out, int *parts, lt_err *err) {
+    *out = NULL;
+    const code_spec *spec = spec_of(lang);
+    if (check_source(spec, src, len, err)) return -1;
+    if (at && (at >= len || src[at - 1] != '\n')) return lt_err_set(err, LT_ERR_INVALID, "A cut must be at a line start");
+    return parse(spec, src, len, at, out, parts, err);
 }
 
 static void strv_free(char **v, size_t n) {

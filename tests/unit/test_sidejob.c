@@ -1,9 +1,9 @@
-/* Unit tests for search/sidejob: a job runs exactly once, on the side
+/* Unit tests for core/sidejob: a job runs exactly once, on the side
  * thread when the caller is busy and in the caller when the thread is late,
  * and finish returns only when it has run. */
 #include "testutil.h"
 
-#include "search/sidejob.h"
+#include "core/sidejob.h"
 
 #include <pthread.h>
 #include <time.h>
