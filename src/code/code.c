@@ -758,10 +758,11 @@ static int count_lines(const char *s, size_t len) {
  * near its middle, at a line where a top-level item evidently starts
  * (code_split_rule), and parses the second part on another core
  * (core/sidejob.h) while this thread parses the first. The second parser
- * reads the same buffer with an included range [cut, end), so every position
- * in its tree (byte, row, column) is the file's own. The walkers get both
- * trees in order and the shared passes go over both, so the code_file is the
- * one a single parse gives (tests/unit/test_code.c compares them).
+ * reads the part at the file's own offsets through an included range
+ * [cut, end), so every position in its tree (byte, row, column) is the
+ * file's. The walkers get both trees in order and the shared passes go over
+ * both, so the code_file is the one a single parse gives
+ * (tests/unit/test_code.c compares them at many cuts).
  *
  * The rule only has to be right often: a cut in the wrong place (inside a
  * string, a comment, a block or a #if) leaves the first part unterminated
@@ -770,9 +771,9 @@ static int count_lines(const char *s, size_t len) {
  * whole, as without the cut. So is a file with a real syntax error: it pays
  * for one parse more. */
 
-/* Below this, a parse is short enough that a thread's start and a second
- * arena cost more than they save (README, "extract_functions under 20 ms"). */
-#define CODE_SPLIT_MIN ((size_t)48 * 1024)
+/* Below this the parse takes under about 4 ms, and a thread per call is not
+ * worth the 1 to 1.5 ms it saves (README, "Code analysis speed"). */
+#define CODE_SPLIT_MIN ((size_t)32 * 1024)
 
 static _Atomic size_t split_min = CODE_SPLIT_MIN;
 
@@ -877,28 +878,72 @@ size_t code_split_point(const char *src, size_t len, code_lang lang) {
     return spec && src ? choose_cut(spec, src, len) : 0;
 }
 
-/* The second part, parsed in a window of the thread that runs this (the
- * side thread, or the caller when it got there first), left open for the
- * caller's walk: detached, released by the caller. */
+/* The second part on the side thread: its parse, in a window of that
+ * thread's, detached for the caller's walk. The caller may parse the part
+ * too, racing a side thread that is slow to get a CPU; whichever parse ends
+ * first stops the other (tree-sitter's cancellation flags), and the caller
+ * does not wait for a loser, which may still be running when code_parse
+ * returns: so the side parse reads its own copy of the text, and the last
+ * of the two to be done with this frees it. */
 typedef struct {
     const code_spec *spec;
-    const char *src;
-    uint32_t len, at;
+    uint32_t at, len;
     TSPoint at_point;
     TSTree *tree;
     tsarena_window *window;
-} second_part;
+    size_t stop;        /* the side parse's cancellation flag */
+    size_t caller_stop; /* the caller's parse's */
+    atomic_int refs;    /* the caller's and the job's */
+    char text[];        /* [at, len) of the file */
+} side_part;
 
-static void parse_second(void *arg) {
-    second_part *j = arg;
-    tsarena_begin();
+static void side_part_unref(side_part *j) {
+    if (atomic_fetch_sub(&j->refs, 1) != 1) return;
+    tsarena_release(j->window);
+    free(j);
+}
+
+typedef struct {
+    const char *text; /* [at, len) of the file */
+    uint32_t at, len;
+} part_input;
+
+/* Hands tree-sitter the part's text at the file's byte offsets. */
+static const char *read_part(void *payload, uint32_t byte, TSPoint point, uint32_t *n) {
+    (void)point;
+    const part_input *in = payload;
+    if (byte < in->at || byte >= in->len) {
+        *n = 0;
+        return "";
+    }
+    *n = in->len - byte;
+    return in->text + (byte - in->at);
+}
+
+/* The part [at, len) parsed through an included range, so that every
+ * position in the tree is the file's own; in the calling thread's window.
+ * NULL when stopped. */
+static TSTree *parse_part(const code_spec *spec, const char *text, uint32_t at, uint32_t len, TSPoint at_point,
+                          const size_t *stop) {
     TSParser *parser = ts_parser_new();
-    TSRange range = {.start_point = j->at_point, .end_point = {UINT32_MAX, UINT32_MAX}, .start_byte = j->at,
+    TSRange range = {.start_point = at_point, .end_point = {UINT32_MAX, UINT32_MAX}, .start_byte = at,
                      .end_byte = UINT32_MAX};
-    if (ts_parser_set_language(parser, j->spec->grammar()) && ts_parser_set_included_ranges(parser, &range, 1))
-        j->tree = ts_parser_parse_string(parser, NULL, j->src, j->len);
+    part_input in = {text, at, len};
+    TSTree *tree = NULL;
+    ts_parser_set_cancellation_flag(parser, stop);
+    if (ts_parser_set_language(parser, spec->grammar()) && ts_parser_set_included_ranges(parser, &range, 1))
+        tree = ts_parser_parse(parser, NULL, (TSInput){&in, read_part, TSInputEncodingUTF8});
     ts_parser_delete(parser);
+    return tree;
+}
+
+static void side_parse(void *arg) {
+    side_part *j = arg;
+    tsarena_begin();
+    j->tree = parse_part(j->spec, j->text, j->at, j->len, j->at_point, &j->stop);
+    if (j->tree) __atomic_store_n(&j->caller_stop, 1, __ATOMIC_RELEASE);
     j->window = tsarena_detach();
+    side_part_unref(j);
 }
 
 /* Whether the last item of a part (comments aside) belongs to the next. */
@@ -955,24 +1000,43 @@ static void read_trees(code_ctx *cx, const TSNode *roots, size_t nroots) {
  * read, when the cut turns out wrong. */
 static bool read_in_parts(code_ctx *cx, size_t at) {
     const code_spec *spec = cx->spec;
-    second_part job = {.spec = spec, .src = cx->src, .len = (uint32_t)cx->len, .at = (uint32_t)at};
+    side_part *j = malloc(sizeof *j + (cx->len - at));
+    if (!j) return false; /* the single parse then */
+    *j = (side_part){.spec = spec, .at = (uint32_t)at, .len = (uint32_t)cx->len};
+    atomic_init(&j->refs, 2);
+    memcpy(j->text, cx->src + at, cx->len - at);
     for (const char *p = cx->src, *e = cx->src + at; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-        job.at_point.row++;
-    sidejob *side = sidejob_start(parse_second, &job);
+        j->at_point.row++;
+    sidejob *side = sidejob_start(side_parse, j);
     /* The first part meanwhile, in this thread's window; detached too, so
-     * that the second can be parsed here if the side thread is late. */
+     * that the second can be parsed here if need be. */
     tsarena_begin();
     TSParser *parser = ts_parser_new();
     TSTree *first = NULL;
     if (ts_parser_set_language(parser, spec->grammar())) first = ts_parser_parse_string(parser, NULL, cx->src, (uint32_t)at);
     ts_parser_delete(parser);
-    tsarena_window *mine = tsarena_detach();
-    sidejob_finish(side);
-    bool ok = first && job.tree;
+    tsarena_window *mine = tsarena_detach(), *mine2 = NULL;
+    /* A side thread still at it may be sharing a core with other programs:
+     * rather than wait for an unknown time, this thread parses the second
+     * part too, and the two parts then cost about one parse of the file. */
+    TSTree *second = NULL;
+    if (sidejob_busy(side)) {
+        tsarena_begin();
+        second = parse_part(spec, cx->src + at, j->at, j->len, j->at_point, &j->caller_stop);
+        if (second) __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+        mine2 = tsarena_detach();
+    }
+    if (second) {
+        if (sidejob_abandon(side)) side_part_unref(j); /* it never ran: its reference too */
+    } else {
+        sidejob_finish(side);
+        second = j->tree;
+    }
+    bool ok = first && second;
     TSNode roots[2];
     if (ok) {
         roots[0] = ts_tree_root_node(first);
-        roots[1] = ts_tree_root_node(job.tree);
+        roots[1] = ts_tree_root_node(second);
         ok = !ts_node_has_error(roots[0]) && !ts_node_has_error(roots[1]) && spans(cx->src, roots[0], 0, at, false) &&
              spans(cx->src, roots[1], at, cx->len, true) && !ends_bound(spec, roots[0]);
     }
@@ -980,7 +1044,8 @@ static bool read_in_parts(code_ctx *cx, size_t at) {
      * allocates through tree-sitter (cursors) is plain malloc. */
     if (ok) read_trees(cx, roots, 2);
     tsarena_release(mine);
-    tsarena_release(job.window);
+    tsarena_release(mine2);
+    side_part_unref(j);
     return ok;
 }
 

@@ -944,6 +944,27 @@ static void test_cut_by_code_parse(void **state) {
     code_file_free(f);
 }
 
+/* A cut near the start: the side thread is still parsing the long second
+ * part when this thread is done with the short first one, so this thread
+ * parses it too and the two race (either may win, and the loser may still
+ * be running when code_parse returns: the sanitizers watch its memory). */
+static void test_cut_race(void **state) {
+    (void)state;
+    size_t len;
+    char *src = repeat(generated[2].head, generated[2].templ, 300, &len);
+    int parts;
+    char *whole = dump_at(src, len, CODE_LANG_PYTHON, 0, &parts);
+    size_t at = (size_t)(strstr(src, "class C1(") - src);
+    for (int i = 0; i < 12; i++) {
+        char *cut = dump_at(src, len, CODE_LANG_PYTHON, at, &parts);
+        assert_int_equal(parts, 2);
+        same_dump(whole, cut, "race", at);
+        free(cut);
+    }
+    free(whole), free(src);
+    usleep(200 * 1000); /* losers finish before the leak check */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grammars_load),
@@ -959,6 +980,7 @@ int main(void) {
         cmocka_unit_test(test_cut_real_sources),
         cmocka_unit_test(test_cut_falls_back),
         cmocka_unit_test(test_cut_by_code_parse),
+        cmocka_unit_test(test_cut_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
