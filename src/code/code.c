@@ -937,12 +937,15 @@ static TSTree *parse_part(const code_spec *spec, const char *text, uint32_t at, 
     return tree;
 }
 
+/* On the side thread in a window of its own, detached for the caller; run
+ * by the caller (it was first to the job), in the caller's. */
 static void side_parse(void *arg) {
     side_part *j = arg;
-    tsarena_begin();
+    bool own = !tsarena_active();
+    if (own) tsarena_begin();
     j->tree = parse_part(j->spec, j->text, j->at, j->len, j->at_point, &j->stop);
     if (j->tree) __atomic_store_n(&j->caller_stop, 1, __ATOMIC_RELEASE);
-    j->window = tsarena_detach();
+    if (own) j->window = tsarena_detach();
     side_part_unref(j);
 }
 
@@ -996,57 +999,99 @@ static void read_trees(code_ctx *cx, const TSNode *roots, size_t nroots) {
     sort_comments(cx);
 }
 
-/* The file in two parts cut at at (a line start); false, with nothing
- * read, when the cut turns out wrong. */
-static bool read_in_parts(code_ctx *cx, size_t at) {
+static bool first_part_ok(code_ctx *cx, TSTree *t, size_t at) {
+    if (!t) return false;
+    TSNode root = ts_tree_root_node(t);
+    return !ts_node_has_error(root) && spans(cx->src, root, 0, at, false) && !ends_bound(cx->spec, root);
+}
+
+static bool second_part_ok(code_ctx *cx, TSTree *t, size_t at) {
+    return t && !ts_node_has_error(ts_tree_root_node(t)) && spans(cx->src, ts_tree_root_node(t), at, cx->len, true);
+}
+
+/* The whole file, in the open window: with the first part's tree, if any,
+ * edited to say that the rest was appended to it, so that the parse reuses
+ * what it can of it (tree-sitter's incremental parse). */
+static TSTree *parse_whole(code_ctx *cx, TSParser *parser, TSTree *first, size_t at, TSPoint at_point) {
+    if (first) {
+        TSPoint end = {0, 0};
+        for (size_t i = 0; i < cx->len; i++) {
+            if (cx->src[i] == '\n') end.row++, end.column = 0;
+            else end.column++;
+        }
+        TSInputEdit e = {.start_byte = (uint32_t)at, .old_end_byte = (uint32_t)at, .new_end_byte = (uint32_t)cx->len,
+                         .start_point = at_point, .old_end_point = at_point, .new_end_point = end};
+        ts_tree_edit(first, &e);
+    }
+    return ts_parser_parse_string(parser, first, cx->src, (uint32_t)cx->len);
+}
+
+/* The file in two parts cut at at (a line start): returns 2, or 3 when the
+ * cut turned out wrong and the file was parsed whole after all, or -1. */
+static int read_in_parts(code_ctx *cx, size_t at, lt_err *err) {
     const code_spec *spec = cx->spec;
     side_part *j = malloc(sizeof *j + (cx->len - at));
-    if (!j) return false; /* the single parse then */
-    *j = (side_part){.spec = spec, .at = (uint32_t)at, .len = (uint32_t)cx->len};
+    if (!j) return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
+    TSPoint at_point = {0, 0};
+    for (const char *p = cx->src, *e = cx->src + at; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        at_point.row++;
+    *j = (side_part){.spec = spec, .at = (uint32_t)at, .len = (uint32_t)cx->len, .at_point = at_point};
     atomic_init(&j->refs, 2);
     memcpy(j->text, cx->src + at, cx->len - at);
-    for (const char *p = cx->src, *e = cx->src + at; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-        j->at_point.row++;
     sidejob *side = sidejob_start(side_parse, j);
-    /* The first part meanwhile, in this thread's window; detached too, so
-     * that the second can be parsed here if need be. */
+    /* The first part meanwhile, in this thread's window, which stays open
+     * to the end (the walk, and a parse of the whole if need be). */
     tsarena_begin();
     TSParser *parser = ts_parser_new();
-    TSTree *first = NULL;
-    if (ts_parser_set_language(parser, spec->grammar())) first = ts_parser_parse_string(parser, NULL, cx->src, (uint32_t)at);
-    ts_parser_delete(parser);
-    tsarena_window *mine = tsarena_detach(), *mine2 = NULL;
-    /* A side thread still at it may be sharing a core with other programs:
-     * rather than wait for an unknown time, this thread parses the second
-     * part too, and the two parts then cost about one parse of the file. */
-    TSTree *second = NULL;
-    if (sidejob_busy(side)) {
-        tsarena_begin();
-        second = parse_part(spec, cx->src + at, j->at, j->len, j->at_point, &j->caller_stop);
-        if (second) __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
-        mine2 = tsarena_detach();
+    if (!ts_parser_set_language(parser, spec->grammar())) {
+        __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+        sidejob_finish(side);
+        ts_parser_delete(parser);
+        tsarena_end();
+        side_part_unref(j);
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
     }
-    if (second) {
+    TSTree *first = ts_parser_parse_string(parser, NULL, cx->src, (uint32_t)at), *second = NULL;
+    bool ok = first_part_ok(cx, first, at);
+    if (!ok) {
+        /* a wrong cut, or a real error: the second part is of no use */
+        __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
         if (sidejob_abandon(side)) side_part_unref(j); /* it never ran: its reference too */
     } else {
-        sidejob_finish(side);
-        second = j->tree;
+        /* A side thread still at it may be sharing a core with other
+         * programs: rather than wait for an unknown time, this thread
+         * parses the second part too, and the two parts then cost about one
+         * parse of the file. */
+        if (sidejob_busy(side)) {
+            second = parse_part(spec, cx->src + at, (uint32_t)at, (uint32_t)cx->len, at_point, &j->caller_stop);
+            if (second) __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+        }
+        if (second) {
+            if (sidejob_abandon(side)) side_part_unref(j);
+        } else {
+            sidejob_finish(side);
+            second = j->tree;
+        }
+        ok = second_part_ok(cx, second, at);
     }
-    bool ok = first && second;
-    TSNode roots[2];
+    int parts = 2;
     if (ok) {
-        roots[0] = ts_tree_root_node(first);
-        roots[1] = ts_tree_root_node(second);
-        ok = !ts_node_has_error(roots[0]) && !ts_node_has_error(roots[1]) && spans(cx->src, roots[0], 0, at, false) &&
-             spans(cx->src, roots[1], at, cx->len, true) && !ends_bound(spec, roots[0]);
+        TSNode roots[2] = {ts_tree_root_node(first), ts_tree_root_node(second)};
+        read_trees(cx, roots, 2);
+    } else {
+        parts = 3;
+        TSTree *whole = parse_whole(cx, parser, first, at, at_point);
+        if (whole) {
+            TSNode root = ts_tree_root_node(whole);
+            read_trees(cx, &root, 1);
+        } else {
+            parts = lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
+        }
     }
-    /* Outside any window: the trees are only read, and what the walk
-     * allocates through tree-sitter (cursors) is plain malloc. */
-    if (ok) read_trees(cx, roots, 2);
-    tsarena_release(mine);
-    tsarena_release(mine2);
+    ts_parser_delete(parser);
+    tsarena_end(); /* the trees with it; the side thread's go with j */
     side_part_unref(j);
-    return ok;
+    return parts;
 }
 
 /* The file in one parse. */
@@ -1101,9 +1146,10 @@ static int parse(const code_spec *spec, const char *src, size_t len, size_t at, 
     tsarena_install();
     int rc = 0;
     *parts = 1;
-    if (at && read_in_parts(&cx, at)) *parts = 2;
-    else {
-        if (at) *parts = 3;
+    if (at) {
+        rc = read_in_parts(&cx, at, err);
+        if (rc > 0) *parts = rc, rc = 0;
+    } else {
         rc = read_whole(&cx, err);
     }
     free(cx.func_head);

@@ -218,4 +218,6 @@ void tsarena_release(tsarena_window *w) {
 
 void tsarena_end(void) { tsarena_release(tsarena_detach()); }
 
+bool tsarena_active(void) { return A.active; }
+
 unsigned long long tsarena_used(void) { return A.used; }

@@ -22,6 +22,8 @@
 #ifndef LT_TSARENA_H
 #define LT_TSARENA_H
 
+#include <stdbool.h>
+
 /* The most arena memory kept between parses (all threads together). */
 #define TSARENA_KEEP (64u * 1024u * 1024u)
 
@@ -44,6 +46,8 @@ tsarena_window *tsarena_detach(void);
 /* Releases a detached window (NULL is a no-op); tsarena_end is
  * tsarena_release(tsarena_detach()). */
 void tsarena_release(tsarena_window *w);
+/* Whether the calling thread has a window open. */
+bool tsarena_active(void);
 /* Bytes the calling thread's arena handed out in its last or open window
  * (for tests and measurements). */
 unsigned long long tsarena_used(void);

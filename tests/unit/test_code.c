@@ -804,6 +804,22 @@ static void test_cut_generated(void **state) {
         if (st.candidates <= 40 || st.kept <= 10)
             fail_msg("%s: %d candidates, %d cuts, %d kept", code_lang_name(generated[i].lang), st.candidates, st.cuts,
                      st.kept);
+        /* with a real syntax error a third of the way in: every cut falls
+         * back to the whole file (reusing the first part's tree when it has
+         * one), and the result is still the single parse's */
+        const char *line = src + len / 3;
+        while (line > src && line[-1] != '\n') line--;
+        size_t pre = (size_t)(line - src);
+        static const char broken[] = "broken( {\n";
+        char *bad = malloc(len + sizeof broken);
+        assert_non_null(bad);
+        memcpy(bad, src, pre);
+        memcpy(bad + pre, broken, sizeof broken - 1);
+        memcpy(bad + pre + sizeof broken - 1, src + pre, len - pre + 1);
+        cut_stats sb = {0};
+        check_cuts(bad, len + sizeof broken - 1, generated[i].lang, 7, 40, "with an error", &sb);
+        assert_true(sb.cuts > 20 && sb.fell_back == sb.cuts);
+        free(bad);
         free(src);
     }
 }
