@@ -881,18 +881,18 @@ size_t code_split_point(const char *src, size_t len, code_lang lang) {
 /* The second part on the side thread: its parse, in a window of that
  * thread's, detached for the caller's walk. The caller may parse the part
  * too, racing a side thread that is slow to get a CPU; whichever parse ends
- * first stops the other (tree-sitter's cancellation flags), and the caller
- * does not wait for a loser, which may still be running when code_parse
- * returns: so the side parse reads its own copy of the text, and the last
- * of the two to be done with this frees it. */
+ * first stops the other, and the caller does not wait for a loser, which
+ * may still be running when code_parse returns: so the side parse reads its
+ * own copy of the text, and the last of the two to be done with this frees
+ * it. */
 typedef struct {
     const code_spec *spec;
     uint32_t at, len;
     TSPoint at_point;
     TSTree *tree;
     tsarena_window *window;
-    size_t stop;        /* the side parse's cancellation flag */
-    size_t caller_stop; /* the caller's parse's */
+    size_t stop;        /* set: the side parse is of no use any more */
+    size_t caller_stop; /* ... the caller's */
     atomic_int refs;    /* the caller's and the job's */
     char text[];        /* [at, len) of the file */
 } side_part;
@@ -903,20 +903,34 @@ static void side_part_unref(side_part *j) {
     free(j);
 }
 
+/* A part's text for tree-sitter, at the file's byte offsets, a chunk at a
+ * time so that a parse can be stopped: once stop is set the text ends where
+ * it has been read up to, and the parse ends soon after (a truncated tree,
+ * thrown away). tree-sitter's own cancellation flag is not used: the pinned
+ * runtime (0.20.6) can dereference a null token when it stops on it. */
+#define PART_CHUNK 2048u
+
 typedef struct {
     const char *text; /* [at, len) of the file */
-    uint32_t at, len;
+    uint32_t at, len, served;
+    const size_t *stop;
+    bool truncated;
 } part_input;
 
-/* Hands tree-sitter the part's text at the file's byte offsets. */
 static const char *read_part(void *payload, uint32_t byte, TSPoint point, uint32_t *n) {
     (void)point;
-    const part_input *in = payload;
-    if (byte < in->at || byte >= in->len) {
+    part_input *in = payload;
+    uint32_t end = in->len;
+    if (__atomic_load_n(in->stop, __ATOMIC_ACQUIRE) && in->served < end) {
+        end = in->served;
+        in->truncated |= byte >= end;
+    }
+    if (byte < in->at || byte >= end) {
         *n = 0;
         return "";
     }
-    *n = in->len - byte;
+    *n = end - byte < PART_CHUNK ? end - byte : PART_CHUNK;
+    if (byte + *n > in->served) in->served = byte + *n;
     return in->text + (byte - in->at);
 }
 
@@ -928,13 +942,12 @@ static TSTree *parse_part(const code_spec *spec, const char *text, uint32_t at, 
     TSParser *parser = ts_parser_new();
     TSRange range = {.start_point = at_point, .end_point = {UINT32_MAX, UINT32_MAX}, .start_byte = at,
                      .end_byte = UINT32_MAX};
-    part_input in = {text, at, len};
+    part_input in = {.text = text, .at = at, .len = len, .served = at, .stop = stop};
     TSTree *tree = NULL;
-    ts_parser_set_cancellation_flag(parser, stop);
     if (ts_parser_set_language(parser, spec->grammar()) && ts_parser_set_included_ranges(parser, &range, 1))
         tree = ts_parser_parse(parser, NULL, (TSInput){&in, read_part, TSInputEncodingUTF8});
     ts_parser_delete(parser);
-    return tree;
+    return in.truncated ? NULL : tree; /* a truncated tree is left to the window */
 }
 
 /* On the side thread in a window of its own, detached for the caller; run
