@@ -27,8 +27,8 @@ typedef struct code_ctx code_ctx;
  * one, when the first code there (past comments) is at column 0 and starts
  * with a letter, '_' or one of starts, and is not one of the continuation
  * words (the rest of the item above). The cut is kept only if both parts
- * parse without error and the first does not end with a node of a
- * binds_next type (one that belongs to the item after it). */
+ * parse without error, span their text, and the first does not end with a
+ * node of a binds_next type (one that belongs to the item after it). */
 typedef struct {
     const char *line_comment;          /* "#" or "//" */
     bool block_comment;                /* slash-star ... star-slash */
