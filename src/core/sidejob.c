@@ -48,13 +48,15 @@ static void *run(void *p) {
  * was done: the job then ran after it instead of beside it. So the thread
  * is allowed every CPU the process may use except the caller's (when there
  * is another), which puts it on an idle one at once. */
-static void away_from_caller(sidejob *j, pthread_attr_t *attr) {
+static bool away_from_caller(sidejob *j, pthread_attr_t *attr) {
     cpu_set_t away;
     int here = sched_getcpu();
-    if (here < 0 || sched_getaffinity(0, sizeof j->allowed, &j->allowed) != 0) return;
+    if (here < 0 || sched_getaffinity(0, sizeof j->allowed, &j->allowed) != 0) return true; /* unknown: try */
     away = j->allowed;
     CPU_CLR(here, &away);
-    if (CPU_COUNT(&away) > 0 && pthread_attr_setaffinity_np(attr, sizeof away, &away) == 0) j->widen = true;
+    if (CPU_COUNT(&away) == 0) return false;
+    if (pthread_attr_setaffinity_np(attr, sizeof away, &away) == 0) j->widen = true;
+    return true;
 }
 
 sidejob *sidejob_start(void (*fn)(void *arg), void *arg) {
@@ -73,8 +75,8 @@ sidejob *sidejob_start(void (*fn)(void *arg), void *arg) {
     pthread_t t;
     if (pthread_attr_init(&attr) == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        away_from_caller(j, &attr);
-        j->threaded = pthread_create(&t, &attr, run, j) == 0;
+        /* with no other CPU to run on, a thread could only slow the caller */
+        if (away_from_caller(j, &attr)) j->threaded = pthread_create(&t, &attr, run, j) == 0;
         pthread_attr_destroy(&attr);
     }
     if (!j->threaded) atomic_store(&j->refs, 1); /* the caller's only */

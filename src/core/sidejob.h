@@ -20,7 +20,8 @@
 
 typedef struct sidejob sidejob;
 
-/* Never fails: without memory or a thread the job runs at finish. */
+/* Never fails: without memory or a thread, or when the process may run on
+ * one CPU only, the job runs at finish. */
 sidejob *sidejob_start(void (*fn)(void *arg), void *arg);
 
 /* Whether the side thread has taken the job and is not done with it. */
