@@ -169,7 +169,7 @@ $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 
 $(BUILD)/fuzz_code: tests/fuzz/fuzz_code.c $(SRC) $(HDRS) $(GRAMMAR_LIB)
 	@mkdir -p $(BUILD)
-	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc $(TS_INTERNAL) -o $@ tests/fuzz/fuzz_code.c $(filter src/code/code% src/code/ts%,$(SRC)) src/core/err.c src/core/jsonx.c src/core/sbuf.c $(GRAMMAR_LIB) $(LIBS)
+	clang -O1 -g -fsanitize=fuzzer,address,undefined $(filter-out -Wno-format-truncation,$(WARN)) $(DEPCFLAGS) -Isrc $(TS_INTERNAL) -o $@ tests/fuzz/fuzz_code.c $(filter src/code/code% src/code/ts%,$(SRC)) src/core/err.c src/core/jsonx.c src/core/sbuf.c src/core/sidejob.c $(GRAMMAR_LIB) $(LIBS)
 
 fuzz: test-deps $(BUILD)/fuzz_request $(BUILD)/fuzz_code
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-code-corpus

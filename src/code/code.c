@@ -1,12 +1,14 @@
 #include "code_int.h"
 
 #include "../core/jsonx.h"
+#include "../core/sidejob.h"
 #include "tsarena.h"
 #include "tswalk.h"
 
 #include <assert.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,10 +597,11 @@ static int by_body_start(const void *a, const void *b) {
     return (x->start > y->start) - (x->start < y->start);
 }
 
-/* One pass over the whole tree: comment nodes, decision points (of the
- * file, and of the innermost recorded function whose body holds them),
- * the language's hooked nodes and the first syntax error. */
-static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw) {
+/* One pass over the whole tree (each part's, in order): comment nodes,
+ * decision points (of the file, and of the innermost recorded function
+ * whose body holds them), the language's hooked nodes and the first syntax
+ * error. */
+static void scan_tree(code_ctx *cx, const TSNode *roots, size_t nroots, raw_comment **raw, size_t *nraw) {
     size_t cap = 0;
     code_file *f = cx->f;
     /* the recorded function bodies in start order, and a stack of the open ones */
@@ -615,63 +618,68 @@ static void scan_tree(code_ctx *cx, TSNode root, raw_comment **raw, size_t *nraw
             order[nb++] = (body_ref){ts_node_start_byte(cx->func_body[i]), i};
     if (nb > 1) qsort(order, nb, sizeof *order, by_body_start);
 
-    tsw_iter it;
-    tsw_init(&it, root);
-    bool want_error = ts_node_has_error(root);
-    /* Leaves matter only when flagged (comments, operators) or while looking
-     * for the first error (a missing or ERROR leaf); function bodies are
-     * never passed over, so the stack of open bodies is the same. */
-    if (!want_error) tsw_skip_leaves(&it, cx->flags, cx->nsym);
-    TSNode n;
-    while (tsw_next(&it, &n)) {
-        uint32_t start = ts_node_start_byte(n);
-        while (depth && ts_node_end_byte(cx->func_body[stack[depth - 1]]) <= start &&
-               !ts_node_eq(n, cx->func_body[stack[depth - 1]]))
-            depth--;
-        while (next < nb && order[next].start < start) next++;
-        while (next < nb && ts_node_eq(cx->func_body[order[next].func], n)) stack[depth++] = order[next++].func;
-        TSSymbol sym = ts_node_symbol(n);
-        if (want_error && (sym == (TSSymbol)-1 || ts_node_is_missing(n))) {
-            f->error_line = cx_line(n);
-            want_error = false;
-            tsw_skip_leaves(&it, cx->flags, cx->nsym);
-        }
-        uint8_t fl = flags_of(cx, sym);
-        if (fl & F_COMMENT) {
-            if (*nraw == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                raw_comment *p = realloc(*raw, nc * sizeof *p);
-                if (!p) {
-                    cx->oom = true;
-                    break;
-                }
-                *raw = p;
-                cap = nc;
+    for (size_t r = 0; r < nroots && !cx->oom; r++) {
+        TSNode root = roots[r];
+        tsw_iter it;
+        tsw_init(&it, root);
+        bool want_error = !f->has_errors && ts_node_has_error(root);
+        /* Leaves matter only when flagged (comments, operators) or while
+         * looking for the first error (a missing or ERROR leaf); function
+         * bodies are never passed over, so the stack of open bodies is the
+         * same. */
+        if (!want_error) tsw_skip_leaves(&it, cx->flags, cx->nsym);
+        TSNode n;
+        while (tsw_next(&it, &n)) {
+            uint32_t start = ts_node_start_byte(n);
+            while (depth && ts_node_end_byte(cx->func_body[stack[depth - 1]]) <= start &&
+                   !ts_node_eq(n, cx->func_body[stack[depth - 1]]))
+                depth--;
+            while (next < nb && order[next].start < start) next++;
+            while (next < nb && ts_node_eq(cx->func_body[order[next].func], n)) stack[depth++] = order[next++].func;
+            TSSymbol sym = ts_node_symbol(n);
+            if (want_error && (sym == (TSSymbol)-1 || ts_node_is_missing(n))) {
+                f->error_line = cx_line(n);
+                want_error = false;
+                tsw_skip_leaves(&it, cx->flags, cx->nsym);
             }
-            uint32_t a = start, b = ts_node_end_byte(n);
-            /* Rust's line comments include their newline */
-            while (b > a && (cx->src[b - 1] == '\n' || cx->src[b - 1] == '\r')) b--;
-            bool line_c = cx->src[a] == '#' || (b - a >= 2 && cx->src[a + 1] == '/');
-            raw_comment *r = &(*raw)[(*nraw)++];
-            *r = (raw_comment){.start = a, .end = b, .line = cx_line(n), .inline_ = !alone_on_line(cx, a),
-                               .line_comment = line_c};
-            r->end_line = cx_end_line(n);
-        } else if (fl) {
-            int d = decision(cx, n, fl);
-            f->complexity += d;
-            if (d && depth) f->funcs[stack[depth - 1]].complexity += d;
-            if ((fl & F_HOOK) && cx->spec->hook) cx->spec->hook(cx, n);
+            uint8_t fl = flags_of(cx, sym);
+            if (fl & F_COMMENT) {
+                if (*nraw == cap) {
+                    size_t nc = cap ? cap * 2 : 64;
+                    raw_comment *p = realloc(*raw, nc * sizeof *p);
+                    if (!p) {
+                        cx->oom = true;
+                        break;
+                    }
+                    *raw = p;
+                    cap = nc;
+                }
+                uint32_t a = start, b = ts_node_end_byte(n);
+                /* Rust's line comments include their newline */
+                while (b > a && (cx->src[b - 1] == '\n' || cx->src[b - 1] == '\r')) b--;
+                bool line_c = cx->src[a] == '#' || (b - a >= 2 && cx->src[a + 1] == '/');
+                raw_comment *rc = &(*raw)[(*nraw)++];
+                *rc = (raw_comment){.start = a, .end = b, .line = cx_line(n), .inline_ = !alone_on_line(cx, a),
+                                    .line_comment = line_c};
+                rc->end_line = cx_end_line(n);
+            } else if (fl) {
+                int d = decision(cx, n, fl);
+                f->complexity += d;
+                if (d && depth) f->funcs[stack[depth - 1]].complexity += d;
+                if ((fl & F_HOOK) && cx->spec->hook) cx->spec->hook(cx, n);
+            }
+        }
+        if (it.oom) cx->oom = true;
+        tsw_end(&it);
+        if (ts_node_has_error(root) && !f->has_errors) {
+            f->has_errors = true;
+            if (!f->error_line) f->error_line = 1;
         }
     }
-    if (it.oom) cx->oom = true;
-    tsw_end(&it);
     free(order), free(stack);
-    if (!ts_node_has_error(root)) return;
-    f->has_errors = true;
-    if (!f->error_line) f->error_line = 1;
     /* A node missing at the very end of a text that ends in a newline sits on
      * the empty line after it; report the last line instead. */
-    if (f->error_line > f->lines && f->lines > 0) f->error_line = f->lines;
+    if (f->has_errors && f->error_line > f->lines && f->lines > 0) f->error_line = f->lines;
 }
 
 static int cmp_comment(const void *a, const void *b) {
@@ -743,11 +751,392 @@ static int count_lines(const char *s, size_t len) {
     return n;
 }
 
+/* ---- parsing in two parts --------------------------------------------------
+ *
+ * The parse is ~80% of what reading a large file costs, and it is one
+ * thread's work. From split_min bytes on, code_parse cuts the file in two
+ * near its middle, at a line where a top-level item evidently starts
+ * (code_split_rule), and parses the second part on another core
+ * (core/sidejob.h) while this thread parses the first. The second parser
+ * reads the part at the file's own offsets through an included range
+ * [cut, end), so every position in its tree (byte, row, column) is the
+ * file's. The walkers get both trees in order and the shared passes go over
+ * both, so the code_file is the one a single parse gives
+ * (tests/unit/test_code.c compares them at many cuts).
+ *
+ * The rule only has to be right often: a cut in the wrong place (inside a
+ * string, a comment, a block or a #if) leaves the first part unterminated
+ * or starts the second in the middle of something, which is a syntax error
+ * in one of the trees; then both are thrown away and the file is parsed
+ * whole, as without the cut. So is a file with a real syntax error: it pays
+ * for one parse more. */
+
+/* Below this the parse takes under about 4 ms, and a thread per call is not
+ * worth the 1 to 1.5 ms it saves (README, "Code analysis speed"). */
+#define CODE_SPLIT_MIN ((size_t)32 * 1024)
+
+static _Atomic size_t split_min = CODE_SPLIT_MIN;
+
+size_t code_split_min(size_t bytes) { return atomic_exchange(&split_min, bytes); }
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+static bool word_in(const char *w, size_t n, const char *const *list) {
+    for (; list && *list; list++)
+        if (strlen(*list) == n && !memcmp(*list, w, n)) return true;
+    return false;
+}
+
+/* Whether the line that ends just before at (a line start) is blank. */
+static bool blank_line_before(const char *src, size_t at) {
+    if (at == 0 || src[at - 1] != '\n') return false;
+    for (size_t i = at - 1; i > 0 && src[i - 1] != '\n'; i--)
+        if (!is_space(src[i - 1])) return false;
+    return true;
+}
+
+/* The language's rule at line start at (code_split_rule), but for #if
+ * nesting. */
+static bool cut_here(const code_split_rule *r, const char *src, size_t len, size_t at) {
+    if (at == 0 || at >= len || is_space(src[at]) || src[at] == '\n' || !blank_line_before(src, at)) return false;
+    size_t lc = r->line_comment ? strlen(r->line_comment) : 0, i = at;
+    for (;;) { /* past comments and blank lines to the first code */
+        if (i >= len) return false;
+        if (is_space(src[i]) || src[i] == '\n') {
+            i++;
+        } else if (lc && len - i >= lc && !memcmp(src + i, r->line_comment, lc)) {
+            const char *nl = memchr(src + i, '\n', len - i);
+            if (!nl) return false;
+            i = (size_t)(nl - src) + 1;
+        } else if (r->block_comment && len - i >= 2 && src[i] == '/' && src[i + 1] == '*') {
+            const char *e = memmem(src + i + 2, len - i - 2, "*/", 2);
+            if (!e) return false;
+            i = (size_t)(e - src) + 2;
+        } else {
+            break;
+        }
+    }
+    unsigned char c = (unsigned char)src[i];
+    if (src[i - 1] != '\n' || !(isalpha(c) || c == '_' || (r->starts && c && strchr(r->starts, c)))) return false;
+    size_t w = i + 1;
+    while (w < len && (isalnum((unsigned char)src[w]) || src[w] == '_')) w++;
+    return !word_in(src + i, w - i, r->continuations);
+}
+
+/* The #if nesting after the line [p, e), from depth before it: #if, #ifdef
+ * and #ifndef open, #endif closes. Line by line, not looking into comments
+ * or strings: a wrong count costs a cut, or a parse (the safety net). */
+static int preproc_line(const char *p, const char *e, int depth) {
+    while (p < e && is_space(*p)) p++;
+    if (p == e || *p != '#') return depth;
+    p++;
+    while (p < e && is_space(*p)) p++;
+    size_t n = 0;
+    while (p + n < e && isalpha((unsigned char)p[n])) n++;
+    if ((n == 2 && !memcmp(p, "if", 2)) || (n == 5 && !memcmp(p, "ifdef", 5)) || (n == 6 && !memcmp(p, "ifndef", 6)))
+        return depth + 1;
+    if (n == 5 && !memcmp(p, "endif", 5) && depth > 0) return depth - 1;
+    return depth;
+}
+
+bool code_split_candidate(const char *src, size_t len, code_lang lang, size_t at) {
+    const code_spec *spec = spec_of(lang);
+    if (!spec || !src || !cut_here(&spec->split, src, len, at)) return false;
+    if (!spec->split.preproc) return true;
+    int depth = 0;
+    for (size_t i = 0; i < at;) {
+        const char *nl = memchr(src + i, '\n', at - i);
+        const char *e = nl ? nl : src + at;
+        depth = preproc_line(src + i, e, depth);
+        i = (size_t)(e - src) + 1;
+    }
+    return depth == 0;
+}
+
+/* The cut nearest the middle within its middle half, or 0 for none. */
+static size_t choose_cut(const code_spec *spec, const char *src, size_t len) {
+    if (len < atomic_load(&split_min) || len < 2) return 0;
+    const code_split_rule *r = &spec->split;
+    size_t mid = len / 2, lo = len / 4, hi = len - len / 4, best = 0, dist = SIZE_MAX;
+    int depth = 0;
+    for (size_t at = 0; at < hi;) {
+        if (at > mid && at - mid >= dist) break; /* nothing nearer after this */
+        if (at >= lo && depth == 0 && cut_here(r, src, len, at)) {
+            size_t d = at > mid ? at - mid : mid - at;
+            if (d < dist) best = at, dist = d;
+        }
+        const char *nl = memchr(src + at, '\n', len - at);
+        if (!nl) break;
+        if (r->preproc) depth = preproc_line(src + at, nl, depth);
+        at = (size_t)(nl - src) + 1;
+    }
+    return best;
+}
+
+size_t code_split_point(const char *src, size_t len, code_lang lang) {
+    const code_spec *spec = spec_of(lang);
+    return spec && src ? choose_cut(spec, src, len) : 0;
+}
+
+/* The second part on the side thread: its parse, in a window of that
+ * thread's, detached for the caller's walk. The caller may parse the part
+ * too, racing a side thread that is slow to get a CPU; whichever parse ends
+ * first stops the other, and the caller does not wait for a loser, which
+ * may still be running when code_parse returns: so the side parse reads its
+ * own copy of the text, and the last of the two to be done with this frees
+ * it. */
+typedef struct {
+    const code_spec *spec;
+    uint32_t at, len;
+    TSPoint at_point;
+    TSTree *tree;
+    tsarena_window *window;
+    size_t stop;        /* set: the side parse is of no use any more */
+    size_t caller_stop; /* ... the caller's */
+    atomic_int refs;    /* the caller's and the job's */
+    char text[];        /* [at, len) of the file */
+} side_part;
+
+static void side_part_unref(side_part *j) {
+    if (atomic_fetch_sub(&j->refs, 1) != 1) return;
+    tsarena_release(j->window);
+    free(j);
+}
+
+/* A part's text for tree-sitter, at the file's byte offsets, a chunk at a
+ * time so that a parse can be stopped: once stop is set the text ends where
+ * it has been read up to, and the parse ends soon after (a truncated tree,
+ * thrown away). tree-sitter's own cancellation flag is not used: the pinned
+ * runtime (0.20.6) can dereference a null token when it stops on it. */
+#define PART_CHUNK 2048u
+
+typedef struct {
+    const char *text; /* [at, len) of the file */
+    uint32_t at, len, served;
+    const size_t *stop;
+    bool truncated;
+} part_input;
+
+static const char *read_part(void *payload, uint32_t byte, TSPoint point, uint32_t *n) {
+    (void)point;
+    part_input *in = payload;
+    uint32_t end = in->len;
+    if (__atomic_load_n(in->stop, __ATOMIC_ACQUIRE) && in->served < end) {
+        end = in->served;
+        in->truncated |= byte >= end;
+    }
+    if (byte < in->at || byte >= end) {
+        *n = 0;
+        return "";
+    }
+    *n = end - byte < PART_CHUNK ? end - byte : PART_CHUNK;
+    if (byte + *n > in->served) in->served = byte + *n;
+    return in->text + (byte - in->at);
+}
+
+/* The part [at, len) parsed through an included range, so that every
+ * position in the tree is the file's own; in the calling thread's window.
+ * NULL when stopped. */
+static TSTree *parse_part(const code_spec *spec, const char *text, uint32_t at, uint32_t len, TSPoint at_point,
+                          const size_t *stop) {
+    TSParser *parser = ts_parser_new();
+    TSRange range = {.start_point = at_point, .end_point = {UINT32_MAX, UINT32_MAX}, .start_byte = at,
+                     .end_byte = UINT32_MAX};
+    part_input in = {.text = text, .at = at, .len = len, .served = at, .stop = stop};
+    TSTree *tree = NULL;
+    if (ts_parser_set_language(parser, spec->grammar()) && ts_parser_set_included_ranges(parser, &range, 1))
+        tree = ts_parser_parse(parser, NULL, (TSInput){&in, read_part, TSInputEncodingUTF8});
+    ts_parser_delete(parser);
+    return in.truncated ? NULL : tree; /* a truncated tree is left to the window */
+}
+
+/* On the side thread in a window of its own, detached for the caller; run
+ * by the caller (it was first to the job), in the caller's. */
+static void side_parse(void *arg) {
+    side_part *j = arg;
+    bool own = !tsarena_active();
+    if (own) tsarena_begin();
+    j->tree = parse_part(j->spec, j->text, j->at, j->len, j->at_point, &j->stop);
+    if (j->tree) __atomic_store_n(&j->caller_stop, 1, __ATOMIC_RELEASE);
+    if (own) j->window = tsarena_detach();
+    side_part_unref(j);
+}
+
+/* Whether the last item of a part (comments aside) belongs to the next. */
+static bool ends_bound(const code_spec *spec, TSNode root) {
+    if (!spec->split.binds_next) return false;
+    const char *last = NULL;
+    cx_iter it;
+    TSNode ch;
+    cx_iter_init(&it, root);
+    while (cx_iter_next(&it, &ch))
+        if (ts_node_is_named(ch) && !cx_in(ts_node_type(ch), spec->comments)) last = ts_node_type(ch);
+    cx_iter_end(&it);
+    return last && cx_in(last, spec->split.binds_next);
+}
+
+/* The first (or last) visible leaf under n. */
+static TSNode edge_leaf(TSNode n, bool last) {
+    for (uint32_t c; (c = ts_node_child_count(n)) > 0;) n = ts_node_child(n, last ? c - 1 : 0);
+    return n;
+}
+
+/* Whether a part's tree spans its text [from, to): its last leaf is not
+ * empty and ends with the text (but for blanks after it), and, unless the
+ * part starts the file, its first leaf starts with the text, at column 0.
+ * A cut inside a string or a block does not always leave an error: Python's
+ * scanner ends a string at the end of the input with an empty string_end,
+ * an indented block cut short can lose its text to the dedent, and the rest
+ * of a block parses as if it were at the top; all of that shows here. */
+static bool spans(const char *src, TSNode root, size_t from, size_t to, bool check_start) {
+    size_t a = from, b = to;
+    while (a < b && isspace((unsigned char)src[a])) a++;
+    while (b > a && isspace((unsigned char)src[b - 1])) b--;
+    if (a == b) return false; /* a part of blanks only is no part: no rule cuts there */
+    TSNode first = edge_leaf(root, false), last = edge_leaf(root, true);
+    uint32_t e = ts_node_end_byte(last);
+    return e >= b && e <= to && e > ts_node_start_byte(last) &&
+           (!check_start || (ts_node_start_byte(first) == a && ts_node_start_point(first).column == 0));
+}
+
 /* ---- parse ------------------------------------------------------------------ */
 
-int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
-    *out = NULL;
-    const code_spec *spec = spec_of(lang);
+/* Everything after the parse: walker, shared pass, comments. */
+static void read_trees(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    raw_comment *raw = NULL;
+    size_t nraw = 0;
+    cx->spec->walk(cx, roots, nroots);
+    scan_tree(cx, roots, nroots, &raw, &nraw);
+    finish_comments(cx, raw, nraw);
+    free(raw);
+    sort_comments(cx);
+}
+
+static bool first_part_ok(code_ctx *cx, TSTree *t, size_t at) {
+    if (!t) return false;
+    TSNode root = ts_tree_root_node(t);
+    return !ts_node_has_error(root) && spans(cx->src, root, 0, at, false) && !ends_bound(cx->spec, root);
+}
+
+static bool second_part_ok(code_ctx *cx, TSTree *t, size_t at) {
+    return t && !ts_node_has_error(ts_tree_root_node(t)) && spans(cx->src, ts_tree_root_node(t), at, cx->len, true);
+}
+
+/* The whole file, in the open window: with the first part's tree, if any,
+ * edited to say that the rest was appended to it, so that the parse reuses
+ * what it can of it (tree-sitter's incremental parse). */
+static TSTree *parse_whole(code_ctx *cx, TSParser *parser, TSTree *first, size_t at, TSPoint at_point) {
+    if (first) {
+        TSPoint end = {0, 0};
+        for (size_t i = 0; i < cx->len; i++) {
+            if (cx->src[i] == '\n') end.row++, end.column = 0;
+            else end.column++;
+        }
+        TSInputEdit e = {.start_byte = (uint32_t)at, .old_end_byte = (uint32_t)at, .new_end_byte = (uint32_t)cx->len,
+                         .start_point = at_point, .old_end_point = at_point, .new_end_point = end};
+        ts_tree_edit(first, &e);
+    }
+    return ts_parser_parse_string(parser, first, cx->src, (uint32_t)cx->len);
+}
+
+/* The file in two parts cut at at (a line start): returns 2, or 3 when the
+ * cut turned out wrong and the file was parsed whole after all, or -1. */
+static int read_in_parts(code_ctx *cx, size_t at, lt_err *err) {
+    const code_spec *spec = cx->spec;
+    side_part *j = malloc(sizeof *j + (cx->len - at));
+    if (!j) return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
+    TSPoint at_point = {0, 0};
+    for (const char *p = cx->src, *e = cx->src + at; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        at_point.row++;
+    *j = (side_part){.spec = spec, .at = (uint32_t)at, .len = (uint32_t)cx->len, .at_point = at_point};
+    atomic_init(&j->refs, 2);
+    memcpy(j->text, cx->src + at, cx->len - at);
+    sidejob *side = sidejob_start(side_parse, j);
+    /* The first part meanwhile, in this thread's window, which stays open
+     * to the end (the walk, and a parse of the whole if need be). */
+    tsarena_begin();
+    TSParser *parser = ts_parser_new();
+    if (!ts_parser_set_language(parser, spec->grammar())) {
+        __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+        sidejob_finish(side);
+        ts_parser_delete(parser);
+        tsarena_end();
+        side_part_unref(j);
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
+    }
+    TSTree *first = ts_parser_parse_string(parser, NULL, cx->src, (uint32_t)at), *second = NULL;
+    bool ok = first_part_ok(cx, first, at);
+    if (!ok) {
+        /* a wrong cut, or a real error: the second part is of no use */
+        __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+        if (sidejob_abandon(side)) side_part_unref(j); /* it never ran: its reference too */
+    } else {
+        /* A side thread still at it may be sharing a core with other
+         * programs: rather than wait for an unknown time, this thread
+         * parses the second part too, and the two parts then cost about one
+         * parse of the file. */
+        if (sidejob_busy(side)) {
+            second = parse_part(spec, cx->src + at, (uint32_t)at, (uint32_t)cx->len, at_point, &j->caller_stop);
+            if (second) __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+        }
+        if (second) {
+            if (sidejob_abandon(side)) side_part_unref(j);
+        } else {
+            sidejob_finish(side);
+            second = j->tree;
+        }
+        ok = second_part_ok(cx, second, at);
+    }
+    int parts = 2;
+    if (ok) {
+        TSNode roots[2] = {ts_tree_root_node(first), ts_tree_root_node(second)};
+        read_trees(cx, roots, 2);
+    } else {
+        parts = 3;
+        TSTree *whole = parse_whole(cx, parser, first, at, at_point);
+        if (whole) {
+            TSNode root = ts_tree_root_node(whole);
+            read_trees(cx, &root, 1);
+        } else {
+            parts = lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
+        }
+    }
+    ts_parser_delete(parser);
+    tsarena_end(); /* the trees with it; the side thread's go with j */
+    side_part_unref(j);
+    return parts;
+}
+
+/* The file in one parse. */
+static int read_whole(code_ctx *cx, lt_err *err) {
+    const code_spec *spec = cx->spec;
+    /* Everything tree-sitter allocates from here to tsarena_end (the parser,
+     * the tree, cursors) lives in this thread's arena and is released there
+     * at once: the tree is not freed node by node. The parser is made anew
+     * (in the arena, cheaply) so that none of it outlives the window; it is
+     * deleted all the same, which frees the grammar's external scanner (plain
+     * malloc). */
+    tsarena_begin();
+    TSParser *parser = ts_parser_new();
+    if (!ts_parser_set_language(parser, spec->grammar())) {
+        ts_parser_delete(parser);
+        tsarena_end();
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
+    }
+    TSTree *tree = ts_parser_parse_string(parser, NULL, cx->src, (uint32_t)cx->len);
+    if (!tree) {
+        ts_parser_delete(parser);
+        tsarena_end();
+        return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
+    }
+    TSNode root = ts_tree_root_node(tree);
+    read_trees(cx, &root, 1);
+    ts_parser_delete(parser);
+    tsarena_end(); /* the tree with it */
+    return 0;
+}
+
+static int check_source(const code_spec *spec, const char *src, size_t len, lt_err *err) {
     if (!spec) return lt_err_set(err, LT_ERR_INVALID, "Unsupported language; supported: c, python, javascript, typescript, tsx, go, rust");
     if (len > CODE_MAX_SOURCE_BYTES)
         return lt_err_set(err, LT_ERR_INVALID, "Source is too large to parse: %zu bytes, the limit is %u", len,
@@ -755,57 +1144,58 @@ int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_
     if (!src && len) return lt_err_set(err, LT_ERR_INVALID, "No source text");
     if (len && !looks_like_text((const unsigned char *)src, len))
         return lt_err_set(err, LT_ERR_INVALID, "Source is binary (a NUL byte or invalid UTF-8), not code");
+    return 0;
+}
 
+static int parse(const code_spec *spec, const char *src, size_t len, size_t at, code_file **out, int *parts,
+                 lt_err *err) {
+    assert(at == 0 || (at < len && src[at - 1] == '\n'));
     code_file *f = calloc(1, sizeof *f);
     if (!f) return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
-    f->lang = lang;
+    f->lang = spec->lang;
     f->lines = count_lines(src ? src : "", len);
-
-    /* Everything tree-sitter allocates from here to tsarena_end (the parser,
-     * the tree, cursors) lives in this thread's arena and is released there
-     * at once: the tree is not freed node by node. The parser is made anew
-     * (in the arena, cheaply) so that none of it outlives the window; it is
-     * deleted all the same, which frees the grammar's external scanner (plain
-     * malloc). */
-    tsarena_install();
-    tsarena_begin();
-    TSParser *parser = ts_parser_new();
-    if (!ts_parser_set_language(parser, spec->grammar())) {
-        ts_parser_delete(parser);
-        tsarena_end();
-        free(f);
-        return lt_err_set(err, LT_ERR_INTERNAL, "The %s grammar does not load (ABI mismatch)", spec->name);
-    }
-    TSTree *tree = ts_parser_parse_string(parser, NULL, src ? src : "", (uint32_t)len);
-    if (!tree) {
-        ts_parser_delete(parser);
-        tsarena_end();
-        free(f);
-        return lt_err_set(err, LT_ERR_INTERNAL, "The %s parser gave up", spec->name);
-    }
     code_ctx cx = {.f = f, .spec = spec, .src = src ? src : "", .len = len};
     if (build_flags(&cx, spec->grammar())) cx.oom = true;
-    TSNode root = ts_tree_root_node(tree);
-    raw_comment *raw = NULL;
-    size_t nraw = 0;
-    spec->walk(&cx, root);
-    scan_tree(&cx, root, &raw, &nraw);
-    finish_comments(&cx, raw, nraw);
-    free(raw);
-    sort_comments(&cx);
+    tsarena_install();
+    int rc = 0;
+    *parts = 1;
+    if (at) {
+        rc = read_in_parts(&cx, at, err);
+        if (rc > 0) *parts = rc, rc = 0;
+    } else {
+        rc = read_whole(&cx, err);
+    }
     free(cx.func_head);
     free(cx.func_body);
     free(cx.class_head);
     free(cx.class_index);
     free(cx.flags);
-    ts_parser_delete(parser);
-    tsarena_end(); /* the tree with it */
+    if (rc) {
+        code_file_free(f);
+        return -1;
+    }
     if (cx.oom) {
         code_file_free(f);
         return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory while reading the code");
     }
     *out = f;
     return 0;
+}
+
+int code_parse(const char *src, size_t len, code_lang lang, code_file **out, lt_err *err) {
+    *out = NULL;
+    const code_spec *spec = spec_of(lang);
+    if (check_source(spec, src, len, err)) return -1;
+    int parts;
+    return parse(spec, src, len, choose_cut(spec, src, len), out, &parts, err);
+}
+
+int code_parse_at(const char *src, size_t len, code_lang lang, size_t at, code_file **out, int *parts, lt_err *err) {
+    *out = NULL;
+    const code_spec *spec = spec_of(lang);
+    if (check_source(spec, src, len, err)) return -1;
+    if (at && (at >= len || src[at - 1] != '\n')) return lt_err_set(err, LT_ERR_INVALID, "A cut must be at a line start");
+    return parse(spec, src, len, at, out, parts, err);
 }
 
 static void strv_free(char **v, size_t n) {

@@ -123,7 +123,7 @@ static void fields(code_ctx *cx, size_t ci, TSNode body) {
     cx_iter_end(&it);
 }
 
-static void walk(code_ctx *cx, TSNode n);
+static void walk_node(code_ctx *cx, TSNode n);
 
 static void record(code_ctx *cx, TSNode spec, const char *kind) {
     TSNode body = cx_field(spec, "body");
@@ -140,7 +140,7 @@ static void record(code_ctx *cx, TSNode spec, const char *kind) {
     int head = cx_is(parent, "type_definition") ? cx_line(parent) : cx_line(spec);
     if (!cx_add_class(cx, spec, nm, kind, head)) return;
     fields(cx, cx->f->nclasses - 1, body);
-    walk(cx, body); /* nested definitions */
+    walk_node(cx, body); /* nested definitions */
 }
 
 static void include(code_ctx *cx, TSNode inc) {
@@ -165,7 +165,7 @@ static const char *const containers[] = {"translation_unit", "preproc_if", "prep
                                          "declaration_list", "declaration", "type_definition",
                                          "field_declaration_list", "field_declaration", "ERROR", NULL};
 
-static void walk(code_ctx *cx, TSNode n) {
+static void walk_node(code_ctx *cx, TSNode n) {
     if (!cx_enter(cx)) return;
     cx_iter it;
     TSNode ch;
@@ -178,11 +178,18 @@ static void walk(code_ctx *cx, TSNode n) {
         else if (!strcmp(t, "union_specifier")) record(cx, ch, "union");
         else if (!strcmp(t, "enum_specifier")) record(cx, ch, "enum");
         else if (!strcmp(t, "preproc_include")) include(cx, ch);
-        else if (cx_in(t, containers)) walk(cx, ch);
+        else if (cx_in(t, containers)) walk_node(cx, ch);
     }
     cx_iter_end(&it);
     cx_leave(cx);
 }
+
+static void walk(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    for (size_t i = 0; i < nroots; i++) walk_node(cx, roots[i]);
+}
+
+/* A cut never falls inside a conditional (#if ... #endif) */
+static const char *const continuations[] = {"#else", "#elif", "#elifdef", "#elifndef", "#endif", "else", NULL};
 
 static const char *const decisions[] = {"if_statement", "for_statement", "while_statement", "do_statement",
                                         "conditional_expression", NULL};
@@ -201,4 +208,6 @@ const code_spec code_spec_c = {
     .logical_ops = logical_ops,
     .comments = comments,
     .walk = walk,
+    .split = {.line_comment = "//", .block_comment = true, .preproc = true, .starts = "#",
+              .continuations = continuations},
 };

@@ -154,20 +154,22 @@ static void imports(code_ctx *cx, TSNode n) {
     cx_iter_end(&it);
 }
 
-static void walk(code_ctx *cx, TSNode root) {
-    char *pkg = NULL;
-    cx_iter it;
-    TSNode ch;
-    cx_iter_init(&it, root);
-    while (cx_iter_next(&it, &ch)) {
-        const char *t = ts_node_type(ch);
-        if (!strcmp(t, "package_clause") && !pkg && ts_node_named_child_count(ch))
-            pkg = cx_text(cx, ts_node_named_child(ch, 0));
-        else if (!strcmp(t, "function_declaration") || !strcmp(t, "method_declaration")) function(cx, ch, pkg);
-        else if (!strcmp(t, "type_declaration")) type_decl(cx, ch);
-        else if (!strcmp(t, "import_declaration")) imports(cx, ch);
+static void walk(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    char *pkg = NULL; /* from the first part's package clause, for every part */
+    for (size_t i = 0; i < nroots; i++) {
+        cx_iter it;
+        TSNode ch;
+        cx_iter_init(&it, roots[i]);
+        while (cx_iter_next(&it, &ch)) {
+            const char *t = ts_node_type(ch);
+            if (!strcmp(t, "package_clause") && !pkg && ts_node_named_child_count(ch))
+                pkg = cx_text(cx, ts_node_named_child(ch, 0));
+            else if (!strcmp(t, "function_declaration") || !strcmp(t, "method_declaration")) function(cx, ch, pkg);
+            else if (!strcmp(t, "type_declaration")) type_decl(cx, ch);
+            else if (!strcmp(t, "import_declaration")) imports(cx, ch);
+        }
+        cx_iter_end(&it);
     }
-    cx_iter_end(&it);
     free(pkg);
     /* methods belong to their receiver's type, wherever it is declared */
     for (size_t i = 0; i < cx->f->nfuncs; i++) {
@@ -192,4 +194,5 @@ const code_spec code_spec_go = {
     .logical_ops = logical_ops,
     .comments = comments,
     .walk = walk,
+    .split = {.line_comment = "//", .block_comment = true},
 };

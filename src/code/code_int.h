@@ -22,6 +22,22 @@
 
 typedef struct code_ctx code_ctx;
 
+/* Where a large file may be cut in two, to parse the parts on two cores
+ * (code.c, "parsing in two parts"): at the start of a line after a blank
+ * one, when the first code there (past comments) is at column 0 and starts
+ * with a letter, '_' or one of starts, and is not one of the continuation
+ * words (the rest of the item above). The cut is kept only if both parts
+ * parse without error, span their text, and the first does not end with a
+ * node of a binds_next type (one that belongs to the item after it). */
+typedef struct {
+    const char *line_comment;          /* "#" or "//" */
+    bool block_comment;                /* slash-star ... star-slash */
+    bool preproc;                      /* C: only where every #if* is closed by its #endif */
+    const char *starts;                /* e.g. "@" (Python decorators), "#" (C directives) */
+    const char *const *continuations; /* e.g. else, except, #endif */
+    const char *const *binds_next;     /* e.g. Rust's attribute_item */
+} code_split_rule;
+
 /* One language: its grammar, the node types the shared passes look at, and
  * its definition walker. Type lists are NULL-terminated. */
 typedef struct {
@@ -33,9 +49,13 @@ typedef struct {
     const char *const *logical;    /* binary nodes that count when their operator is in logical_ops */
     const char *const *logical_ops;
     const char *const *comments;   /* comment node types */
-    void (*walk)(code_ctx *cx, TSNode root);
+    /* The file's syntax trees, in order: one, or two when it was parsed in
+     * two parts (roots[1] continues roots[0]: positions are the file's, but
+     * it does not start the file). */
+    void (*walk)(code_ctx *cx, const TSNode *roots, size_t nroots);
     const char *const *hooks;      /* node types handed to hook during the shared pass (may be NULL) */
     void (*hook)(code_ctx *cx, TSNode n);
+    code_split_rule split;
 } code_spec;
 
 struct code_ctx {
@@ -121,6 +141,19 @@ char *cx_strdup(code_ctx *cx, const char *s);
 /* Strips comment markers (//, ///, //!, #, slash-star, leading " * ") from
  * one comment's text; malloc'd. */
 char *cx_strip_comment(const char *text, size_t len);
+
+/* For tests of the two-part parse. Whether a part may start at byte at (a
+ * line start) by the language's rule, ignoring the size threshold. */
+bool code_split_candidate(const char *src, size_t len, code_lang lang, size_t at);
+/* Where code_parse would cut the text (0: it would not). */
+size_t code_split_point(const char *src, size_t len, code_lang lang);
+/* code_parse, cut at byte at (0: not cut) whatever the size; *parts says
+ * what happened: 1 one parse, 2 two parts kept, 3 two parts thrown away
+ * and the file parsed whole. */
+int code_parse_at(const char *src, size_t len, code_lang lang, size_t at, code_file **out, int *parts, lt_err *err);
+/* The size from which code_parse looks for a cut (CODE_SPLIT_MIN unless
+ * set); returns the previous value. */
+size_t code_split_min(size_t bytes);
 
 /* The grammar of a language (NULL for UNKNOWN); for the load test. */
 const TSLanguage *code_grammar(code_lang lang);

@@ -300,7 +300,14 @@ static void require_call(code_ctx *cx, TSNode n) {
     cx_add_import(cx, m, cx_line(n), m && (m[0] == '.' || m[0] == '/'));
 }
 
-static void walk(code_ctx *cx, TSNode root) { walk_block(cx, root, NULL, true); }
+static void walk(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    for (size_t i = 0; i < nroots; i++) walk_block(cx, roots[i], NULL, true);
+}
+
+/* Lines starting with ( [ ` + - / . continue an expression without a
+ * semicolon (they do not start with a letter); these words would too. */
+static const char *const continuations[] = {"else", "catch", "finally", "instanceof", "in", "of", "as",
+                                            "satisfies", "extends", "implements", NULL};
 
 static const char *const decisions[] = {"if_statement",  "for_statement", "for_in_statement", "while_statement",
                                         "do_statement",  "switch_case",   "catch_clause",     "ternary_expression",
@@ -322,6 +329,7 @@ static const char *const hooks[] = {"call_expression", NULL};
         .walk = walk,                                                                                        \
         .hooks = hooks,                                                                                      \
         .hook = require_call,                                                                                \
+        .split = {.line_comment = "//", .block_comment = true, .starts = "$@", .continuations = continuations}, \
     }
 
 JS_SPEC(CODE_LANG_JAVASCRIPT, javascript, tree_sitter_javascript);

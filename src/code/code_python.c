@@ -264,15 +264,17 @@ static void walk_block(code_ctx *cx, TSNode block, const char *cls, const char *
     cx_leave(cx);
 }
 
-static void walk(code_ctx *cx, TSNode root) {
-    TSNode s = first_string(root);
+static void walk(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    TSNode s = nroots ? first_string(roots[0]) : (TSNode){0}; /* a later part does not start the module */
     if (!ts_node_is_null(s)) {
         char *doc = NULL;
         add_doc(cx, s, &doc, NULL); /* the module docstring */
         free(doc);
     }
-    walk_block(cx, root, NULL, NULL, -1);
+    for (size_t i = 0; i < nroots; i++) walk_block(cx, roots[i], NULL, NULL, -1);
 }
+
+static const char *const continuations[] = {"else", "elif", "except", "finally", "case", NULL};
 
 static const char *const decisions[] = {"if_statement",  "elif_clause",   "for_statement",
                                         "while_statement", "except_clause", "except_group_clause",
@@ -291,4 +293,5 @@ const code_spec code_spec_python = {
     .logical_ops = logical_ops,
     .comments = comments,
     .walk = walk,
+    .split = {.line_comment = "#", .starts = "@", .continuations = continuations},
 };

@@ -190,14 +190,8 @@ static void walk_items(code_ctx *cx, TSNode list, const char *impl_type, const c
     cx_leave(cx);
 }
 
-/* Methods join their type, and `impl Trait for Type` makes Trait a base of
- * Type: both known only once the whole file is walked. */
-static void attach(code_ctx *cx, TSNode root) {
-    for (size_t i = 0; i < cx->f->nfuncs; i++) {
-        code_func *fn = &cx->f->funcs[i];
-        code_class *c = fn->is_method ? cx_find_class(cx, fn->parent) : NULL;
-        if (c) cx_strv_push(cx, &c->methods, &c->nmethods, cx_strdup(cx, fn->name));
-    }
+/* `impl Trait for Type` (outside functions): Trait is a base of Type */
+static void impl_traits(code_ctx *cx, TSNode root) {
     TSTreeCursor cur = ts_tree_cursor_new(root);
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&cur);
@@ -219,10 +213,25 @@ done:
     ts_tree_cursor_delete(&cur);
 }
 
-static void walk(code_ctx *cx, TSNode root) {
-    walk_items(cx, root, NULL, NULL, false);
-    attach(cx, root);
+/* Methods join their type, and `impl Trait for Type` makes Trait a base of
+ * Type: both known only once the whole file is walked. */
+static void attach(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    for (size_t i = 0; i < cx->f->nfuncs; i++) {
+        code_func *fn = &cx->f->funcs[i];
+        code_class *c = fn->is_method ? cx_find_class(cx, fn->parent) : NULL;
+        if (c) cx_strv_push(cx, &c->methods, &c->nmethods, cx_strdup(cx, fn->name));
+    }
+    for (size_t i = 0; i < nroots; i++) impl_traits(cx, roots[i]);
 }
+
+static void walk(code_ctx *cx, const TSNode *roots, size_t nroots) {
+    for (size_t i = 0; i < nroots; i++) walk_items(cx, roots[i], NULL, NULL, false);
+    attach(cx, roots, nroots);
+}
+
+/* #[attr] belongs to the item below it: a part must not end with one */
+static const char *const binds_next[] = {"attribute_item", NULL};
+static const char *const continuations[] = {"else", NULL};
 
 static const char *const decisions[] = {"if_expression", "for_expression", "while_expression", "match_arm", NULL};
 static const char *const logical[] = {"binary_expression", NULL};
@@ -238,4 +247,6 @@ const code_spec code_spec_rust = {
     .logical_ops = logical_ops,
     .comments = comments,
     .walk = walk,
+    .split = {.line_comment = "//", .block_comment = true, .starts = "#", .continuations = continuations,
+              .binds_next = binds_next},
 };

@@ -181,13 +181,23 @@ void tsarena_begin(void) {
     A.used = 0;
 }
 
-void tsarena_end(void) {
+/* A detached window is its list of chunks (the type is only a name for it). */
+struct tsarena_window {
+    chunk c;
+};
+
+tsarena_window *tsarena_detach(void) {
     assert(A.active);
     A.active = false;
     memset(A.free_list, 0, sizeof A.free_list);
     chunk *c = A.chunks;
     A.chunks = NULL;
     A.bump = A.end = NULL;
+    return (tsarena_window *)c;
+}
+
+void tsarena_release(tsarena_window *w) {
+    chunk *c = (chunk *)w;
     if (c && !c->next) { /* the common case: one chunk, for the next window of any thread */
         pool_put(c);
         return;
@@ -205,5 +215,9 @@ void tsarena_end(void) {
         pthread_mutex_unlock(&pool_lock);
     }
 }
+
+void tsarena_end(void) { tsarena_release(tsarena_detach()); }
+
+bool tsarena_active(void) { return A.active; }
 
 unsigned long long tsarena_used(void) { return A.used; }

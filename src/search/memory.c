@@ -7,7 +7,7 @@
 #include "../store/fts.h"
 #include "chunk.h"
 #include "lexical.h"
-#include "sidejob.h"
+#include "../core/sidejob.h"
 
 #include <assert.h>
 #include <ctype.h>

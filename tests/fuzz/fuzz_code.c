@@ -8,8 +8,16 @@
  *   - counts and arrays agree (a non-zero count has its array),
  *   - has_errors and error_line agree.
  * The sanitizers catch the rest (the walkers index into the source by the
- * byte offsets of a tree the parser built from arbitrary input). */
+ * byte offsets of a tree the parser built from arbitrary input).
+ *
+ * Then the same text is parsed in two parts (code.c, "parsing in two
+ * parts"), cut at one of the lines where code_parse may cut (the first byte
+ * picks which), and must give the same model: kept or thrown away, a cut
+ * never changes it. */
 #include "code/code.h"
+#include "code/code_int.h"
+
+#include <string.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +34,57 @@ static void check(int ok, const char *what) {
 
 static void check_span(const code_file *f, int line, int end_line, const char *what) {
     check(line >= 1 && line <= f->lines && end_line >= line && end_line <= f->lines, what);
+}
+
+static bool same_str(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb) {
+    if (na != nb) return false;
+    for (size_t i = 0; i < na; i++)
+        if (!same_str(a[i], b[i])) return false;
+    return true;
+}
+
+/* Every field of the two models, as the tools would show them. */
+static bool same_file(const code_file *a, const code_file *b) {
+    if (a->lines != b->lines || a->has_errors != b->has_errors || a->error_line != b->error_line ||
+        a->complexity != b->complexity || a->nfuncs != b->nfuncs || a->nclasses != b->nclasses ||
+        a->ncomments != b->ncomments || a->nimports != b->nimports)
+        return false;
+    for (size_t i = 0; i < a->nfuncs; i++) {
+        const code_func *x = &a->funcs[i], *y = &b->funcs[i];
+        if (!same_str(x->name, y->name) || !same_str(x->qualified_name, y->qualified_name) ||
+            !same_str(x->parent, y->parent) || x->line != y->line || x->end_line != y->end_line ||
+            !same_str(x->signature, y->signature) || !same_str(x->return_type, y->return_type) ||
+            !same_str(x->doc, y->doc) || !same_strv(x->decorators, x->ndecorators, y->decorators, y->ndecorators) ||
+            x->is_async != y->is_async || x->is_method != y->is_method || x->is_exported != y->is_exported ||
+            x->complexity != y->complexity || x->nparams != y->nparams)
+            return false;
+        for (size_t k = 0; k < x->nparams; k++)
+            if (!same_str(x->params[k].name, y->params[k].name) || !same_str(x->params[k].type, y->params[k].type) ||
+                !same_str(x->params[k].default_value, y->params[k].default_value))
+                return false;
+    }
+    for (size_t i = 0; i < a->nclasses; i++) {
+        const code_class *x = &a->classes[i], *y = &b->classes[i];
+        if (!same_str(x->name, y->name) || !same_str(x->kind, y->kind) || x->line != y->line ||
+            x->end_line != y->end_line || !same_str(x->doc, y->doc) ||
+            !same_strv(x->bases, x->nbases, y->bases, y->nbases) ||
+            !same_strv(x->methods, x->nmethods, y->methods, y->nmethods) ||
+            !same_strv(x->attributes, x->nattributes, y->attributes, y->nattributes))
+            return false;
+    }
+    for (size_t i = 0; i < a->ncomments; i++) {
+        const code_comment *x = &a->comments[i], *y = &b->comments[i];
+        if (x->kind != y->kind || x->line != y->line || x->end_line != y->end_line || !same_str(x->text, y->text) ||
+            !same_str(x->parent_name, y->parent_name))
+            return false;
+    }
+    for (size_t i = 0; i < a->nimports; i++)
+        if (!same_str(a->imports[i].module, b->imports[i].module) || a->imports[i].line != b->imports[i].line ||
+            a->imports[i].is_local != b->imports[i].is_local)
+            return false;
+    return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -71,6 +130,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < f->nimports; i++) {
         check(f->imports[i].module != NULL, "import module");
         check(f->imports[i].line >= 1 && f->imports[i].line <= f->lines, "import line");
+    }
+    /* the k-th line where a cut may be, k from the first byte */
+    const char *src = (const char *)data + 1;
+    size_t len = size - 1, at = 0, want = data[0] / 7 % 4 + 1, seen = 0;
+    for (size_t i = 1; i < len; i++)
+        if (src[i - 1] == '\n' && code_split_candidate(src, len, lang, i) && ++seen == want) {
+            at = i;
+            break;
+        }
+    if (at) {
+        code_file *g = NULL;
+        int parts;
+        check(code_parse_at(src, len, lang, at, &g, &parts, &err) == 0, "a cut parse of a text the whole parse read");
+        check(same_file(f, g), "a cut changes nothing");
+        code_file_free(g);
     }
     code_file_free(f);
     return 0;

@@ -7,6 +7,8 @@
 #include "code/code.h"
 #include "code/code_int.h"
 
+#include <glob.h>
+
 static code_file *parse(const char *src, code_lang lang) {
     code_file *f = NULL;
     lt_err err = {0};
@@ -615,6 +617,370 @@ static void test_deep_nesting(void **state) {
     free(src);
 }
 
+/* ---- parsing in two parts -------------------------------------------------- */
+
+/* Everything a code_file holds, as text: two files are the same model iff
+ * their dumps are equal (and then every pattern_action reply is the same). */
+static void dump_str(FILE *o, const char *k, const char *v) { fprintf(o, " %s=%s", k, v ? v : "(null)"); }
+static void dump_strv(FILE *o, const char *k, char *const *v, size_t n) {
+    fprintf(o, " %s=[", k);
+    for (size_t i = 0; i < n; i++) fprintf(o, "%s%s", i ? "|" : "", v[i]);
+    fputc(']', o);
+}
+
+static char *dump(const code_file *f) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&buf, &len);
+    assert_non_null(o);
+    fprintf(o, "lang=%d lines=%d errors=%d@%d complexity=%d\n", f->lang, f->lines, f->has_errors, f->error_line,
+            f->complexity);
+    for (size_t i = 0; i < f->nfuncs; i++) {
+        const code_func *fn = &f->funcs[i];
+        fprintf(o, "func %d-%d async=%d method=%d exported=%d cx=%d", fn->line, fn->end_line, fn->is_async,
+                fn->is_method, fn->is_exported, fn->complexity);
+        dump_str(o, "name", fn->name), dump_str(o, "qn", fn->qualified_name), dump_str(o, "parent", fn->parent);
+        dump_str(o, "sig", fn->signature), dump_str(o, "ret", fn->return_type), dump_str(o, "doc", fn->doc);
+        dump_strv(o, "dec", fn->decorators, fn->ndecorators);
+        for (size_t k = 0; k < fn->nparams; k++)
+            fprintf(o, " p(%s:%s=%s)", fn->params[k].name, fn->params[k].type ? fn->params[k].type : "-",
+                    fn->params[k].default_value ? fn->params[k].default_value : "-");
+        fputc('\n', o);
+    }
+    for (size_t i = 0; i < f->nclasses; i++) {
+        const code_class *c = &f->classes[i];
+        fprintf(o, "class %d-%d", c->line, c->end_line);
+        dump_str(o, "name", c->name), dump_str(o, "kind", c->kind), dump_str(o, "doc", c->doc);
+        dump_strv(o, "bases", c->bases, c->nbases), dump_strv(o, "methods", c->methods, c->nmethods);
+        dump_strv(o, "attrs", c->attributes, c->nattributes);
+        fputc('\n', o);
+    }
+    for (size_t i = 0; i < f->ncomments; i++) {
+        const code_comment *c = &f->comments[i];
+        fprintf(o, "comment %d %d-%d", c->kind, c->line, c->end_line);
+        dump_str(o, "parent", c->parent_name), dump_str(o, "text", c->text);
+        fputc('\n', o);
+    }
+    for (size_t i = 0; i < f->nimports; i++)
+        fprintf(o, "import %d %d %s\n", f->imports[i].line, f->imports[i].is_local, f->imports[i].module);
+    fclose(o);
+    return buf;
+}
+
+static char *dump_at(const char *src, size_t len, code_lang lang, size_t at, int *parts) {
+    code_file *f = NULL;
+    lt_err err = {0};
+    if (code_parse_at(src, len, lang, at, &f, parts, &err) != 0) fail_msg("code_parse_at: %s", err.msg);
+    char *d = dump(f);
+    code_file_free(f);
+    return d;
+}
+
+/* The first line where two dumps differ, for the failure message. */
+static void same_dump(const char *whole, const char *cut, const char *what, size_t at) {
+    if (strcmp(whole, cut) == 0) return;
+    size_t i = 0, line = 1;
+    while (whole[i] && whole[i] == cut[i]) line += whole[i++] == '\n';
+    const char *a = whole + i, *b = cut + i;
+    while (a > whole && a[-1] != '\n') a--, b--;
+    fail_msg("%s cut at byte %zu differs from the single parse at dump line %zu:\n  whole: %.200s\n  cut:   %.200s",
+             what, at, line, a, b);
+}
+
+typedef struct {
+    int cuts, kept, fell_back, candidates;
+} cut_stats;
+
+/* Cuts the text at line starts (every one when every is 1, else the
+ * candidates and every every-th other line) and checks that each result
+ * equals the single parse, kept or not. At most max cuts, spread evenly. */
+static void check_cuts(const char *src, size_t len, code_lang lang, size_t every, int max, const char *what,
+                       cut_stats *st) {
+    int parts;
+    char *whole = dump_at(src, len, lang, 0, &parts);
+    assert_int_equal(parts, 1);
+    size_t nstarts = 0, *starts = malloc((len + 1) * sizeof *starts);
+    assert_non_null(starts);
+    size_t line = 0;
+    for (size_t at = 1; at < len; at++) {
+        if (src[at - 1] != '\n') continue;
+        line++;
+        bool cand = code_split_candidate(src, len, lang, at);
+        st->candidates += cand;
+        if (cand || line % every == 0) starts[nstarts++] = at;
+    }
+    size_t step = max > 0 && nstarts > (size_t)max ? (nstarts + (size_t)max - 1) / (size_t)max : 1;
+    for (size_t i = step / 2; i < nstarts; i += step) {
+        char *cut = dump_at(src, len, lang, starts[i], &parts);
+        assert_true(parts == 2 || parts == 3);
+        st->cuts++;
+        st->kept += parts == 2;
+        st->fell_back += parts == 3;
+        same_dump(whole, cut, what, starts[i]);
+        free(cut);
+    }
+    free(starts);
+    free(whole);
+}
+
+/* The fixtures above, cut at every line. */
+static void test_cut_fixtures(void **state) {
+    (void)state;
+    static const struct {
+        const char *src;
+        code_lang lang;
+    } fx[] = {
+        {py_src, CODE_LANG_PYTHON}, {c_src, CODE_LANG_C},  {ts_src, CODE_LANG_TYPESCRIPT}, {ts_src, CODE_LANG_TSX},
+        {go_src, CODE_LANG_GO},     {rust_src, CODE_LANG_RUST},
+    };
+    for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+        cut_stats st = {0};
+        check_cuts(fx[i].src, strlen(fx[i].src), fx[i].lang, 1, 0, code_lang_name(fx[i].lang), &st);
+        assert_true(st.cuts > 20);
+        assert_true(st.kept > 0); /* some cuts are good even in a small file */
+    }
+}
+
+/* A file of n copies of a template, '~' standing for the copy's number
+ * (bench/bench_code.c's files are made the same way). */
+static char *repeat(const char *head, const char *templ, int n, size_t *len) {
+    size_t cap = strlen(head) + (size_t)n * (strlen(templ) + 64) + 1, k = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    k += (size_t)sprintf(s, "%s", head);
+    for (int i = 0; i < n; i++)
+        for (const char *p = templ; *p; p++) {
+            if (*p == '~') k += (size_t)sprintf(s + k, "%d", i);
+            else s[k++] = *p;
+        }
+    s[k] = '\0';
+    *len = k;
+    return s;
+}
+
+/* Go and Rust across the cut: methods whose type is declared in the other
+ * part, `impl Trait for Type` after the type, the package name for the
+ * functions of the second part; Python classes and docstrings; C structs
+ * and comments; generated like bench_code's files but with all of that. */
+static const struct {
+    code_lang lang;
+    const char *head, *templ;
+} generated[] = {
+    {CODE_LANG_GO, "// Package gen is generated.\npackage gen\n\nimport \"fmt\"\n\n",
+     "// T~ is a type.\ntype T~ struct {\n\tA int\n\t*Base\n}\n\n"
+     "// M~ is a method of the type above.\nfunc (t *T~) M~(a int, b ...string) (int, error) {\n"
+     "\tif a > 0 && t != nil {\n\t\treturn a, nil\n\t}\n\treturn 0, fmt.Errorf(\"no\")\n}\n\n"
+     "func (t T~) Late~() {}\n\nfunc F~() {}\n\n"},
+    {CODE_LANG_RUST, "use std::fmt;\n\n",
+     "/// S~ is a struct.\n#[derive(Debug)]\npub struct S~ {\n    a: i32,\n}\n\n"
+     "impl S~ {\n    /// new.\n    pub fn new(a: i32) -> Self { if a > 0 && a < 9 { S~ { a } } else { S~ { a: 0 } } }\n}\n\n"
+     "#[cfg(test)]\nmod m~ {\n    fn t() {}\n}\n\n"
+     "impl fmt::Display for S~ {\n    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { Ok(()) }\n}\n\n"},
+    {CODE_LANG_PYTHON, "\"\"\"Module.\"\"\"\nimport os\n\n",
+     "# Compute value ~.\n@decorate\ndef func_~(a: int, b: int = 2) -> int:\n    \"\"\"Docstring ~.\"\"\"\n"
+     "    if a > b and a:\n        return a\n    return a if a else b\n\n"
+     "class C~(Base):\n    \"\"\"Class ~.\"\"\"\n    x = 1\n\n    def m(self):\n        self.y = 2  # inline\n\n"
+     "f\"not a docstring ~\"\n\n"},
+    {CODE_LANG_C, "#include <stdio.h>\n\n",
+     "/* Compute value ~. */\nstatic int func_~(int a, int b) {\n    if (a > b && a) {\n        return a;\n    }\n"
+     "    return a ? a : b;\n}\n\n"
+     "// A struct.\n// Two lines.\ntypedef struct {\n    int a, b;\n} s~;\n\n#ifdef X\nint x~;\n\nint y~;\n#endif\n\n"},
+    {CODE_LANG_JAVASCRIPT, "import fs from 'fs';\n\n",
+     "/** Compute value ~. */\nexport function func_~(a, b = 2) {\n  if (a > b && a) {\n    return a;\n  }\n"
+     "  return a ? a : b;\n}\n\nconst g~ = () => require('./m~')\n\n"
+     "class K~ extends Base {\n  run() {}\n}\n\nlet v~ = 1\n\n(function () {})()\n\n"},
+    {CODE_LANG_TYPESCRIPT, "import fs from 'fs';\n\n",
+     "/** I~. */\nexport interface I~ {\n  a: number;\n}\n\n@sealed\nclass K~ implements I~ {\n  a = 1;\n}\n\n"
+     "export function func_~(a: number, b: number = 2): number {\n  return a ? a : b;\n}\n\n"},
+};
+
+static void test_cut_generated(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof generated / sizeof generated[0]; i++) {
+        size_t len;
+        char *src = repeat(generated[i].head, generated[i].templ, 40, &len);
+        cut_stats st = {0};
+        check_cuts(src, len, generated[i].lang, 7, 80, code_lang_name(generated[i].lang), &st);
+        if (st.candidates <= 40 || st.kept <= 10)
+            fail_msg("%s: %d candidates, %d cuts, %d kept", code_lang_name(generated[i].lang), st.candidates, st.cuts,
+                     st.kept);
+        /* with a real syntax error a third of the way in: every cut falls
+         * back to the whole file (reusing the first part's tree when it has
+         * one), and the result is still the single parse's */
+        const char *line = src + len / 3;
+        while (line > src && line[-1] != '\n') line--;
+        size_t pre = (size_t)(line - src);
+        static const char broken[] = "broken( {\n";
+        char *bad = malloc(len + sizeof broken);
+        assert_non_null(bad);
+        memcpy(bad, src, pre);
+        memcpy(bad + pre, broken, sizeof broken - 1);
+        memcpy(bad + pre + sizeof broken - 1, src + pre, len - pre + 1);
+        cut_stats sb = {0};
+        check_cuts(bad, len + sizeof broken - 1, generated[i].lang, 7, 40, "with an error", &sb);
+        assert_true(sb.cuts > 20 && sb.fell_back == sb.cuts);
+        free(bad);
+        free(src);
+    }
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    *len = fread(s, 1, (size_t)n, f);
+    s[*len] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* Real sources available offline: the tree-sitter runtime's C (fetched by
+ * the build) and ltmc's own, the e2e tests' JavaScript (also read as
+ * TypeScript and TSX), the MCP SDK's declarations when npm installed it,
+ * Python's standard library. Each is cut at up to 12 places, candidates
+ * and others. */
+static void test_cut_real_sources(void **state) {
+    (void)state;
+    static const struct {
+        const char *pattern;
+        code_lang lang;
+        int max_files;
+    } sets[] = {
+        {"build/grammars/runtime/src/*.c", CODE_LANG_C, 6},
+        {"src/*/*.c", CODE_LANG_C, 8},
+        {"tests/e2e/*.mjs", CODE_LANG_JAVASCRIPT, 6},
+        {"tests/e2e/*.mjs", CODE_LANG_TYPESCRIPT, 3},
+        {"tests/e2e/*.mjs", CODE_LANG_TSX, 3},
+        {"tests/e2e/node_modules/@modelcontextprotocol/sdk/dist/esm/*/*.d.ts", CODE_LANG_TYPESCRIPT, 4},
+        {"/usr/lib/python3*/[a-d]*.py", CODE_LANG_PYTHON, 8},
+        {"eval/*.py", CODE_LANG_PYTHON, 2},
+    };
+    cut_stats all[8] = {0};
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        glob_t g;
+        if (glob(sets[s].pattern, 0, NULL, &g) != 0) continue;
+        /* files spread over the set, from 4 KiB */
+        int taken = 0;
+        for (size_t i = 0; i < g.gl_pathc && taken < sets[s].max_files; i++) {
+            size_t len;
+            char *src = slurp(g.gl_pathv[(i * 7919) % g.gl_pathc], &len);
+            if (!src || len < 4096) {
+                free(src);
+                continue;
+            }
+            taken++;
+            check_cuts(src, len, sets[s].lang, 23, 12, g.gl_pathv[(i * 7919) % g.gl_pathc], &all[s]);
+            free(src);
+        }
+        globfree(&g);
+    }
+    /* the sets that are always there had cuts kept */
+    assert_true(all[0].kept > 5 && all[1].kept > 5 && all[2].kept > 5);
+    if (all[6].cuts) assert_true(all[6].kept > 5);
+}
+
+/* Cuts that must be thrown away: each text is fine whole, the cut at the
+ * marked line is not (and that line is no candidate either). */
+static void test_cut_falls_back(void **state) {
+    (void)state;
+    static const struct {
+        code_lang lang;
+        const char *src, *at; /* the cut is at the line starting with at */
+    } cases[] = {
+        {CODE_LANG_PYTHON, "x = 1\n\ns = \"\"\"\nstart\n\ndef inside(): pass\n\"\"\"\n\ndef f():\n    pass\n",
+         "def inside"},
+        {CODE_LANG_C, "int a;\n\n/* a comment\n\nint inside(void) { return 0; }\n*/\nint f(void) { return 1; }\n",
+         "int inside"},
+        {CODE_LANG_C, "int a;\n\n#if 0\nint x;\n\nint inside(void) { return 0; }\n#endif\nint f(void) { return 1; }\n",
+         "int inside"},
+        {CODE_LANG_PYTHON, "import os\n\n@decorator\n\ndef f():\n    pass\n", "def f"},
+        {CODE_LANG_PYTHON, "def f():\n    \"\"\"Doc.\n\nExample\n    \"\"\"\n    return 1\n", "Example"},
+        {CODE_LANG_RUST, "use a;\n\n#[derive(Debug)]\n\nstruct S { a: i32 }\n", "struct S"},
+        {CODE_LANG_JAVASCRIPT, "let s = `\nx\n\nfunction inside() {}\n`;\n\nfunction f() {}\n", "function inside"},
+        {CODE_LANG_GO, "package p\n\nfunc f() {\n\tx := 1\n\nfunc inside() {}\n", "func inside"}, /* a real error */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *src = cases[i].src;
+        size_t len = strlen(src), at = (size_t)(strstr(src, cases[i].at) - src);
+        int parts;
+        char *whole = dump_at(src, len, cases[i].lang, 0, &parts);
+        char *cut = dump_at(src, len, cases[i].lang, at, &parts);
+        if (parts != 3) fail_msg("case %zu: the cut at \"%s\" was kept", i, cases[i].at);
+        same_dump(whole, cut, cases[i].src, at);
+        /* each a plausible line but for the one in the #if */
+        assert_true(code_split_candidate(src, len, cases[i].lang, at) == (i != 2));
+        free(whole), free(cut);
+    }
+    /* the rule itself: not inside #if, not an indented line, not after a
+     * non-blank line, not a continuation */
+    const char *c = "int a;\n\n#if X\nint b;\n\nint c;\n#endif\n\nint d;\n";
+    assert_false(code_split_candidate(c, strlen(c), CODE_LANG_C, (size_t)(strstr(c, "int c") - c)));
+    assert_true(code_split_candidate(c, strlen(c), CODE_LANG_C, (size_t)(strstr(c, "int d") - c)));
+    assert_true(code_split_candidate(c, strlen(c), CODE_LANG_C, (size_t)(strstr(c, "#if") - c)));
+    const char *py = "if x:\n    a = 1\n\n    b = 2\n\nelse:\n    pass\nc = 3\n\n# doc\ndef f(): pass\n";
+    assert_false(code_split_candidate(py, strlen(py), CODE_LANG_PYTHON, (size_t)(strstr(py, "    b") - py)));
+    assert_false(code_split_candidate(py, strlen(py), CODE_LANG_PYTHON, (size_t)(strstr(py, "else") - py)));
+    assert_false(code_split_candidate(py, strlen(py), CODE_LANG_PYTHON, (size_t)(strstr(py, "c = 3") - py)));
+    assert_true(code_split_candidate(py, strlen(py), CODE_LANG_PYTHON, (size_t)(strstr(py, "# doc") - py)));
+    const char *js = "let a = b\n\n(c)\n\nlet d = 1\n";
+    assert_false(code_split_candidate(js, strlen(js), CODE_LANG_JAVASCRIPT, (size_t)(strstr(js, "(c)") - js)));
+    assert_true(code_split_candidate(js, strlen(js), CODE_LANG_JAVASCRIPT, (size_t)(strstr(js, "let d") - js)));
+}
+
+/* code_parse itself cuts a large file (and the result is the same). */
+static void test_cut_by_code_parse(void **state) {
+    (void)state;
+    size_t len;
+    char *src = repeat(generated[0].head, generated[0].templ, 400, &len);
+    assert_true(len > 64 * 1024);
+    int parts;
+    char *whole = dump_at(src, len, CODE_LANG_GO, 0, &parts);
+    size_t at = code_split_point(src, len, CODE_LANG_GO);
+    assert_true(at > len / 4 && at < len - len / 4); /* near the middle */
+    code_file *f = NULL;
+    lt_err err = {0};
+    assert_int_equal(code_parse(src, len, CODE_LANG_GO, &f, &err), 0);
+    char *d = dump(f);
+    same_dump(whole, d, "code_parse", at);
+    /* the second part's functions have the first part's package */
+    assert_non_null(strstr(d, "qn=gen.F399 "));
+    assert_non_null(strstr(d, "qn=T399.M399 "));
+    /* below the threshold no cut; with it lowered, a small file is cut too */
+    char *small = repeat(generated[0].head, generated[0].templ, 4, &len);
+    assert_int_equal(code_split_point(small, len, CODE_LANG_GO), 0);
+    size_t old = code_split_min(0);
+    assert_true(code_split_point(small, len, CODE_LANG_GO) > 0);
+    code_split_min(old);
+    free(small);
+    free(d), free(whole), free(src);
+    code_file_free(f);
+}
+
+/* A cut near the start: the side thread is still parsing the long second
+ * part when this thread is done with the short first one, so this thread
+ * parses it too and the two race (either may win, and the loser may still
+ * be running when code_parse returns: the sanitizers watch its memory). */
+static void test_cut_race(void **state) {
+    (void)state;
+    size_t len;
+    char *src = repeat(generated[2].head, generated[2].templ, 300, &len);
+    int parts;
+    char *whole = dump_at(src, len, CODE_LANG_PYTHON, 0, &parts);
+    size_t at = (size_t)(strstr(src, "class C1(") - src);
+    for (int i = 0; i < 12; i++) {
+        char *cut = dump_at(src, len, CODE_LANG_PYTHON, at, &parts);
+        assert_int_equal(parts, 2);
+        same_dump(whole, cut, "race", at);
+        free(cut);
+    }
+    free(whole), free(src);
+    usleep(200 * 1000); /* losers finish before the leak check */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grammars_load),
@@ -625,6 +991,12 @@ int main(void) {
         cmocka_unit_test(test_go),
         cmocka_unit_test(test_rust),
         cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_cut_fixtures),
+        cmocka_unit_test(test_cut_generated),
+        cmocka_unit_test(test_cut_real_sources),
+        cmocka_unit_test(test_cut_falls_back),
+        cmocka_unit_test(test_cut_by_code_parse),
+        cmocka_unit_test(test_cut_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

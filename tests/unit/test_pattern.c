@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "code/code.h"
+#include "code/code_int.h"
 #include <math.h>
 #include "search/attempts.h"
 
@@ -378,9 +379,62 @@ static void test_error_keys(void **state) {
     free(k);
 }
 
+/* A file parsed in two parts (code/code.c) gives the same replies, byte for
+ * byte, as parsed in one: the four code actions on a file per language,
+ * with code_parse made to cut (the threshold down to 0) and not to. */
+static void test_cut_replies(void **state) {
+    (void)state;
+    static const struct {
+        const char *lang, *templ;
+    } files[] = {
+        {"python", "# f~ doc.\n@dec\ndef f~(a: int, b=2) -> int:\n    \"\"\"Doc ~.\"\"\"\n    return a if b else 0\n\n"
+                   "class C~(Base):\n    x = 1\n\n    def m(self):\n        self.y = 1  # set\n\n"},
+        {"c", "/* f~ doc. */\nstatic int f~(int a, int b) {\n    return a && b ? a : b; // pick\n}\n\n"
+              "struct s~ {\n    int a;\n};\n\n"},
+        {"javascript", "/** f~ doc. */\nexport function f~(a, b = 2) {\n  return a || b;\n}\n\n"
+                       "class K~ extends Base {\n  run() { return require('./m~'); }\n}\n\n"},
+        {"go", "// T~ is a type.\ntype T~ struct {\n\tA int\n}\n\n// M~ is a method.\nfunc (t *T~) M~(a int) int {\n"
+               "\tif a > 0 && t != nil {\n\t\treturn a\n\t}\n\treturn 0\n}\n\nfunc F~() {}\n\n"},
+        {"rust", "/// S~.\n#[derive(Debug)]\npub struct S~ {\n    a: i32,\n}\n\nimpl Show for S~ {\n"
+                 "    fn show(&self) -> i32 { if self.a > 0 { 1 } else { 0 } }\n}\n\n"},
+    };
+    static const char *const actions[] = {"extract_functions", "extract_classes", "extract_comments",
+                                          "summarize_code"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *src = malloc(60 * (strlen(files[i].templ) + 16) + 64);
+        assert_non_null(src);
+        size_t k = (size_t)sprintf(src, "%s", !strcmp(files[i].lang, "go") ? "package gen\n\n" : "");
+        for (int n = 0; n < 60; n++)
+            for (const char *p = files[i].templ; *p; p++) {
+                if (*p == '~') k += (size_t)sprintf(src + k, "%d", n);
+                else src[k++] = *p;
+            }
+        src[k] = '\0';
+        size_t old = code_split_min(0);
+        assert_true(code_split_point(src, k, code_lang_from_name(files[i].lang)) > 0);
+        for (size_t a = 0; a < sizeof actions / sizeof actions[0]; a++) {
+            json_t *args = json_pack("{s:s, s:s, s:s}", "action", actions[a], "source_code", src, "language",
+                                     files[i].lang);
+            char *args_text = json_dumps(args, 0);
+            code_split_min(0);
+            json_t *cut = call(args_text);
+            code_split_min(SIZE_MAX);
+            json_t *whole = call(args_text);
+            char *c = jx_dump(cut), *w = jx_dump(whole);
+            if (strcmp(c, w) != 0) fail_msg("%s %s: the reply differs when the file is cut", files[i].lang, actions[a]);
+            assert_true(strlen(w) > 100);
+            free(c), free(w), free(args_text);
+            json_decref(cut), json_decref(whole), json_decref(args);
+        }
+        code_split_min(old);
+        free(src);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_files_every_language),
+        cmocka_unit_test(test_cut_replies),
         cmocka_unit_test(test_classes_and_comments),
         cmocka_unit_test(test_analyze_code),
         cmocka_unit_test(test_code_errors),

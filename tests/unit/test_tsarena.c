@@ -2,7 +2,8 @@
  * The allocator itself (alignment, calloc after reuse, realloc keeping the
  * bytes, memory from outside a window handed back to malloc), parses that
  * outgrow the first chunk, and parses on several threads at once giving the
- * same model (under ASan/LSan: no overlap, no leak when the threads exit). */
+ * same model (under ASan/LSan: no overlap, no leak when the threads exit);
+ * a window detached on one thread stays valid until another releases it. */
 #include "testutil.h"
 
 #include "code/code.h"
@@ -117,11 +118,49 @@ static void test_threads(void **state) {
     free(src);
 }
 
+typedef struct {
+    tsarena_window *w;
+    unsigned char *p;
+} detached;
+
+static void *detach_on_a_thread(void *arg) {
+    detached *d = arg;
+    tsarena_begin();
+    assert_true(tsarena_active());
+    d->p = ts_current_malloc(5000); /* more than a reused class: only the window holds it */
+    memset(d->p, 0x5A, 5000);
+    d->w = tsarena_detach();
+    assert_false(tsarena_active());
+    return NULL;
+}
+
+static void test_detach(void **state) {
+    (void)state;
+    tsarena_install();
+    assert_false(tsarena_active());
+    detached d = {0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, detach_on_a_thread, &d), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* the thread is gone, its window is not: still readable here */
+    assert_non_null(d.w);
+    for (int i = 0; i < 5000; i++) assert_int_equal(d.p[i], 0x5A);
+    tsarena_begin(); /* this thread's own window meanwhile is another */
+    unsigned char *q = ts_current_malloc(5000);
+    assert_true(q + 5000 <= d.p || d.p + 5000 <= q);
+    tsarena_end();
+    tsarena_release(d.w);
+    tsarena_release(NULL); /* a no-op */
+    tsarena_begin(); /* an empty window detaches as NULL */
+    assert_null(tsarena_detach());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allocator),
         cmocka_unit_test(test_large_then_small),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_detach),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@ struct sidejob {
     pthread_cond_t cond;
     bool done; /* the thread ran it (under lock) */
     bool threaded;
+    bool widen;      /* the thread starts away from the caller, then may go anywhere */
+    cpu_set_t allowed; /* ... that is, here */
 };
 
 static void release(sidejob *j) {
@@ -26,6 +28,9 @@ static void release(sidejob *j) {
 
 static void *run(void *p) {
     sidejob *j = p;
+    /* Started on another CPU than the caller's; from now on the scheduler
+     * may move it, for instance to the caller's when the caller waits. */
+    if (j->widen) sched_setaffinity(0, sizeof j->allowed, &j->allowed);
     if (!atomic_exchange(&j->taken, true)) {
         j->fn(j->arg);
         pthread_mutex_lock(&j->lock);
@@ -43,12 +48,15 @@ static void *run(void *p) {
  * was done: the job then ran after it instead of beside it. So the thread
  * is allowed every CPU the process may use except the caller's (when there
  * is another), which puts it on an idle one at once. */
-static void away_from_caller(pthread_attr_t *attr) {
-    cpu_set_t allowed;
+static bool away_from_caller(sidejob *j, pthread_attr_t *attr) {
+    cpu_set_t away;
     int here = sched_getcpu();
-    if (here < 0 || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
-    CPU_CLR(here, &allowed);
-    if (CPU_COUNT(&allowed) > 0) pthread_attr_setaffinity_np(attr, sizeof allowed, &allowed);
+    if (here < 0 || sched_getaffinity(0, sizeof j->allowed, &j->allowed) != 0) return true; /* unknown: try */
+    away = j->allowed;
+    CPU_CLR(here, &away);
+    if (CPU_COUNT(&away) == 0) return false;
+    if (pthread_attr_setaffinity_np(attr, sizeof away, &away) == 0) j->widen = true;
+    return true;
 }
 
 sidejob *sidejob_start(void (*fn)(void *arg), void *arg) {
@@ -67,12 +75,27 @@ sidejob *sidejob_start(void (*fn)(void *arg), void *arg) {
     pthread_t t;
     if (pthread_attr_init(&attr) == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        away_from_caller(&attr);
-        j->threaded = pthread_create(&t, &attr, run, j) == 0;
+        /* with no other CPU to run on, a thread could only slow the caller */
+        if (away_from_caller(j, &attr)) j->threaded = pthread_create(&t, &attr, run, j) == 0;
         pthread_attr_destroy(&attr);
     }
     if (!j->threaded) atomic_store(&j->refs, 1); /* the caller's only */
     return j;
+}
+
+bool sidejob_busy(sidejob *j) {
+    if (!j || !j->threaded || !atomic_load(&j->taken)) return false;
+    pthread_mutex_lock(&j->lock);
+    bool busy = !j->done;
+    pthread_mutex_unlock(&j->lock);
+    return busy;
+}
+
+bool sidejob_abandon(sidejob *j) {
+    if (!j) return false; /* it ran in sidejob_start */
+    bool never = !atomic_exchange(&j->taken, true);
+    release(j);
+    return never;
 }
 
 void sidejob_finish(sidejob *j) {
