@@ -5,7 +5,7 @@
 # Runs apt-get through sudo when not root.
 set -euo pipefail
 
-want=(build-essential pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev
+want=(build-essential patch pkg-config libsqlite3-dev libjansson-dev libutf8proc-dev libopenblas-dev libcurl4-openssl-dev
       libmicrohttpd-dev nodejs npm python3 libhiredis-dev jq ripgrep fd-find tree man-db lsd bat fzf duf)
 case "${1:-build}" in
   build) ;;

@@ -26,7 +26,11 @@ pins=(
   "tree-sitter-rust 0.23.3 sha512-uLdZJ1K26EuJTBMJlz1ltTlg7nJyAYThfouXgigf5ixKOasOL5wNrRCpuWTsl6rDcKlZK9UX+annFLqP/kchwQ=="
   "tree-sitter 0.20.6 sha512-GxJodajVpfgb3UREzzIbtA1hyRnTxVbWVXrbC6sk4xTMH5ERMBJk9HJNq4c8jOJeUaIOmLcwg+t6mez/PDvGqg=="
 )
-want=$(printf '%s\n' "${pins[@]}")
+# Our fixes to the pinned runtime, applied after extraction (each patch says
+# why); their contents are part of the stamp, so a changed patch re-fetches.
+here=$(cd "$(dirname "$0")" && pwd)
+patches=("$here/patches/tree-sitter-0.20.6-null-lookahead.patch")
+want=$(printf '%s\n' "${pins[@]}"; sha256sum "${patches[@]}" | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then touch "$stamp"; exit 0; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -67,7 +71,10 @@ for pin in "${pins[@]}"; do
         exit 1
       fi
       mkdir -p "$out.part/runtime"
-      cp -r "$rt/lib/include" "$rt/lib/src" "$rt/LICENSE" "$out.part/runtime/" ;;
+      cp -r "$rt/lib/include" "$rt/lib/src" "$rt/LICENSE" "$out.part/runtime/"
+      for p in "${patches[@]}"; do
+        patch -s -p1 -d "$out.part/runtime" <"$p" || { echo "grammars: $p does not apply" >&2; exit 1; }
+      done ;;
     tree-sitter-typescript)
       take "$dir/package/typescript" typescript
       take "$dir/package/tsx" tsx

@@ -591,6 +591,22 @@ static void test_rust(void **state) {
     code_file_free(f);
 }
 
+/* Inputs that crashed the pinned tree-sitter runtime (a null lookahead at
+ * the end of a non-terminal extra; scripts/patches/) parse, with an error. */
+static void test_runtime_crashers(void **state) {
+    (void)state;
+    static const char *const rust[] = {
+        "u#e std::io;*o;\n\n/* T io;i  ",
+        "fn a() {}\n\n/* open",
+        "use x;*y;\n/*",
+    };
+    for (size_t i = 0; i < sizeof rust / sizeof *rust; i++) {
+        code_file *f = parse(rust[i], CODE_LANG_RUST);
+        assert_true(f->has_errors);
+        code_file_free(f);
+    }
+}
+
 /* Hostile nesting: the walkers stop at their depth limit instead of
  * exhausting the stack, and what is shallower is still read. */
 static void test_deep_nesting(void **state) {
@@ -990,6 +1006,7 @@ int main(void) {
         cmocka_unit_test(test_typescript),
         cmocka_unit_test(test_go),
         cmocka_unit_test(test_rust),
+        cmocka_unit_test(test_runtime_crashers),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_cut_fixtures),
         cmocka_unit_test(test_cut_generated),
