@@ -90,8 +90,10 @@ int store_write(store *st, store_write_fn fn, void *ctx, lt_err *err);
  * of its own checkpoints (passively) once a commit leaves the WAL at 4,000
  * pages, so that no write waits for the copy and its fsyncs; past 16,000
  * pages the committing connection checkpoints itself, keeping the WAL
- * bounded. For the connection that does a server's writes; store_close
- * stops the thread. Nothing to do for ":memory:". */
+ * bounded. For a connection that many threads' writes take turns on (the
+ * HTTP pool's writer, store_share_writer), which a checkpoint inside a
+ * commit would hold up; store_close stops the thread. Nothing to do for
+ * ":memory:". */
 int store_checkpoint_in_background(store *st, lt_err *err);
 
 /* Opens one more connection to the stores' database (all the same file,
