@@ -767,9 +767,10 @@ static int count_lines(const char *s, size_t len) {
  * The rule only has to be right often: a cut in the wrong place (inside a
  * string, a comment, a block or a #if) leaves the first part unterminated
  * or starts the second in the middle of something, which is a syntax error
- * in one of the trees; then both are thrown away and the file is parsed
- * whole, as without the cut. So is a file with a real syntax error: it pays
- * for one parse more. */
+ * in one of the trees (or a tree that does not span its part: spans); then
+ * the file is parsed whole, as without the cut. So is a file with a real
+ * syntax error. That parse starts from the first part's tree (parse_whole),
+ * so a thrown-away cut costs a few percent, not a parse. */
 
 /* Below this the parse takes under about 4 ms, and a thread per call is not
  * worth the 1 to 1.5 ms it saves (README, "Code analysis speed"). */
@@ -1022,16 +1023,24 @@ static bool second_part_ok(code_ctx *cx, TSTree *t, size_t at) {
     return t && !ts_node_has_error(ts_tree_root_node(t)) && spans(cx->src, ts_tree_root_node(t), at, cx->len, true);
 }
 
+/* The position after src[from, to), from the position of from. */
+static TSPoint point_after(const char *src, size_t from, size_t to, TSPoint p) {
+    for (const char *q = src + from, *e = src + to, *nl; q < e; q = nl + 1) {
+        if (!(nl = memchr(q, '\n', (size_t)(e - q)))) {
+            p.column += (uint32_t)(e - q);
+            break;
+        }
+        p.row++, p.column = 0;
+    }
+    return p;
+}
+
 /* The whole file, in the open window: with the first part's tree, if any,
  * edited to say that the rest was appended to it, so that the parse reuses
  * what it can of it (tree-sitter's incremental parse). */
 static TSTree *parse_whole(code_ctx *cx, TSParser *parser, TSTree *first, size_t at, TSPoint at_point) {
     if (first) {
-        TSPoint end = {0, 0};
-        for (size_t i = 0; i < cx->len; i++) {
-            if (cx->src[i] == '\n') end.row++, end.column = 0;
-            else end.column++;
-        }
+        TSPoint end = point_after(cx->src, at, cx->len, at_point);
         TSInputEdit e = {.start_byte = (uint32_t)at, .old_end_byte = (uint32_t)at, .new_end_byte = (uint32_t)cx->len,
                          .start_point = at_point, .old_end_point = at_point, .new_end_point = end};
         ts_tree_edit(first, &e);
@@ -1045,9 +1054,7 @@ static int read_in_parts(code_ctx *cx, size_t at, lt_err *err) {
     const code_spec *spec = cx->spec;
     side_part *j = malloc(sizeof *j + (cx->len - at));
     if (!j) return lt_err_set(err, LT_ERR_INTERNAL, "Out of memory");
-    TSPoint at_point = {0, 0};
-    for (const char *p = cx->src, *e = cx->src + at; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-        at_point.row++;
+    TSPoint at_point = point_after(cx->src, 0, at, (TSPoint){0, 0}); /* column 0: a line start */
     *j = (side_part){.spec = spec, .at = (uint32_t)at, .len = (uint32_t)cx->len, .at_point = at_point};
     atomic_init(&j->refs, 2);
     memcpy(j->text, cx->src + at, cx->len - at);

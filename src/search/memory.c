@@ -30,8 +30,8 @@
  * also rewrites its neighbours' ctx), which moves a term's idf by about
  * 1.6/DF_STALE_DIV for a term in 40% of the rows, less for rarer ones
  * (idf is steepest where terms are rare, but there counts are small and
- * so exact). Within one generation
- * (caches.h: no write at all) a count is reused as is. */
+ * so exact). Within one generation (caches.h: no write at all) a count is
+ * reused as is. */
 #define DF_SLOTS 1024
 #define DF_STALE_DIV 32
 
