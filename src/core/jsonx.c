@@ -376,33 +376,31 @@ json_t *jx_raw(jx_text *t) {
     return v;
 }
 
-static json_t *raw_value(const json_t *v) {
-    return json_loadb(json_string_value(v) + RAW_MARK, json_string_length(v) - RAW_MARK, JSON_DECODE_ANY, NULL);
+/* What a member x of a container becomes: the value a raw string stands for
+ * (the caller puts it in x's place), or NULL with x's own members expanded
+ * in place. *ok turns false when a raw text does not parse or a nested
+ * expansion fails. */
+static json_t *expand_member(json_t *x, bool *ok) {
+    if (json_is_string(x) && is_raw(json_string_value(x), json_string_length(x))) {
+        json_t *p = json_loadb(json_string_value(x) + RAW_MARK, json_string_length(x) - RAW_MARK, JSON_DECODE_ANY, NULL);
+        if (!p) *ok = false;
+        return p;
+    }
+    if (!jx_expand_raw(x)) *ok = false;
+    return NULL;
 }
 
 bool jx_expand_raw(json_t *val) {
     const char *k;
     size_t i;
-    json_t *x;
+    json_t *x, *p;
     bool ok = true;
     if (json_is_object(val)) {
-        json_object_foreach(val, k, x) {
-            if (json_is_string(x) && is_raw(json_string_value(x), json_string_length(x))) {
-                json_t *p = raw_value(x);
-                ok = p && json_object_set_new(val, k, p) == 0 && ok;
-            } else {
-                ok = jx_expand_raw(x) && ok;
-            }
-        }
+        json_object_foreach(val, k, x)
+            if ((p = expand_member(x, &ok)) && json_object_set_new(val, k, p) != 0) ok = false;
     } else if (json_is_array(val)) {
-        json_array_foreach(val, i, x) {
-            if (json_is_string(x) && is_raw(json_string_value(x), json_string_length(x))) {
-                json_t *p = raw_value(x);
-                ok = p && json_array_set_new(val, i, p) == 0 && ok;
-            } else {
-                ok = jx_expand_raw(x) && ok;
-            }
-        }
+        json_array_foreach(val, i, x)
+            if ((p = expand_member(x, &ok)) && json_array_set_new(val, i, p) != 0) ok = false;
     }
     return ok;
 }
